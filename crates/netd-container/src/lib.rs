@@ -1,0 +1,2 @@
+//! Container bootstrap: debootstrap/pacstrap into `/var/lib/machines/NAME`,
+//! the `.nspawn` file and the networking inside the rootfs.

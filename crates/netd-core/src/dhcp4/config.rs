@@ -1,0 +1,63 @@
+//! What the DHCPv4 server is told: its subnet, its pool, the options it hands
+//! out and the static reservations. Built by the binary from the command line
+//! or configuration file; never read from disk here.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use ipnetwork::Ipv4Network;
+
+/// How long a lease lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeaseTime {
+    /// A lease that expires after this long and must be renewed.
+    Finite(Duration),
+    /// dnsmasq's `infinite`: the lease never expires (option 51 = 0xffffffff).
+    Infinite,
+}
+
+impl LeaseTime {
+    /// dnsmasq's default lease time: one hour.
+    pub const DEFAULT: LeaseTime = LeaseTime::Finite(Duration::from_secs(3600));
+}
+
+/// A static reservation (`--dhcp-host=MAC,IP[,NAME][,LEASE]`): this MAC always
+/// gets this address, whatever the pool says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reservation {
+    pub mac: [u8; 6],
+    pub addr: Ipv4Addr,
+    /// Published in DNS even when the client sends no hostname.
+    pub hostname: Option<String>,
+    /// Overrides the range's lease time for this host.
+    pub lease_time: Option<LeaseTime>,
+}
+
+/// Everything the DHCPv4 server needs to decide what to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dhcp4Config {
+    /// The server's own address on the interface: server identifier, and
+    /// never handed to a client.
+    pub server_addr: Ipv4Addr,
+    /// The interface's subnet (from its address and prefix length).
+    pub subnet: Ipv4Network,
+    /// First address of the dynamic pool, inclusive.
+    pub pool_start: Ipv4Addr,
+    /// Last address of the dynamic pool, inclusive.
+    pub pool_end: Ipv4Addr,
+    pub lease_time: LeaseTime,
+    /// Option 3; normally the server's own address.
+    pub router: Option<Ipv4Addr>,
+    /// Option 6; empty when the DNS forwarder is off (`--port=0`).
+    pub dns_servers: Vec<Ipv4Addr>,
+    /// Options 15 and 119 when set.
+    pub domain: Option<String>,
+    /// Option 26 when set.
+    pub mtu: Option<u16>,
+    pub reservations: Vec<Reservation>,
+    /// NAK requests for addresses that are not ours or not the client's
+    /// (dnsmasq's `--dhcp-authoritative`, which libvirt and Incus turn on).
+    pub authoritative: bool,
+    /// How long a DECLINEd address is kept out of the pool.
+    pub decline_hold: Duration,
+}

@@ -1,0 +1,1 @@
+//! Stateless DHCPv6: answers Information-Request with DNS information.

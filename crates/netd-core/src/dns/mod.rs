@@ -1,0 +1,1 @@
+//! The DNS forwarder: cache, local names, upstream selection.

@@ -1,0 +1,1 @@
+//! IPv6 Router Advertisements: codec, scheduler and the raw ICMPv6 shell.

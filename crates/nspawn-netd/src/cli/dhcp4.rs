@@ -1,0 +1,39 @@
+//! DHCPv4 options.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// dnsmasq's default lease file is its own; ours sits beside it.
+pub const DEFAULT_LEASE_FILE: &str = "/var/lib/misc/nspawn-netd.leases";
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct Dhcp4Args {
+    /// A static reservation: `MAC,IP[,NAME][,LEASE]`.
+    #[arg(short = 'G', long, value_name = "MAC,IP[,NAME][,LEASE]")]
+    pub dhcp_host: Vec<String>,
+    /// Where leases are kept, in dnsmasq's lease-file format.
+    #[arg(
+        short = 'l',
+        long,
+        visible_alias = "dhcp-lease-file",
+        value_name = "PATH"
+    )]
+    pub dhcp_leasefile: Option<PathBuf>,
+    /// NAK requests for addresses that are not ours or not the client's.
+    /// nspawn-netd is authoritative on its subnet by default; accepted for
+    /// dnsmasq compatibility.
+    #[arg(short = 'K', long)]
+    pub dhcp_authoritative: bool,
+    /// Upper bound on leases held at once (dnsmasq's default: 1000).
+    #[arg(short = 'X', long, value_name = "N")]
+    pub dhcp_lease_max: Option<usize>,
+}
+
+impl Dhcp4Args {
+    pub fn lease_file(&self) -> PathBuf {
+        self.dhcp_leasefile
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LEASE_FILE))
+    }
+}

@@ -1,0 +1,224 @@
+//! `--dhcp-range` values. IPv4 ranges are parsed here; IPv6 forms
+//! (anything with a `:`) are kept as text for the IPv6 part to read.
+//!
+//! Accepted IPv4 forms:
+//! - `192.168.26.20-100`: start address, end's last octet (same /24 prefix);
+//! - `192.168.26.20-192.168.26.100`;
+//! - dnsmasq's `START,END[,NETMASK[,BROADCAST]][,LEASE]`, LEASE being `12h`,
+//!   `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use netd_core::dhcp4::LeaseTime;
+use thiserror::Error;
+
+/// dnsmasq raises shorter leases to two minutes; so do we.
+pub const MIN_LEASE: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DhcpRange {
+    V4(Ipv4Range),
+    /// An IPv6 range, as written.
+    V6(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4Range {
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    pub netmask: Option<Ipv4Addr>,
+    pub lease: Option<LeaseTime>,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("--dhcp-range={value}: {reason}")]
+pub struct RangeError {
+    pub value: String,
+    pub reason: String,
+}
+
+pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
+    let err = |reason: String| RangeError {
+        value: value.to_owned(),
+        reason,
+    };
+    if value.contains(':') && !value.starts_with("tag:") && !value.starts_with("set:") {
+        return Ok(DhcpRange::V6(value.to_owned()));
+    }
+    let fields: Vec<&str> = value.split(',').map(str::trim).collect();
+    if let Some(f) = fields
+        .iter()
+        .find(|f| f.starts_with("tag:") || f.starts_with("set:"))
+    {
+        return Err(err(format!("tags ({f}) are not supported")));
+    }
+    if fields.len() == 1 {
+        let (start, end) = parse_dash_form(fields[0]).map_err(err)?;
+        return Ok(DhcpRange::V4(Ipv4Range {
+            start,
+            end,
+            netmask: None,
+            lease: None,
+        }));
+    }
+    let start: Ipv4Addr = fields[0]
+        .parse()
+        .map_err(|_| err(format!("{:?} is not an IPv4 address", fields[0])))?;
+    let end: Ipv4Addr = match fields[1] {
+        "static" | "proxy" => {
+            return Err(err(format!("mode {:?} is not supported", fields[1])));
+        }
+        f => f
+            .parse()
+            .map_err(|_| err(format!("{f:?} is not an IPv4 address")))?,
+    };
+    let mut rest = &fields[2..];
+    let mut lease = None;
+    if let Some(last) = rest.last()
+        && last.parse::<Ipv4Addr>().is_err()
+    {
+        lease = Some(parse_lease_time(last).map_err(err)?);
+        rest = &rest[..rest.len() - 1];
+    }
+    let netmask = match rest {
+        [] => None,
+        [mask] | [mask, _] => {
+            let m: Ipv4Addr = mask
+                .parse()
+                .map_err(|_| err(format!("{mask:?} is not a netmask")))?;
+            let bits = u32::from(m);
+            if bits.leading_ones() + bits.trailing_zeros() != 32 {
+                return Err(err(format!("{mask} is not a contiguous netmask")));
+            }
+            Some(m)
+        }
+        _ => return Err(err("too many fields".into())),
+    };
+    check_order(start, end).map_err(err)?;
+    Ok(DhcpRange::V4(Ipv4Range {
+        start,
+        end,
+        netmask,
+        lease,
+    }))
+}
+
+fn parse_dash_form(s: &str) -> Result<(Ipv4Addr, Ipv4Addr), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| "expected START-END or START,END[,NETMASK][,LEASE]".to_owned())?;
+    let start: Ipv4Addr = a
+        .parse()
+        .map_err(|_| format!("{a:?} is not an IPv4 address"))?;
+    let end = if b.contains('.') {
+        b.parse()
+            .map_err(|_| format!("{b:?} is not an IPv4 address"))?
+    } else {
+        let last: u8 = b
+            .parse()
+            .map_err(|_| format!("{b:?} is neither an address nor a last octet"))?;
+        let o = start.octets();
+        Ipv4Addr::new(o[0], o[1], o[2], last)
+    };
+    check_order(start, end)?;
+    Ok((start, end))
+}
+
+fn check_order(start: Ipv4Addr, end: Ipv4Addr) -> Result<(), String> {
+    if u32::from(start) > u32::from(end) {
+        return Err(format!("the range starts ({start}) after it ends ({end})"));
+    }
+    Ok(())
+}
+
+/// `12h`, `45m`, `30s`, `1d`, `2w`, `3600`, `infinite`; below two minutes is
+/// raised to two minutes, as dnsmasq does.
+pub fn parse_lease_time(s: &str) -> Result<LeaseTime, String> {
+    if s.eq_ignore_ascii_case("infinite") {
+        return Ok(LeaseTime::Infinite);
+    }
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_lowercase()),
+        _ => (s, 's'),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a lease time (12h, 45m, 3600, infinite)"))?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return Err(format!("{s:?}: unknown lease time unit {unit:?}")),
+    };
+    let secs = n
+        .checked_mul(mult)
+        .filter(|&v| v < u64::from(u32::MAX))
+        .ok_or_else(|| format!("{s:?} is too long a lease; use infinite"))?;
+    Ok(LeaseTime::Finite(Duration::from_secs(secs).max(MIN_LEASE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4(s: &str) -> Ipv4Range {
+        match parse_dhcp_range(s).unwrap() {
+            DhcpRange::V4(r) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn short_form_takes_the_end_octet_in_the_start_prefix() {
+        let r = v4("192.168.26.20-100");
+        assert_eq!(r.start, Ipv4Addr::new(192, 168, 26, 20));
+        assert_eq!(r.end, Ipv4Addr::new(192, 168, 26, 100));
+        assert_eq!(r.lease, None);
+    }
+
+    #[test]
+    fn dnsmasq_form_with_lease_and_netmask() {
+        let r = v4("192.168.26.20,192.168.26.100,12h");
+        assert_eq!(r.end, Ipv4Addr::new(192, 168, 26, 100));
+        assert_eq!(
+            r.lease,
+            Some(LeaseTime::Finite(Duration::from_secs(43_200)))
+        );
+        let r = v4("10.0.0.2,10.0.0.9,255.255.255.0,infinite");
+        assert_eq!(r.netmask, Some(Ipv4Addr::new(255, 255, 255, 0)));
+        assert_eq!(r.lease, Some(LeaseTime::Infinite));
+        let r = v4("10.0.0.2,10.0.0.9,255.255.255.0,10.0.0.255");
+        assert_eq!(r.lease, None);
+    }
+
+    #[test]
+    fn lease_times() {
+        let secs = |s| match parse_lease_time(s).unwrap() {
+            LeaseTime::Finite(d) => d.as_secs(),
+            LeaseTime::Infinite => u64::MAX,
+        };
+        assert_eq!(secs("45m"), 2700);
+        assert_eq!(secs("3600"), 3600);
+        assert_eq!(secs("1d"), 86_400);
+        assert_eq!(secs("30s"), 120);
+        assert_eq!(secs("infinite"), u64::MAX);
+        assert!(parse_lease_time("12x").is_err());
+        assert!(parse_lease_time("h").is_err());
+    }
+
+    #[test]
+    fn ipv6_forms_are_passed_on_and_errors_name_the_value() {
+        assert_eq!(
+            parse_dhcp_range("fd23::/64,ra-stateless,ra-names").unwrap(),
+            DhcpRange::V6("fd23::/64,ra-stateless,ra-names".into())
+        );
+        let e = parse_dhcp_range("192.168.26.100-20").unwrap_err();
+        assert!(e.to_string().contains("192.168.26.100-20"), "{e}");
+        assert!(parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").is_err());
+        assert!(parse_dhcp_range("1.2.3.4,static").is_err());
+        assert!(parse_dhcp_range("1.2.3.4,1.2.3.5,255.0.255.0").is_err());
+    }
+}
