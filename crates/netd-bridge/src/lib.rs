@@ -1,2 +1,30 @@
-//! Host network setup for nspawn-netd: the bridge, its addresses, forwarding
-//! sysctls and NAT44/NAT66 over nf_tables netlink.
+//! Host network setup for nspawn-netd: the container bridge (`nat0`), its
+//! addresses, forwarding and `accept_ra` sysctls, and NAT44/NAT66 plus the
+//! accepts the bridge needs in one nf_tables table of our own, spoken over
+//! netlink (rtnetlink for links, `NETLINK_NETFILTER` for nf_tables). No
+//! `ip`, `sysctl`, `nft` or `iptables` binary is run.
+//!
+//! Every change is planned from what exists (the plans are pure and
+//! unit-tested), applied step by step and recorded under a state directory
+//! so that [`setup::down`] undoes exactly what [`setup::up`] did.
+//! [`nft::heal`] puts our table back when a firewall reload removes it;
+//! [`doctor`] explains what would break the containers' network.
+//!
+//! What this crate does not do: serve DHCP, DNS or RA (that is the daemon),
+//! touch other tables or chains, or remove a bridge it did not create.
+
+mod error;
+
+pub mod config;
+pub mod doctor;
+pub mod link;
+pub mod nft;
+pub mod plan;
+pub mod resolved;
+pub mod setup;
+pub mod state;
+pub mod sysctl;
+
+pub use config::BridgeConfig;
+pub use error::Error;
+pub use setup::{DownReport, Host, UpReport, down, up};

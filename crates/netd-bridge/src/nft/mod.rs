@@ -1,0 +1,106 @@
+//! nf_tables over netlink: our table `inet nspawn_netd` (NAT44/NAT66 and
+//! the accepts the bridge needs), replaced whole in one transaction,
+//! checked, deleted; a read-only view of other tables' base chains for the
+//! doctor; and the watcher that puts our table back when someone removes
+//! it. No `nft` binary, no libnftnl.
+
+pub mod batch;
+pub mod expr;
+pub mod heal;
+pub mod inspect;
+pub mod rules;
+pub mod socket;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use netlink_packet_netfilter::NetfilterMessageInner;
+use netlink_packet_netfilter::nftables::{NfTablesMessage, RuleAttribute};
+
+pub use rules::{Ruleset, TABLE_NAME};
+pub use socket::NfSocket;
+
+use crate::Error;
+
+/// Makes our table exactly `ruleset` in one transaction.
+pub fn apply(sock: &mut NfSocket, ruleset: &Ruleset) -> Result<(), Error> {
+    sock.transact(|seq| batch::replace_table(ruleset, seq))
+}
+
+/// Applies `ruleset` unless our table is already exactly that (so a second
+/// `up` does not even renumber the rules). Returns whether it applied.
+pub fn ensure(sock: &mut NfSocket, ruleset: &Ruleset) -> Result<bool, Error> {
+    if intact(sock, ruleset)? {
+        return Ok(false);
+    }
+    apply(sock, ruleset)?;
+    Ok(true)
+}
+
+/// Deletes our table. `Ok(false)` when it was not there.
+pub fn delete(sock: &mut NfSocket) -> Result<bool, Error> {
+    match sock.transact(batch::delete_table) {
+        Ok(()) => Ok(true),
+        Err(Error::Nftables { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// How many rules each chain of our table holds; `None` when the table
+/// does not exist.
+pub fn our_rule_counts(sock: &mut NfSocket) -> Result<Option<BTreeMap<String, usize>>, Error> {
+    let answer = sock.dump(|seq| batch::dump_request(batch::get_our_rules(), true, seq));
+    let msgs = match answer {
+        Ok(m) => m,
+        Err(Error::Nftables { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {
+            return Ok(None);
+        }
+        Err(e) => return Err(e),
+    };
+    let mut counts = BTreeMap::new();
+    for m in msgs {
+        if let NetfilterMessageInner::NfTables(NfTablesMessage::NewRule(rule)) = m.inner {
+            let mut table = None;
+            let mut chain = None;
+            for a in rule.attributes {
+                match a {
+                    RuleAttribute::Table(t) => table = Some(t),
+                    RuleAttribute::Chain(c) => chain = Some(c),
+                    _ => {}
+                }
+            }
+            if table.as_deref() == Some(TABLE_NAME)
+                && let Some(c) = chain
+            {
+                *counts.entry(c).or_insert(0) += 1;
+            }
+        }
+    }
+    // A table with chains but no rules shows up as no rules at all: ask
+    // for the table itself to tell "empty" from "absent".
+    if counts.is_empty() && !inspect::our_table_exists(sock)? {
+        return Ok(None);
+    }
+    Ok(Some(counts))
+}
+
+/// True when our table carries `ruleset`'s fingerprint and holds the
+/// number of rules per chain it asks for (a rule deleted by hand shows).
+pub fn intact(sock: &mut NfSocket, ruleset: &Ruleset) -> Result<bool, Error> {
+    let comment = batch::comment_userdata(&batch::table_comment(ruleset));
+    if inspect::our_table_userdata(sock)?.as_deref() != Some(comment.as_slice()) {
+        return Ok(false);
+    }
+    let Some(counts) = our_rule_counts(sock)? else {
+        return Ok(false);
+    };
+    let mut want: BTreeMap<String, usize> = BTreeMap::new();
+    for r in ruleset.rules() {
+        *want.entry(r.chain.to_string()).or_insert(0) += 1;
+    }
+    Ok(counts == want)
+}

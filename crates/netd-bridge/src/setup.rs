@@ -1,0 +1,189 @@
+//! `up` and `down`: observe, plan, apply each step and record it, so that
+//! `down` undoes exactly what `up` did and nothing else. Teardown keeps
+//! going past a failure and reports every one.
+
+use std::path::PathBuf;
+
+use tracing::info;
+
+use crate::config::BridgeConfig;
+use crate::link::Links;
+use crate::nft::{self, NfSocket};
+use crate::plan::{LinkOp, plan_link};
+use crate::state::{self, SavedState};
+use crate::sysctl::{Sysctls, plan_sysctls};
+use crate::{Error, resolved};
+
+/// Where the host's settings live: the sysctl tree and the state directory.
+#[derive(Debug, Clone)]
+pub struct Host {
+    pub sysctls: Sysctls,
+    /// Where `up` records what it changed (`/run/nspawn-netd`).
+    pub state_dir: PathBuf,
+}
+
+/// What `up` did and what it found but left alone.
+#[derive(Debug, Default)]
+pub struct UpReport {
+    pub changes: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Sets the host up for `cfg`: bridge, addresses, sysctls, our nf_tables
+/// table, and (where it runs) systemd-resolved. Idempotent.
+pub async fn up(cfg: &BridgeConfig, host: &Host, dns_domain: Option<&str>) -> Result<UpReport, Error> {
+    let mut report = UpReport::default();
+    let links = Links::connect()?;
+    let observed = links.observe(&cfg.name).await?;
+    let plan = plan_link(cfg, observed.as_ref()).map_err(|e| Error::Conflict(e.to_string()))?;
+    report.notes.extend(plan.notes);
+    let mut st = state::load(&host.state_dir, &cfg.name)?.unwrap_or_else(|| SavedState {
+        bridge: cfg.name.clone(),
+        ..SavedState::default()
+    });
+    let mut index = observed.as_ref().map(|o| o.index);
+    for op in &plan.ops {
+        index = Some(links.apply(&cfg.name, index, op).await?);
+        match op {
+            LinkOp::CreateBridge { .. } => st.created_bridge = true,
+            LinkOp::AddAddress(net) if !st.created_bridge => st.added_addresses.push(*net),
+            LinkOp::SetUp if !st.created_bridge => st.brought_up = true,
+            _ => {}
+        }
+        state::save(&host.state_dir, &st)?;
+        report.changes.push(describe(&cfg.name, op));
+    }
+
+    let ipv6 = cfg.ipv6.is_some();
+    let ra_ifaces = if ipv6 {
+        links.ra_default_route_ifaces().await?
+    } else {
+        Vec::new()
+    };
+    for change in plan_sysctls(ipv6, &ra_ifaces, |k| host.sysctls.read(k)) {
+        host.sysctls.write(&change.key, &change.new)?;
+        report
+            .changes
+            .push(format!("sysctl {} = {} (was {})", change.key, change.new, change.old));
+        st.record_sysctl(change);
+        state::save(&host.state_dir, &st)?;
+    }
+
+    let ruleset = cfg.ruleset();
+    let applied = tokio::task::spawn_blocking(move || nft::ensure(&mut NfSocket::open()?, &ruleset))
+        .await
+        .map_err(|e| Error::Netlink("nf_tables task".into(), std::io::Error::other(e)))??;
+    if applied {
+        report
+            .changes
+            .push(format!("nf_tables table inet {} installed", nft::TABLE_NAME));
+    }
+    if !st.table {
+        st.table = true;
+        state::save(&host.state_dir, &st)?;
+    }
+
+    match resolved::register(cfg, dns_domain).await {
+        Ok(resolved::Outcome::Registered) => {
+            st.resolved = true;
+            state::save(&host.state_dir, &st)?;
+            report.changes.push("registered the bridge's DNS with systemd-resolved".into());
+        }
+        Ok(resolved::Outcome::Skipped(why)) => report.notes.push(why),
+        Err(e) => report.notes.push(format!("systemd-resolved: {e}")),
+    }
+    for c in &report.changes {
+        info!("up: {c}");
+    }
+    Ok(report)
+}
+
+fn describe(name: &str, op: &LinkOp) -> String {
+    match op {
+        LinkOp::CreateBridge { mac, .. } => {
+            format!("created bridge {name} with MAC {}", crate::plan::fmt_mac(mac))
+        }
+        LinkOp::AddAddress(net) => format!("added {net} to {name}"),
+        LinkOp::SetUp => format!("set {name} up"),
+    }
+}
+
+/// What `down` undid and what it could not.
+#[derive(Debug, Default)]
+pub struct DownReport {
+    pub undone: Vec<String>,
+    pub failures: Vec<Error>,
+}
+
+/// Undoes what `up` recorded for `bridge`, in reverse order. Our table is
+/// deleted whether recorded or not (it is ours by name).
+pub async fn down(bridge: &str, host: &Host) -> DownReport {
+    let mut r = DownReport::default();
+    let st = match state::load(&host.state_dir, bridge) {
+        Ok(s) => s,
+        Err(e) => {
+            r.failures.push(e);
+            None
+        }
+    };
+    match tokio::task::spawn_blocking(|| nft::delete(&mut NfSocket::open()?)).await {
+        Ok(Ok(true)) => r.undone.push(format!("deleted nf_tables table inet {}", nft::TABLE_NAME)),
+        Ok(Ok(false)) => {}
+        Ok(Err(e)) => r.failures.push(e),
+        Err(e) => r
+            .failures
+            .push(Error::Netlink("nf_tables task".into(), std::io::Error::other(e))),
+    }
+    let Some(st) = st else {
+        r.undone.push(format!(
+            "no record of {bridge} under {}: nothing else to undo",
+            host.state_dir.display()
+        ));
+        return r;
+    };
+    if st.resolved {
+        match resolved::revert(bridge).await {
+            Ok(()) => r.undone.push("reverted the systemd-resolved registration".into()),
+            Err(e) => r.failures.push(e),
+        }
+    }
+    for change in st.sysctls.iter().rev() {
+        match host.sysctls.write(&change.key, &change.old) {
+            Ok(()) => r
+                .undone
+                .push(format!("sysctl {} = {} (restored)", change.key, change.old)),
+            Err(e) => r.failures.push(e),
+        }
+    }
+    match Links::connect() {
+        Err(e) => r.failures.push(e),
+        Ok(links) => {
+            if st.created_bridge {
+                match links.delete(bridge).await {
+                    Ok(true) => r.undone.push(format!("deleted bridge {bridge}")),
+                    Ok(false) => r.undone.push(format!("bridge {bridge} was already gone")),
+                    Err(e) => r.failures.push(e),
+                }
+            } else {
+                for net in st.added_addresses.iter().rev() {
+                    match links.remove_address(bridge, *net).await {
+                        Ok(_) => r.undone.push(format!("removed {net} from {bridge}")),
+                        Err(e) => r.failures.push(e),
+                    }
+                }
+                if st.brought_up {
+                    match links.set_down(bridge).await {
+                        Ok(()) => r.undone.push(format!("set {bridge} down")),
+                        Err(e) => r.failures.push(e),
+                    }
+                }
+            }
+        }
+    }
+    if r.failures.is_empty()
+        && let Err(e) = state::remove(&host.state_dir, bridge)
+    {
+        r.failures.push(e);
+    }
+    r
+}
