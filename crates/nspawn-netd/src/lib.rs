@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
+pub mod cmd;
 pub mod config_file;
 pub mod daemon;
 pub mod dhcp_host;
@@ -54,5 +55,23 @@ fn run_daemon(args: cli::DaemonArgs) -> anyhow::Result<()> {
 }
 
 fn run_command(command: Command) -> anyhow::Result<()> {
-    match command {}
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
+    match command {
+        Command::Up(args) => {
+            logging::init(&args.daemon.common);
+            runtime()?.block_on(cmd::up::run(args))
+        }
+        Command::Down(args) => {
+            logging::init(&cli::CommonArgs::default());
+            runtime()?.block_on(cmd::down::run(args))
+        }
+        Command::Doctor(args) => {
+            logging::init(&cli::CommonArgs::default());
+            runtime()?.block_on(cmd::doctor::run(args))
+        }
+    }
 }

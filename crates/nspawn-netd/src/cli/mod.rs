@@ -34,7 +34,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Set up the bridge, forwarding and NAT, then run the daemon on it.
+    Up(crate::cmd::up::UpArgs),
+    /// Undo what `up` did, and nothing else.
+    Down(crate::cmd::down::DownArgs),
+    /// Find and explain what would break the containers' network.
+    Doctor(crate::cmd::doctor::DoctorArgs),
+}
 
 /// The daemon's options.
 #[derive(Debug, Clone, Default, Args)]
