@@ -2,3 +2,4 @@
 //! `nspawn-netd` and real clients in them, and tears everything down.
 
 mod lab;
+mod lab_selftest;
