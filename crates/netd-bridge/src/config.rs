@@ -1,7 +1,7 @@
 //! What the host network should look like: the bridge's name and addresses.
 
-use ipnetwork::{Ipv4Network, Ipv6Network};
 use crate::nft::Ruleset;
+use ipnetwork::{Ipv4Network, Ipv6Network};
 
 /// The bridge nspawn-netd sets up.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,7 +39,12 @@ impl Links {
     }
 
     async fn link_by_name(&self, name: &str) -> Result<Option<LinkMessage>, Error> {
-        let mut s = self.handle.link().get().match_name(name.to_string()).execute();
+        let mut s = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_string())
+            .execute();
         match s.try_next().await {
             Ok(m) => Ok(m),
             Err(e) if is_enodev(&e) => Ok(None),
@@ -95,7 +100,12 @@ impl Links {
 
     /// Applies the operations in order; `index` is the bridge's index when
     /// it exists already. Returns the index.
-    pub async fn apply(&self, name: &str, mut index: Option<u32>, op: &LinkOp) -> Result<u32, Error> {
+    pub async fn apply(
+        &self,
+        name: &str,
+        mut index: Option<u32>,
+        op: &LinkOp,
+    ) -> Result<u32, Error> {
         match op {
             LinkOp::CreateBridge { name, mac } => {
                 let msg = LinkMessageBuilder::<LinkBridge>::new(name)

@@ -2,8 +2,8 @@
 //! that make it what the configuration asks, and nothing more. Pure: the
 //! caller observes and applies.
 
-use ipnetwork::IpNetwork;
 use crate::config::BridgeConfig;
+use ipnetwork::IpNetwork;
 
 /// What exists under the bridge's name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -22,7 +22,10 @@ pub struct ObservedLink {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOp {
     /// Create the bridge with this MAC (it is brought up by `SetUp`).
-    CreateBridge { name: String, mac: [u8; 6] },
+    CreateBridge {
+        name: String,
+        mac: [u8; 6],
+    },
     AddAddress(IpNetwork),
     SetUp,
 }
@@ -45,7 +48,10 @@ pub struct NotABridge {
     pub kind: String,
 }
 
-pub fn plan_link(cfg: &BridgeConfig, observed: Option<&ObservedLink>) -> Result<LinkPlan, NotABridge> {
+pub fn plan_link(
+    cfg: &BridgeConfig,
+    observed: Option<&ObservedLink>,
+) -> Result<LinkPlan, NotABridge> {
     let wanted: Vec<IpNetwork> = std::iter::once(IpNetwork::V4(cfg.ipv4))
         .chain(cfg.ipv6.map(IpNetwork::V6))
         .collect();
@@ -56,10 +62,7 @@ pub fn plan_link(cfg: &BridgeConfig, observed: Option<&ObservedLink>) -> Result<
         }];
         ops.extend(wanted.into_iter().map(LinkOp::AddAddress));
         ops.push(LinkOp::SetUp);
-        return Ok(LinkPlan {
-            ops,
-            notes: vec![],
-        });
+        return Ok(LinkPlan { ops, notes: vec![] });
     };
     if link.kind.as_deref() != Some("bridge") {
         return Err(NotABridge {
@@ -90,7 +93,8 @@ pub fn plan_link(cfg: &BridgeConfig, observed: Option<&ObservedLink>) -> Result<
     for have in &link.addresses {
         let link_local = matches!(have, IpNetwork::V6(n) if n.ip().is_unicast_link_local());
         if !link_local && !wanted.iter().any(|w| w.ip() == have.ip()) {
-            plan.notes.push(format!("{} also has {have}; left as it is", cfg.name));
+            plan.notes
+                .push(format!("{} also has {have}; left as it is", cfg.name));
         }
     }
     if !link.up {
@@ -176,7 +180,12 @@ mod tests {
         let mut c = cfg();
         c.ipv6 = None;
         let plan = plan_link(&c, None).unwrap();
-        assert!(!plan.ops.iter().any(|op| matches!(op, LinkOp::AddAddress(IpNetwork::V6(_)))));
+        assert!(
+            !plan
+                .ops
+                .iter()
+                .any(|op| matches!(op, LinkOp::AddAddress(IpNetwork::V6(_))))
+        );
     }
 
     #[test]

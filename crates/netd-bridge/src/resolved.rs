@@ -76,7 +76,8 @@ fn resolved_runs() -> bool {
 }
 
 fn ifindex(name: &str) -> Result<i32, Error> {
-    let c = std::ffi::CString::new(name).map_err(|_| Error::Conflict(format!("bad name {name:?}")))?;
+    let c =
+        std::ffi::CString::new(name).map_err(|_| Error::Conflict(format!("bad name {name:?}")))?;
     // SAFETY: a valid NUL-terminated string.
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
     if idx == 0 {
@@ -117,7 +118,9 @@ pub async fn register(cfg: &BridgeConfig, domain: Option<&str>) -> Result<Outcom
         Err(why) => return Ok(Outcome::Skipped(why)),
     };
     let idx = ifindex(&reg.ifname)?;
-    let conn = zbus::Connection::system().await.map_err(dbus_err("connect"))?;
+    let conn = zbus::Connection::system()
+        .await
+        .map_err(dbus_err("connect"))?;
     call(&conn, "SetLinkDNS", &(idx, dns_argument(&reg.dns))).await?;
     call(&conn, "SetLinkDomains", &(idx, reg.domains.clone())).await?;
     call(&conn, "SetLinkDefaultRoute", &(idx, reg.default_route)).await?;
@@ -132,7 +135,9 @@ pub async fn revert(bridge: &str) -> Result<(), Error> {
     let Ok(idx) = ifindex(bridge) else {
         return Ok(()); // the link is gone, and resolved forgot it with it
     };
-    let conn = zbus::Connection::system().await.map_err(dbus_err("connect"))?;
+    let conn = zbus::Connection::system()
+        .await
+        .map_err(dbus_err("connect"))?;
     call(&conn, "RevertLink", &(idx,)).await
 }
 

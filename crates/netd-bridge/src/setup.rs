@@ -31,7 +31,11 @@ pub struct UpReport {
 
 /// Sets the host up for `cfg`: bridge, addresses, sysctls, our nf_tables
 /// table, and (where it runs) systemd-resolved. Idempotent.
-pub async fn up(cfg: &BridgeConfig, host: &Host, dns_domain: Option<&str>) -> Result<UpReport, Error> {
+pub async fn up(
+    cfg: &BridgeConfig,
+    host: &Host,
+    dns_domain: Option<&str>,
+) -> Result<UpReport, Error> {
     let mut report = UpReport::default();
     let links = Links::connect()?;
     let observed = links.observe(&cfg.name).await?;
@@ -62,21 +66,24 @@ pub async fn up(cfg: &BridgeConfig, host: &Host, dns_domain: Option<&str>) -> Re
     };
     for change in plan_sysctls(ipv6, &ra_ifaces, |k| host.sysctls.read(k)) {
         host.sysctls.write(&change.key, &change.new)?;
-        report
-            .changes
-            .push(format!("sysctl {} = {} (was {})", change.key, change.new, change.old));
+        report.changes.push(format!(
+            "sysctl {} = {} (was {})",
+            change.key, change.new, change.old
+        ));
         st.record_sysctl(change);
         state::save(&host.state_dir, &st)?;
     }
 
     let ruleset = cfg.ruleset();
-    let applied = tokio::task::spawn_blocking(move || nft::ensure(&mut NfSocket::open()?, &ruleset))
-        .await
-        .map_err(|e| Error::Netlink("nf_tables task".into(), std::io::Error::other(e)))??;
+    let applied =
+        tokio::task::spawn_blocking(move || nft::ensure(&mut NfSocket::open()?, &ruleset))
+            .await
+            .map_err(|e| Error::Netlink("nf_tables task".into(), std::io::Error::other(e)))??;
     if applied {
-        report
-            .changes
-            .push(format!("nf_tables table inet {} installed", nft::TABLE_NAME));
+        report.changes.push(format!(
+            "nf_tables table inet {} installed",
+            nft::TABLE_NAME
+        ));
     }
     if !st.table {
         st.table = true;
@@ -87,7 +94,9 @@ pub async fn up(cfg: &BridgeConfig, host: &Host, dns_domain: Option<&str>) -> Re
         Ok(resolved::Outcome::Registered) => {
             st.resolved = true;
             state::save(&host.state_dir, &st)?;
-            report.changes.push("registered the bridge's DNS with systemd-resolved".into());
+            report
+                .changes
+                .push("registered the bridge's DNS with systemd-resolved".into());
         }
         Ok(resolved::Outcome::Skipped(why)) => report.notes.push(why),
         Err(e) => report.notes.push(format!("systemd-resolved: {e}")),
@@ -101,7 +110,10 @@ pub async fn up(cfg: &BridgeConfig, host: &Host, dns_domain: Option<&str>) -> Re
 fn describe(name: &str, op: &LinkOp) -> String {
     match op {
         LinkOp::CreateBridge { mac, .. } => {
-            format!("created bridge {name} with MAC {}", crate::plan::fmt_mac(mac))
+            format!(
+                "created bridge {name} with MAC {}",
+                crate::plan::fmt_mac(mac)
+            )
         }
         LinkOp::AddAddress(net) => format!("added {net} to {name}"),
         LinkOp::SetUp => format!("set {name} up"),
@@ -127,12 +139,15 @@ pub async fn down(bridge: &str, host: &Host) -> DownReport {
         }
     };
     match tokio::task::spawn_blocking(|| nft::delete(&mut NfSocket::open()?)).await {
-        Ok(Ok(true)) => r.undone.push(format!("deleted nf_tables table inet {}", nft::TABLE_NAME)),
+        Ok(Ok(true)) => r
+            .undone
+            .push(format!("deleted nf_tables table inet {}", nft::TABLE_NAME)),
         Ok(Ok(false)) => {}
         Ok(Err(e)) => r.failures.push(e),
-        Err(e) => r
-            .failures
-            .push(Error::Netlink("nf_tables task".into(), std::io::Error::other(e))),
+        Err(e) => r.failures.push(Error::Netlink(
+            "nf_tables task".into(),
+            std::io::Error::other(e),
+        )),
     }
     let Some(st) = st else {
         r.undone.push(format!(
@@ -143,7 +158,9 @@ pub async fn down(bridge: &str, host: &Host) -> DownReport {
     };
     if st.resolved {
         match resolved::revert(bridge).await {
-            Ok(()) => r.undone.push("reverted the systemd-resolved registration".into()),
+            Ok(()) => r
+                .undone
+                .push("reverted the systemd-resolved registration".into()),
             Err(e) => r.failures.push(e),
         }
     }

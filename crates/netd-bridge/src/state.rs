@@ -61,10 +61,12 @@ pub fn load(dir: &Path, bridge: &str) -> Result<Option<SavedState>, Error> {
             });
         }
     };
-    serde_json::from_str(&text).map(Some).map_err(|e| Error::State {
-        path,
-        message: e.to_string(),
-    })
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| Error::State {
+            path,
+            message: e.to_string(),
+        })
 }
 
 pub fn save(dir: &Path, state: &SavedState) -> Result<(), Error> {

@@ -116,8 +116,10 @@ mod tests {
     use super::*;
 
     fn reader(map: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let m: HashMap<String, String> =
-            map.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let m: HashMap<String, String> = map
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
@@ -130,7 +132,10 @@ mod tests {
             ("net/ipv6/conf/default/forwarding", "0"),
         ]);
         let plan = plan_sysctls(true, &[], read);
-        let keys: Vec<_> = plan.iter().map(|c| (c.key.as_str(), c.old.as_str())).collect();
+        let keys: Vec<_> = plan
+            .iter()
+            .map(|c| (c.key.as_str(), c.old.as_str()))
+            .collect();
         assert_eq!(
             keys,
             [

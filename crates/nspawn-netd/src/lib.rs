@@ -63,7 +63,7 @@ fn run_command(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Up(args) => {
             logging::init(&args.daemon.common);
-            runtime()?.block_on(cmd::up::run(args))
+            runtime()?.block_on(cmd::up::run(*args))
         }
         Command::Down(args) => {
             logging::init(&cli::CommonArgs::default());

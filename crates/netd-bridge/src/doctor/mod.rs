@@ -91,7 +91,11 @@ pub fn diagnose(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
                     fix: format!("ip link set {br} up"),
                 });
             }
-            if !link.addresses.iter().any(|a| a.ip() == IpAddr::V4(cfg.ipv4.ip())) {
+            if !link
+                .addresses
+                .iter()
+                .any(|a| a.ip() == IpAddr::V4(cfg.ipv4.ip()))
+            {
                 out.push(Finding {
                     id: "bridge-address-missing",
                     severity: Severity::Error,
@@ -101,17 +105,28 @@ pub fn diagnose(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
             }
         }
     }
-    for key in forwarding_keys(cfg.ipv6.is_some()).iter().filter(|k| k.contains("/all/")) {
+    for key in forwarding_keys(cfg.ipv6.is_some())
+        .iter()
+        .filter(|k| k.contains("/all/"))
+    {
         if sysctl(facts, key) != Some("1") {
             out.push(Finding {
                 id: "forwarding-off",
                 severity: Severity::Error,
-                message: format!("{} is {}: the host does not route the containers' traffic", key.replace('/', "."), sysctl(facts, key).unwrap_or("unreadable")),
+                message: format!(
+                    "{} is {}: the host does not route the containers' traffic",
+                    key.replace('/', "."),
+                    sysctl(facts, key).unwrap_or("unreadable")
+                ),
                 fix: format!("sysctl -w {}=1", key.replace('/', ".")),
             });
         }
     }
-    let rp = |k: &str| sysctl(facts, k).and_then(|v| v.parse::<u8>().ok()).unwrap_or(0);
+    let rp = |k: &str| {
+        sysctl(facts, k)
+            .and_then(|v| v.parse::<u8>().ok())
+            .unwrap_or(0)
+    };
     let rp_key = format!("net/ipv4/conf/{br}/rp_filter");
     if rp("net/ipv4/conf/all/rp_filter").max(rp(&rp_key)) == 1 {
         out.push(Finding {
@@ -176,7 +191,10 @@ pub fn diagnose(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
         (None, Some(false)) | (None, None) => out.push(Finding {
             id: "our-table-missing",
             severity: Severity::Error,
-            message: format!("the table inet {} is missing or altered: no NAT for the containers", nft::TABLE_NAME),
+            message: format!(
+                "the table inet {} is missing or altered: no NAT for the containers",
+                nft::TABLE_NAME
+            ),
             fix: format!("nspawn-netd up --bridge {br} --no-daemon"),
         }),
         (None, Some(true)) => {}
@@ -185,11 +203,17 @@ pub fn diagnose(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
         .chain(cfg.ipv6.map(|n| IpAddr::V6(n.ip())))
         .collect();
     for l in &facts.listeners {
-        let is_ours = l.process.as_deref().is_some_and(|p| p.ends_with("/nspawn-netd"));
+        let is_ours = l
+            .process
+            .as_deref()
+            .is_some_and(|p| p.ends_with("/nspawn-netd"));
         if is_ours || !(l.addr.is_unspecified() || ours.contains(&l.addr)) {
             continue;
         }
-        let who = l.process.clone().unwrap_or_else(|| "an unknown process".into());
+        let who = l
+            .process
+            .clone()
+            .unwrap_or_else(|| "an unknown process".into());
         let what = match l.port {
             53 => "DNS",
             67 => "DHCP",
@@ -226,13 +250,23 @@ pub async fn gather(cfg: &BridgeConfig, sysctls: &Sysctls) -> Facts {
     let mut keys = forwarding_keys(true);
     keys.push("net/ipv4/conf/all/rp_filter".into());
     keys.push(format!("net/ipv4/conf/{}/rp_filter", cfg.name));
-    facts.sysctls = keys.into_iter().map(|k| { let v = sysctls.read(&k); (k, v) }).collect();
+    facts.sysctls = keys
+        .into_iter()
+        .map(|k| {
+            let v = sysctls.read(&k);
+            (k, v)
+        })
+        .collect();
     facts.firewalld = process_running("firewalld");
     let ruleset = cfg.ruleset();
     let nft_facts = tokio::task::spawn_blocking(move || -> Result<_, crate::Error> {
         let mut sock = NfSocket::open()?;
         let chains = nft::inspect::base_chains(&mut sock)?;
-        let forward: Vec<_> = chains.iter().filter(|c| c.hook == HOOK_FORWARD).cloned().collect();
+        let forward: Vec<_> = chains
+            .iter()
+            .filter(|c| c.hook == HOOK_FORWARD)
+            .cloned()
+            .collect();
         let drops = nft::inspect::drop_rules(&mut sock, &forward)?;
         let intact = nft::intact(&mut sock, &ruleset)?;
         Ok((chains, drops, intact))
@@ -256,9 +290,8 @@ fn process_running(name: &str) -> bool {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return false;
     };
-    dir.flatten().any(|e| {
-        std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == name)
-    })
+    dir.flatten()
+        .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == name))
 }
 
 /// The findings for a person: one block each, or a line saying all is well.
@@ -272,7 +305,10 @@ pub fn render_human(cfg: &BridgeConfig, findings: &[Finding]) -> String {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        s.push_str(&format!("{tag} [{}]: {}\n    fix: {}\n", f.id, f.message, f.fix));
+        s.push_str(&format!(
+            "{tag} [{}]: {}\n    fix: {}\n",
+            f.id, f.message, f.fix
+        ));
     }
     s
 }

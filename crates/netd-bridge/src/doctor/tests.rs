@@ -8,12 +8,18 @@ fn healthy() -> (BridgeConfig, Facts) {
             kind: Some("bridge".into()),
             mac: cfg.mac().to_vec(),
             up: true,
-            addresses: vec!["192.168.26.1/24".parse().unwrap(), "fd23::1/64".parse().unwrap()],
+            addresses: vec![
+                "192.168.26.1/24".parse().unwrap(),
+                "fd23::1/64".parse().unwrap(),
+            ],
         }),
         sysctls: forwarding_keys(true)
             .into_iter()
             .map(|k| (k, Some("1".to_string())))
-            .chain([("net/ipv4/conf/all/rp_filter".to_string(), Some("0".to_string()))])
+            .chain([(
+                "net/ipv4/conf/all/rp_filter".to_string(),
+                Some("0".to_string()),
+            )])
             .collect(),
         our_table_intact: Some(true),
         ..Facts::default()
@@ -43,7 +49,11 @@ fn a_forward_drop_policy_elsewhere_is_an_error_with_a_fix() {
     });
     let f = diagnose(&cfg, &facts);
     assert_eq!(ids(&f), ["forward-drop-policy"]);
-    assert!(f[0].fix.contains("iptables -I FORWARD -i nat0"), "{}", f[0].fix);
+    assert!(
+        f[0].fix.contains("iptables -I FORWARD -i nat0"),
+        "{}",
+        f[0].fix
+    );
 }
 
 #[test]
@@ -92,8 +102,13 @@ fn missing_bridge_forwarding_off_and_missing_table_are_errors() {
 #[test]
 fn the_accept_ra_trap_and_strict_rp_filter_are_reported() {
     let (cfg, mut facts) = healthy();
-    facts.ra_uplinks = vec![("eth0".into(), Some("1".into())), ("wlan0".into(), Some("2".into()))];
-    facts.sysctls.push(("net/ipv4/conf/nat0/rp_filter".into(), Some("1".into())));
+    facts.ra_uplinks = vec![
+        ("eth0".into(), Some("1".into())),
+        ("wlan0".into(), Some("2".into())),
+    ];
+    facts
+        .sysctls
+        .push(("net/ipv4/conf/nat0/rp_filter".into(), Some("1".into())));
     facts.firewalld = true;
     let f = diagnose(&cfg, &facts);
     assert_eq!(ids(&f), ["rp-filter-strict", "accept-ra-trap", "firewalld"]);

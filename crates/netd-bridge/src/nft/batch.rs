@@ -105,7 +105,8 @@ pub fn comment_userdata(comment: &str) -> Vec<u8> {
 pub fn new_table(comment: Option<&str>) -> NfTablesMessage {
     let mut msg = table_msg(true);
     if let Some(c) = comment {
-        msg.attributes.push(TableAttribute::UserData(comment_userdata(c)));
+        msg.attributes
+            .push(TableAttribute::UserData(comment_userdata(c)));
     }
     NfTablesMessage::NewTable(msg)
 }
@@ -152,7 +153,11 @@ pub fn replace_table(ruleset: &Ruleset, first_seq: u32) -> Batch {
     let comment = table_comment(ruleset);
     b.inet(0, new_table(Some(&comment)), "create table".into());
     for chain in ruleset.chains() {
-        b.inet(NLM_F_CREATE, new_chain(&chain), format!("create chain {}", chain.name));
+        b.inet(
+            NLM_F_CREATE,
+            new_chain(&chain),
+            format!("create chain {}", chain.name),
+        );
     }
     for (i, rule) in ruleset.rules().iter().enumerate() {
         b.inet(

@@ -37,7 +37,11 @@ pub(crate) const IFNAMSIZ: usize = 16;
 
 /// `meta load KEY => reg 1`.
 pub fn meta(key: MetaKey) -> Expr {
-    Expressions::Meta(vec![Meta::Key(key), Meta::DestinationRegister(Register::Reg1)]).into()
+    Expressions::Meta(vec![
+        Meta::Key(key),
+        Meta::DestinationRegister(Register::Reg1),
+    ])
+    .into()
 }
 
 /// `cmp OP reg 1 DATA`.
@@ -91,7 +95,10 @@ pub fn ct(key: u32) -> Expr {
         expression_type: "ct".into(),
         attributes: vec![
             DefaultNla::new(NFTA_CT_KEY, key.to_be_bytes().to_vec()),
-            DefaultNla::new(NFTA_CT_DREG, u32::from(Register::Reg1).to_be_bytes().to_vec()),
+            DefaultNla::new(
+                NFTA_CT_DREG,
+                u32::from(Register::Reg1).to_be_bytes().to_vec(),
+            ),
         ],
     }
     .into()

@@ -74,7 +74,10 @@ pub async fn watch(
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     let own_pid = std::process::id();
-    info!(table = TABLE_NAME, "watching nf_tables for changes to our table");
+    info!(
+        table = TABLE_NAME,
+        "watching nf_tables for changes to our table"
+    );
     repair_if_needed(&ruleset).await;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
@@ -124,7 +127,10 @@ async fn repair_if_needed(ruleset: &Ruleset) {
     .await;
     match repaired {
         Ok(Ok(true)) => {
-            info!(table = TABLE_NAME, "our nf_tables table was removed or changed; restored it")
+            info!(
+                table = TABLE_NAME,
+                "our nf_tables table was removed or changed; restored it"
+            )
         }
         Ok(Ok(false)) => debug!(table = TABLE_NAME, "nf_tables changed; our table is whole"),
         Ok(Err(e)) => warn!("restoring our nf_tables table failed: {e}"),

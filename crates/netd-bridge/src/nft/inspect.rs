@@ -4,8 +4,8 @@
 
 use netlink_packet_netfilter::nftables::{
     ChainAttribute, ChainMessage, DataAttribute, ExpressionAttribute, Expressions, Hook,
-    HookNumber, Immediate, ListAttribute, NfTablesMessage, RuleAttribute,
-    RuleMessage, TableAttribute, TableMessage, VerdictAttribute,
+    HookNumber, Immediate, ListAttribute, NfTablesMessage, RuleAttribute, RuleMessage,
+    TableAttribute, TableMessage, VerdictAttribute,
 };
 use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
 use serde::Serialize;
@@ -66,7 +66,11 @@ pub fn our_table_userdata(sock: &mut NfSocket) -> Result<Option<Vec<u8>>, Error>
         let NetfilterMessageInner::NfTables(NfTablesMessage::NewTable(t)) = m.inner else {
             continue;
         };
-        if !t.attributes.iter().any(|a| matches!(a, TableAttribute::Name(n) if n == TABLE_NAME)) {
+        if !t
+            .attributes
+            .iter()
+            .any(|a| matches!(a, TableAttribute::Name(n) if n == TABLE_NAME))
+        {
             continue;
         }
         let data = t.attributes.into_iter().find_map(|a| match a {
@@ -110,7 +114,12 @@ pub fn base_chains(sock: &mut NfSocket) -> Result<Vec<BaseChainInfo>, Error> {
                 table,
                 chain,
                 hook,
-                policy: if policy == Some(NF_DROP) { "drop" } else { "accept" }.into(),
+                policy: if policy == Some(NF_DROP) {
+                    "drop"
+                } else {
+                    "accept"
+                }
+                .into(),
             });
         }
     }

@@ -211,7 +211,11 @@ pub fn saddr_match(net: IpNetwork) -> Vec<Expr> {
                 (0xffu16 << (8 - bits)) as u8
             })
             .collect();
-        exprs.push(payload(NFT_PAYLOAD_NETWORK_HEADER, offset, addr.len() as u32));
+        exprs.push(payload(
+            NFT_PAYLOAD_NETWORK_HEADER,
+            offset,
+            addr.len() as u32,
+        ));
         exprs.push(bitwise(&mask, &vec![0; addr.len()]));
         exprs.push(cmp(Operator::Equal, &addr));
     }

@@ -83,7 +83,10 @@ impl NfSocket {
 
     /// Sends a dump request built with sequence number `seq` and returns
     /// every nf_tables message of the answer.
-    pub fn dump(&mut self, request: impl FnOnce(u32) -> Vec<u8>) -> Result<Vec<NetfilterMessage>, Error> {
+    pub fn dump(
+        &mut self,
+        request: impl FnOnce(u32) -> Vec<u8>,
+    ) -> Result<Vec<NetfilterMessage>, Error> {
         let seq = self.take_seq(1);
         self.socket
             .send(&request(seq), 0)

@@ -28,23 +28,29 @@ fn ruleset(bridge: &str, v4: &str, v6: &str) -> Ruleset {
 }
 
 // [ meta load iifname => reg 1 ]
-const META_IIFNAME: &str = "24000180090001006d657461000000001400028008000200000000060800010000000001";
+const META_IIFNAME: &str =
+    "24000180090001006d657461000000001400028008000200000000060800010000000001";
 // [ meta load oifname => reg 1 ]
-const META_OIFNAME: &str = "24000180090001006d657461000000001400028008000200000000070800010000000001";
+const META_OIFNAME: &str =
+    "24000180090001006d657461000000001400028008000200000000070800010000000001";
 // [ meta load l4proto => reg 1 ]
-const META_L4PROTO: &str = "24000180090001006d657461000000001400028008000200000000100800010000000001";
+const META_L4PROTO: &str =
+    "24000180090001006d657461000000001400028008000200000000100800010000000001";
 // [ meta load nfproto => reg 1 ]
-const META_NFPROTO: &str = "24000180090001006d6574610000000014000280080002000000000f0800010000000001";
+const META_NFPROTO: &str =
+    "24000180090001006d6574610000000014000280080002000000000f0800010000000001";
 // [ cmp eq reg 1 0x3074616e 0x00000000 0x00000000 0x00000000 ]  ("nat0")
 const CMP_EQ_NAT0: &str = "3800018008000100636d70002c0002800800010000000001080002000000000018000380140001006e617430000000000000000000000000";
 // [ cmp neq reg 1 0x3074616e 0x00000000 0x00000000 0x00000000 ]
 const CMP_NEQ_NAT0: &str = "3800018008000100636d70002c0002800800010000000001080002000000000118000380140001006e617430000000000000000000000000";
 // [ cmp eq reg 1 0x00000011 ]  (udp)
-const CMP_UDP: &str = "2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010011000000";
+const CMP_UDP: &str =
+    "2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010011000000";
 // [ payload load 2b @ transport header + 2 => reg 1 ]
 const PAYLOAD_DPORT: &str = "340001800c0001007061796c6f616400240002800800010000000001080002000000000208000300000000020800040000000002";
 // [ cmp eq reg 1 0x00004300 ]  (port 67)
-const CMP_PORT_67: &str = "2c00018008000100636d700020000280080001000000000108000200000000000c0003800600010000430000";
+const CMP_PORT_67: &str =
+    "2c00018008000100636d700020000280080001000000000108000200000000000c0003800600010000430000";
 // [ immediate reg 0 accept ]
 const ACCEPT: &str = "300001800e000100696d6d6564696174650000001c0002800800010000000000100002800c0002800800010000000001";
 // [ ct load state => reg 1 ]
@@ -52,7 +58,8 @@ const CT_STATE: &str = "20000180070001006374000014000280080002000000000008000100
 // [ bitwise reg 1 = ( reg 1 & 0x00000006 ) ^ 0x00000000 ]
 const BITWISE_EST_REL: &str = "440001800c0001006269747769736500340002800800010000000001080002000000000108000300000000040c00048008000100060000000c0005800800010000000000";
 // [ cmp neq reg 1 0x00000000 ]
-const CMP_NEQ_ZERO: &str = "2c00018008000100636d700020000280080001000000000108000200000000010c0003800800010000000000";
+const CMP_NEQ_ZERO: &str =
+    "2c00018008000100636d700020000280080001000000000108000200000000010c0003800800010000000000";
 // [ masq ]
 const MASQ: &str = "14000180090001006d6173710000000004000280";
 
@@ -66,11 +73,20 @@ fn each_expression_encodes_as_nft_does() {
     assert_eq!(enc(&expr::cmp(Operator::Equal, &nat0)), CMP_EQ_NAT0);
     assert_eq!(enc(&expr::cmp(Operator::NotEqual, &nat0)), CMP_NEQ_NAT0);
     assert_eq!(enc(&expr::cmp(Operator::Equal, &[17])), CMP_UDP);
-    assert_eq!(enc(&expr::payload(expr::NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)), PAYLOAD_DPORT);
-    assert_eq!(enc(&expr::cmp(Operator::Equal, &67u16.to_be_bytes())), CMP_PORT_67);
+    assert_eq!(
+        enc(&expr::payload(expr::NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2)),
+        PAYLOAD_DPORT
+    );
+    assert_eq!(
+        enc(&expr::cmp(Operator::Equal, &67u16.to_be_bytes())),
+        CMP_PORT_67
+    );
     assert_eq!(enc(&expr::verdict(expr::NF_ACCEPT)), ACCEPT);
     assert_eq!(enc(&expr::ct(expr::NFT_CT_STATE)), CT_STATE);
-    assert_eq!(enc(&expr::bitwise(&6u32.to_ne_bytes(), &[0; 4])), BITWISE_EST_REL);
+    assert_eq!(
+        enc(&expr::bitwise(&6u32.to_ne_bytes(), &[0; 4])),
+        BITWISE_EST_REL
+    );
     assert_eq!(enc(&expr::cmp(Operator::NotEqual, &[0; 4])), CMP_NEQ_ZERO);
     assert_eq!(enc(&expr::masquerade()), MASQ);
 }
@@ -78,28 +94,70 @@ fn each_expression_encodes_as_nft_does() {
 #[test]
 fn prefix_matches_encode_as_nft_does() {
     // ip saddr 192.168.26.0/24: a 3-byte load and compare.
-    let v4: Vec<String> = saddr_match("192.168.26.0/24".parse().unwrap()).iter().map(enc).collect();
-    assert_eq!(v4, [
-        META_NFPROTO,
-        "2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010002000000",
-        "340001800c0001007061796c6f6164002400028008000100000000010800020000000001080003000000000c0800040000000003",
-        "2c00018008000100636d700020000280080001000000000108000200000000000c00038007000100c0a81a00",
-    ]);
+    let v4: Vec<String> = saddr_match("192.168.26.0/24".parse().unwrap())
+        .iter()
+        .map(enc)
+        .collect();
+    assert_eq!(
+        v4,
+        [
+            META_NFPROTO,
+            "2c00018008000100636d700020000280080001000000000108000200000000000c0003800500010002000000",
+            "340001800c0001007061796c6f6164002400028008000100000000010800020000000001080003000000000c0800040000000003",
+            "2c00018008000100636d700020000280080001000000000108000200000000000c00038007000100c0a81a00",
+        ]
+    );
     // ip6 saddr fd23::/64: an 8-byte load and compare.
-    let v6: Vec<String> = saddr_match("fd23::/64".parse().unwrap()).iter().map(enc).collect();
-    assert_eq!(v6[1], "2c00018008000100636d700020000280080001000000000108000200000000000c000380050001000a000000");
-    assert_eq!(v6[2], "340001800c0001007061796c6f616400240002800800010000000001080002000000000108000300000000080800040000000008");
-    assert_eq!(v6[3], "3000018008000100636d70002400028008000100000000010800020000000000100003800c000100fd23000000000000");
+    let v6: Vec<String> = saddr_match("fd23::/64".parse().unwrap())
+        .iter()
+        .map(enc)
+        .collect();
+    assert_eq!(
+        v6[1],
+        "2c00018008000100636d700020000280080001000000000108000200000000000c000380050001000a000000"
+    );
+    assert_eq!(
+        v6[2],
+        "340001800c0001007061796c6f616400240002800800010000000001080002000000000108000300000000080800040000000008"
+    );
+    assert_eq!(
+        v6[3],
+        "3000018008000100636d70002400028008000100000000010800020000000000100003800c000100fd23000000000000"
+    );
     // ip saddr 10.20.16.0/20: full load, mask, compare.
-    let odd: Vec<String> = saddr_match("10.20.16.0/20".parse().unwrap()).iter().map(enc).collect();
-    assert_eq!(odd[2], "340001800c0001007061796c6f6164002400028008000100000000010800020000000001080003000000000c0800040000000004");
-    assert_eq!(odd[3], "440001800c0001006269747769736500340002800800010000000001080002000000000108000300000000040c00048008000100fffff0000c0005800800010000000000");
-    assert_eq!(odd[4], "2c00018008000100636d700020000280080001000000000108000200000000000c000380080001000a141000");
+    let odd: Vec<String> = saddr_match("10.20.16.0/20".parse().unwrap())
+        .iter()
+        .map(enc)
+        .collect();
+    assert_eq!(
+        odd[2],
+        "340001800c0001007061796c6f6164002400028008000100000000010800020000000001080003000000000c0800040000000004"
+    );
+    assert_eq!(
+        odd[3],
+        "440001800c0001006269747769736500340002800800010000000001080002000000000108000300000000040c00048008000100fffff0000c0005800800010000000000"
+    );
+    assert_eq!(
+        odd[4],
+        "2c00018008000100636d700020000280080001000000000108000200000000000c000380080001000a141000"
+    );
     // ip6 saddr fd23:0:0:10::/60: 16-byte load, mask, compare.
-    let odd6: Vec<String> = saddr_match("fd23:0:0:10::/60".parse().unwrap()).iter().map(enc).collect();
-    assert_eq!(odd6[2], "340001800c0001007061796c6f616400240002800800010000000001080002000000000108000300000000080800040000000010");
-    assert_eq!(odd6[3], "5c0001800c00010062697477697365004c0002800800010000000001080002000000000108000300000000101800048014000100fffffffffffffff00000000000000000180005801400010000000000000000000000000000000000");
-    assert_eq!(odd6[4], "3800018008000100636d70002c000280080001000000000108000200000000001800038014000100fd230000000000100000000000000000");
+    let odd6: Vec<String> = saddr_match("fd23:0:0:10::/60".parse().unwrap())
+        .iter()
+        .map(enc)
+        .collect();
+    assert_eq!(
+        odd6[2],
+        "340001800c0001007061796c6f616400240002800800010000000001080002000000000108000300000000080800040000000010"
+    );
+    assert_eq!(
+        odd6[3],
+        "5c0001800c00010062697477697365004c0002800800010000000001080002000000000108000300000000101800048014000100fffffffffffffff00000000000000000180005801400010000000000000000000000000000000000"
+    );
+    assert_eq!(
+        odd6[4],
+        "3800018008000100636d70002c000280080001000000000108000200000000001800038014000100fd230000000000100000000000000000"
+    );
 }
 
 #[test]
@@ -108,10 +166,31 @@ fn whole_rules_encode_as_nft_does() {
     let rule = |i: usize| r[i].exprs.iter().map(enc).collect::<Vec<_>>();
     // iifname "nat0" udp dport 67 accept
     assert_eq!(r[0].chain, "input");
-    assert_eq!(rule(0), [META_IIFNAME, CMP_EQ_NAT0, META_L4PROTO, CMP_UDP, PAYLOAD_DPORT, CMP_PORT_67, ACCEPT]);
+    assert_eq!(
+        rule(0),
+        [
+            META_IIFNAME,
+            CMP_EQ_NAT0,
+            META_L4PROTO,
+            CMP_UDP,
+            PAYLOAD_DPORT,
+            CMP_PORT_67,
+            ACCEPT
+        ]
+    );
     // oifname "nat0" ct state established,related accept
     assert_eq!(r[6].chain, "forward");
-    assert_eq!(rule(6), [META_OIFNAME, CMP_EQ_NAT0, CT_STATE, BITWISE_EST_REL, CMP_NEQ_ZERO, ACCEPT]);
+    assert_eq!(
+        rule(6),
+        [
+            META_OIFNAME,
+            CMP_EQ_NAT0,
+            CT_STATE,
+            BITWISE_EST_REL,
+            CMP_NEQ_ZERO,
+            ACCEPT
+        ]
+    );
     // ... oifname != "nat0" masquerade
     assert_eq!(r[7].chain, "postrouting");
     assert_eq!(rule(7)[4..], [META_OIFNAME, CMP_NEQ_NAT0, MASQ]);
@@ -145,7 +224,10 @@ fn table_chain_and_rule_messages_match_nft() {
     let flags = u16::from_le_bytes([msgs[7][6], msgs[7][7]]);
     assert_eq!(flags, 0x0c05);
     // batch end is last.
-    assert_eq!(u16::from_le_bytes([msgs.last().unwrap()[4], msgs.last().unwrap()[5]]), 0x11);
+    assert_eq!(
+        u16::from_le_bytes([msgs.last().unwrap()[4], msgs.last().unwrap()[5]]),
+        0x11
+    );
     assert_eq!(msgs.len(), 1 + 3 + 3 + 9 + 1);
 }
 

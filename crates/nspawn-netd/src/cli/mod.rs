@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up the bridge, forwarding and NAT, then run the daemon on it.
-    Up(crate::cmd::up::UpArgs),
+    Up(Box<crate::cmd::up::UpArgs>),
     /// Undo what `up` did, and nothing else.
     Down(crate::cmd::down::DownArgs),
     /// Find and explain what would break the containers' network.

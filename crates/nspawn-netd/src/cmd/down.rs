@@ -32,5 +32,9 @@ pub fn report(r: DownReport) -> anyhow::Result<()> {
         tracing::error!("down: {f}");
     }
     let all: Vec<String> = r.failures.iter().map(|f| f.to_string()).collect();
-    bail!("teardown incomplete ({} failure(s)): {}", all.len(), all.join("; "))
+    bail!(
+        "teardown incomplete ({} failure(s)): {}",
+        all.len(),
+        all.join("; ")
+    )
 }

@@ -103,8 +103,11 @@ pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Resul
     if let Some(v6) = bridge.ipv6
         && !has_v6
     {
-        c.dhcp_range
-            .push(format!("{}/{},ra-stateless,ra-names", v6.network(), v6.prefix()));
+        c.dhcp_range.push(format!(
+            "{}/{},ra-stateless,ra-names",
+            v6.network(),
+            v6.prefix()
+        ));
     }
     Ok(args)
 }
@@ -180,7 +183,10 @@ mod tests {
         assert_eq!(args.common.interface, ["nat0"]);
         assert_eq!(
             args.common.dhcp_range,
-            ["192.168.26.20,192.168.26.100", "fd23::/64,ra-stateless,ra-names"]
+            [
+                "192.168.26.20,192.168.26.100",
+                "fd23::/64,ra-stateless,ra-names"
+            ]
         );
     }
 

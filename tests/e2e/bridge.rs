@@ -1,0 +1,470 @@
+//! `nspawn-netd up`/`down`/`doctor` in a lab without a bridge: the host
+//! namespace gets its bridge, forwarding and NAT from `up`, containers reach
+//! the "internet" namespace through it (which has no route back to the
+//! containers, so only masqueraded traffic can answer), and `down` leaves
+//! the namespace exactly as it found it.
+
+use std::path::PathBuf;
+use std::process::{Child, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::lab::{Lab, Netns, wait_until};
+
+/// Runs `nspawn-netd ARGS --state-dir LAB/state` in the host namespace.
+fn netd(lab: &Lab, args: &[&str]) -> Output {
+    let state = state_dir(lab);
+    lab.host()
+        .cmd(env!("CARGO_BIN_EXE_nspawn-netd"))
+        .args(args)
+        .arg("--state-dir")
+        .arg(&state)
+        .output()
+        .expect("running nspawn-netd")
+}
+
+fn netd_ok(lab: &Lab, args: &[&str]) -> String {
+    let out = netd(lab, args);
+    assert!(
+        out.status.success(),
+        "nspawn-netd {args:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn state_dir(lab: &Lab) -> PathBuf {
+    lab.dir().join("state")
+}
+
+/// Everything `up` may touch in the host namespace.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    addresses: Value,
+    sysctls: Vec<(String, String)>,
+    ruleset: Value,
+}
+
+const SYSCTLS: &[&str] = &[
+    "net/ipv4/conf/all/forwarding",
+    "net/ipv4/conf/default/forwarding",
+    "net/ipv4/conf/uplink/forwarding",
+    "net/ipv4/conf/lo/forwarding",
+    "net/ipv6/conf/all/forwarding",
+    "net/ipv6/conf/default/forwarding",
+    "net/ipv6/conf/uplink/forwarding",
+    "net/ipv6/conf/uplink/accept_ra",
+    "net/ipv4/conf/all/rp_filter",
+];
+
+fn snapshot(host: &Netns) -> Snapshot {
+    let sysctls = SYSCTLS
+        .iter()
+        .map(|k| {
+            let v = host.run_ok(&["cat", &format!("/proc/sys/{k}")]);
+            (k.to_string(), v.trim().to_string())
+        })
+        .collect();
+    Snapshot {
+        addresses: serde_json::from_str(&host.run_ok(&["ip", "-j", "addr"])).unwrap(),
+        sysctls,
+        ruleset: serde_json::from_str(&host.run_ok(&["nft", "-j", "list", "ruleset"])).unwrap(),
+    }
+}
+
+/// The rules of `inet nspawn_netd` as nft prints them, one a line.
+fn our_rules_text(host: &Netns) -> String {
+    host.run_ok(&["nft", "list", "table", "inet", "nspawn_netd"])
+}
+
+fn sysctl(host: &Netns, key: &str) -> String {
+    host.run_ok(&["cat", &format!("/proc/sys/{key}")])
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn up_creates_everything_twice_changes_nothing_and_down_restores_all() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    let before = snapshot(&host);
+
+    netd_ok(&lab, &["up", "--no-daemon"]);
+    let link: Value =
+        serde_json::from_str(&host.run_ok(&["ip", "-d", "-j", "addr", "show", "nat0"])).unwrap();
+    let link = &link[0];
+    assert_eq!(link["linkinfo"]["info_kind"], "bridge", "{link}");
+    let mac = netd_bridge::config::bridge_mac("nat0")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":");
+    assert_eq!(link["address"], mac.as_str());
+    assert!(link["flags"].as_array().unwrap().contains(&"UP".into()));
+    let addrs: Vec<String> = link["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+        .collect();
+    assert!(addrs.contains(&"192.168.26.1/24".to_string()), "{addrs:?}");
+    assert!(addrs.contains(&"fd23::1/64".to_string()), "{addrs:?}");
+    for key in [
+        "net/ipv4/conf/all/forwarding",
+        "net/ipv4/conf/default/forwarding",
+        "net/ipv6/conf/all/forwarding",
+        "net/ipv6/conf/default/forwarding",
+    ] {
+        assert_eq!(sysctl(&host, key), "1", "{key}");
+    }
+    let rules = our_rules_text(&host);
+    for line in [
+        "type filter hook input priority filter; policy accept;",
+        "iifname \"nat0\" udp dport 67 accept",
+        "iifname \"nat0\" udp dport 53 accept",
+        "iifname \"nat0\" tcp dport 53 accept",
+        "iifname \"nat0\" udp dport 547 accept",
+        "iifname \"nat0\" meta l4proto ipv6-icmp accept",
+        "type filter hook forward priority filter; policy accept;",
+        "iifname \"nat0\" accept",
+        "oifname \"nat0\" ct state established,related accept",
+        "type nat hook postrouting priority srcnat; policy accept;",
+        "ip saddr 192.168.26.0/24 oifname != \"nat0\" masquerade",
+        "ip6 saddr fd23::/64 oifname != \"nat0\" masquerade",
+    ] {
+        assert!(rules.contains(line), "missing {line:?} in\n{rules}");
+    }
+    let json = host.run_ok(&["nft", "-j", "list", "ruleset"]);
+    assert!(json.contains("\"masquerade\""), "{json}");
+
+    let after_first = snapshot(&host);
+    let state_first = std::fs::read_to_string(state_dir(&lab).join("nat0.json")).unwrap();
+    let second = netd(&lab, &["up", "--no-daemon"]);
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("nothing changed"),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    // Equal including rule handles: the table was not even re-created.
+    assert_eq!(snapshot(&host), after_first);
+    assert_eq!(
+        std::fs::read_to_string(state_dir(&lab).join("nat0.json")).unwrap(),
+        state_first
+    );
+
+    netd_ok(&lab, &["down"]);
+    assert_eq!(snapshot(&host), before);
+    assert!(!state_dir(&lab).join("nat0.json").exists());
+}
+
+#[test]
+fn down_leaves_a_bridge_it_did_not_create_as_it_was() {
+    let mut lab = Lab::new(); // nat0 with 192.168.26.1/24, no IPv6
+    lab.internet();
+    let host = lab.host().clone();
+    let before = snapshot(&host);
+    netd_ok(&lab, &["up", "--no-daemon"]);
+    let addrs = host.run_ok(&["ip", "addr", "show", "nat0"]);
+    assert!(addrs.contains("fd23::1/64"), "{addrs}");
+    netd_ok(&lab, &["down"]);
+    assert_eq!(snapshot(&host), before);
+}
+
+/// Starts a TCP listener on `addr`:8080 in `ns` that writes the address of
+/// the first peer to a file; returns the file and the listener.
+fn peer_recorder(lab: &Lab, ns: &Netns, addr: &str, tag: &str) -> (PathBuf, Child) {
+    let out = lab.dir().join(format!("peer-{tag}"));
+    let script = format!(
+        "import socket\n\
+         fam = socket.AF_INET6 if ':' in {addr:?} else socket.AF_INET\n\
+         s = socket.socket(fam, socket.SOCK_STREAM)\n\
+         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+         s.bind(({addr:?}, 8080)); s.listen(1); s.settimeout(20)\n\
+         open({out:?} + '.ready', 'w').close()\n\
+         c, peer = s.accept()\n\
+         open({out:?}, 'w').write(peer[0])\n",
+        out = out.to_str().unwrap()
+    );
+    let child = ns.spawn(&["python3", "-c", &script]);
+    let ready = PathBuf::from(format!("{}.ready", out.display()));
+    assert!(
+        wait_until(Duration::from_secs(10), || ready.exists()),
+        "the listener in {} did not start",
+        ns.name
+    );
+    (out, child)
+}
+
+/// The peer the listener recorded; stops the listener.
+fn recorded_peer((path, mut listener): (PathBuf, Child)) -> String {
+    wait_until(Duration::from_secs(10), || {
+        std::fs::read_to_string(&path).is_ok_and(|s| !s.is_empty())
+    });
+    let _ = listener.kill();
+    let _ = listener.wait();
+    std::fs::read_to_string(&path).unwrap_or_default()
+}
+
+#[test]
+fn a_container_reaches_the_internet_through_nat_on_v4_and_v6() {
+    let mut lab = Lab::without_bridge();
+    let inet = lab.internet();
+    netd_ok(&lab, &["up", "--no-daemon"]);
+    let c = lab.container("nat");
+    c.run_ok(&["ip", "addr", "add", "192.168.26.50/24", "dev", "host0"]);
+    c.run_ok(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "fd23::50/64",
+        "dev",
+        "host0",
+        "nodad",
+    ]);
+    c.run_ok(&["ip", "route", "add", "default", "via", "192.168.26.1"]);
+    c.run_ok(&["ip", "-6", "route", "add", "default", "via", "fd23::1"]);
+
+    c.run_ok(&["ping", "-c", "1", "-W", "5", "203.0.113.2"]);
+    c.run_ok(&["ping", "-6", "-c", "1", "-W", "5", "2001:db8:1::2"]);
+
+    // The internet side sees the host's uplink address, not the container's.
+    let v4 = peer_recorder(&lab, &inet, "203.0.113.2", "v4");
+    c.run_ok(&["bash", "-c", "exec 3<>/dev/tcp/203.0.113.2/8080"]);
+    assert_eq!(recorded_peer(v4), "203.0.113.1");
+    let v6 = peer_recorder(&lab, &inet, "2001:db8:1::2", "v6");
+    c.run_ok(&["bash", "-c", "exec 3<>/dev/tcp/2001:db8:1::2/8080"]);
+    assert_eq!(recorded_peer(v6), "2001:db8:1::1");
+
+    netd_ok(&lab, &["down"]);
+    // Without our table and forwarding the container is cut off again.
+    let out = c.run(&["ping", "-c", "1", "-W", "1", "203.0.113.2"]);
+    assert!(!out.status.success(), "still reachable after down");
+}
+
+fn table_whole(host: &Netns) -> bool {
+    let out = host.run(&["nft", "list", "table", "inet", "nspawn_netd"]);
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains("masquerade")
+}
+
+#[test]
+fn a_flushed_ruleset_is_restored_within_a_second_while_up_runs() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    let state = state_dir(&lab);
+    let state = state.to_str().unwrap();
+    let daemon = lab.start_daemon(&[
+        "up",
+        "--no-daemon",
+        "--keep-in-foreground",
+        "--state-dir",
+        state,
+    ]);
+    assert!(table_whole(&host));
+    for (i, breakage) in [
+        vec!["nft", "flush", "ruleset"],
+        vec!["nft", "delete", "table", "inet", "nspawn_netd"],
+        vec![
+            "nft",
+            "flush",
+            "chain",
+            "inet",
+            "nspawn_netd",
+            "postrouting",
+        ],
+        vec!["nft", "flush", "ruleset"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        host.run_ok(breakage);
+        let broke = Instant::now();
+        assert!(
+            wait_until(Duration::from_secs(3), || table_whole(&host)),
+            "not restored after {breakage:?}:\n{}",
+            daemon.log_text()
+        );
+        let took = broke.elapsed();
+        eprintln!("restored after {breakage:?} in {took:?}");
+        assert!(
+            took < Duration::from_secs(1),
+            "restoring after {breakage:?} took {took:?}"
+        );
+        let restored = daemon.log_text().matches("restored it").count();
+        assert!(
+            restored > i,
+            "the repair was not logged:\n{}",
+            daemon.log_text()
+        );
+    }
+    assert!(daemon.stop().success());
+    netd_ok(&lab, &["down"]);
+    assert!(
+        !host
+            .run(&["nft", "list", "table", "inet", "nspawn_netd"])
+            .status
+            .success()
+    );
+}
+
+fn doctor_json(lab: &Lab) -> (bool, Vec<Value>) {
+    let out = netd(lab, &["doctor", "--json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json printed no JSON ({e}):\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (
+        out.status.success(),
+        doc["findings"].as_array().unwrap().clone(),
+    )
+}
+
+fn ids(findings: &[Value]) -> Vec<String> {
+    findings
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn doctor_reports_a_forward_drop_policy_and_a_port_53_conflict() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    let (ok, findings) = doctor_json(&lab);
+    assert!(!ok);
+    assert!(ids(&findings).contains(&"bridge-missing".to_string()));
+
+    netd_ok(&lab, &["up", "--no-daemon"]);
+    let (ok, findings) = doctor_json(&lab);
+    assert!(ok, "{findings:?}");
+    assert!(
+        !findings.iter().any(|f| f["severity"] == "error"),
+        "{findings:?}"
+    );
+
+    host.run_ok(&["nft", "add", "table", "ip", "filter"]);
+    host.run_ok(&[
+        "nft",
+        "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; }",
+    ]);
+    let bound = lab.dir().join("dns-squatter.ready");
+    let script = format!(
+        "import socket, time\n\
+         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n\
+         s.bind(('192.168.26.1', 53))\n\
+         open({:?}, 'w').close()\n\
+         time.sleep(60)\n",
+        bound.to_str().unwrap()
+    );
+    let mut squatter = host.spawn(&["python3", "-c", &script]);
+    assert!(wait_until(Duration::from_secs(10), || bound.exists()));
+
+    let (ok, findings) = doctor_json(&lab);
+    assert!(!ok, "doctor must fail on errors");
+    let found = ids(&findings);
+    assert!(
+        found.contains(&"forward-drop-policy".to_string()),
+        "{findings:?}"
+    );
+    let port = findings
+        .iter()
+        .find(|f| f["id"] == "port-conflict")
+        .unwrap_or_else(|| panic!("no port conflict in {findings:?}"));
+    let msg = port["message"].as_str().unwrap();
+    assert!(msg.contains("192.168.26.1/udp port 53"), "{msg}");
+    assert!(
+        msg.contains(&format!("{}/python3", squatter.id())) || msg.contains("/python3"),
+        "{msg}"
+    );
+    let drop = findings
+        .iter()
+        .find(|f| f["id"] == "forward-drop-policy")
+        .unwrap();
+    assert!(
+        drop["fix"]
+            .as_str()
+            .unwrap()
+            .contains("iptables -I FORWARD -i nat0")
+    );
+
+    let human = netd(&lab, &["doctor"]);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("[forward-drop-policy]") && text.contains("[port-conflict]"),
+        "{text}"
+    );
+    assert!(text.contains("fix:"), "{text}");
+
+    let _ = squatter.kill();
+    let _ = squatter.wait();
+    host.run_ok(&["nft", "delete", "table", "ip", "filter"]);
+    netd_ok(&lab, &["down"]);
+}
+
+/// A udhcpc script that applies the lease with `ip` and records it.
+fn udhcpc_script(lab: &Lab) -> PathBuf {
+    let path = lab.dir().join("udhcpc.sh");
+    let lease = lab.dir().join("udhcpc.lease");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\n\
+             case \"$1\" in\n\
+             bound|renew)\n\
+               ip addr add \"$ip/$mask\" dev \"$interface\"\n\
+               ip route replace default via \"$router\"\n\
+               echo \"ip=$ip router=$router dns=$dns\" > {}\n;;\n\
+             esac\n",
+            lease.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn up_with_the_daemon_gives_a_container_dhcp_and_internet() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let state = state_dir(&lab);
+    let state = state.to_str().unwrap().to_string();
+    let daemon = lab.start_daemon(&["up", "--state-dir", &state]);
+    let c = lab.container("dhcp");
+    let script = udhcpc_script(&lab);
+    let out = c.run(&[
+        "udhcpc",
+        "-i",
+        "host0",
+        "-f",
+        "-q",
+        "-n",
+        "-t",
+        "5",
+        "-T",
+        "2",
+        "-s",
+        script.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "udhcpc got no lease:\n{}\ndaemon log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        daemon.log_text()
+    );
+    let lease = std::fs::read_to_string(lab.dir().join("udhcpc.lease")).unwrap();
+    assert!(lease.contains("router=192.168.26.1"), "{lease}");
+    c.run_ok(&["ping", "-c", "1", "-W", "5", "203.0.113.2"]);
+    assert!(daemon.stop().success());
+    netd_ok(&lab, &["down"]);
+}
