@@ -468,3 +468,51 @@ fn up_with_the_daemon_gives_a_container_dhcp_and_internet() {
     assert!(daemon.stop().success());
     netd_ok(&lab, &["down"]);
 }
+
+#[test]
+fn an_uplink_with_an_ra_default_route_gets_accept_ra_2_and_back() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    host.run_ok(&["sysctl", "-qw", "net.ipv6.conf.uplink.accept_ra=1"]);
+    host.run_ok(&[
+        "ip", "-6", "route", "add", "default", "via", "fe80::2", "dev", "uplink", "proto", "ra",
+    ]);
+    let before = snapshot(&host);
+    netd_ok(&lab, &["up", "--no-daemon"]);
+    assert_eq!(sysctl(&host, "net/ipv6/conf/uplink/accept_ra"), "2");
+    assert_eq!(sysctl(&host, "net/ipv6/conf/all/forwarding"), "1");
+    netd_ok(&lab, &["down"]);
+    assert_eq!(snapshot(&host), before);
+    assert_eq!(sysctl(&host, "net/ipv6/conf/uplink/accept_ra"), "1");
+}
+
+#[test]
+fn teardown_on_exit_undoes_everything_and_down_waits_for_up_to_stop() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    let before = snapshot(&host);
+    let state = state_dir(&lab);
+    let state = state.to_str().unwrap().to_string();
+    let daemon = lab.start_daemon(&[
+        "up",
+        "--no-daemon",
+        "--keep-in-foreground",
+        "--teardown-on-exit",
+        "--state-dir",
+        &state,
+    ]);
+    assert!(table_whole(&host));
+    // A down under a running up would be undone by its watcher: refused.
+    let refused = netd(&lab, &["down"]);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains(&format!("pid {}", daemon.pid)), "{why}");
+    assert!(table_whole(&host));
+    let log = daemon.log.clone();
+    assert!(daemon.stop().success());
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(log.contains("deleted bridge nat0"), "{log}");
+    assert_eq!(snapshot(&host), before);
+}

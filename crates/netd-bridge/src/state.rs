@@ -96,9 +96,57 @@ pub fn remove(dir: &Path, bridge: &str) -> Result<(), Error> {
     }
 }
 
+/// Marks a foreground `up` that keeps the table whole, so `down` can
+/// refuse to run under it (the watcher would put the table straight back).
+/// The file `BRIDGE.up.pid` holds its pid; it is removed on drop.
+#[derive(Debug)]
+pub struct WatcherMark {
+    path: PathBuf,
+}
+
+impl WatcherMark {
+    pub fn create(dir: &Path, bridge: &str) -> Result<WatcherMark, Error> {
+        let path = dir.join(format!("{bridge}.up.pid"));
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&path, format!("{}\n", std::process::id())))
+            .map_err(|e| Error::State {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        Ok(WatcherMark { path })
+    }
+}
+
+impl Drop for WatcherMark {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// The pid of a running foreground `up` for `bridge`, if any (a stale mark
+/// of a process that is gone does not count).
+pub fn running_watcher(dir: &Path, bridge: &str) -> Option<u32> {
+    let text = std::fs::read_to_string(dir.join(format!("{bridge}.up.pid"))).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    (comm.trim() == "nspawn-netd" && pid != std::process::id()).then_some(pid)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_watcher_mark_names_this_process_and_goes_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let mark = WatcherMark::create(dir.path(), "nat0").unwrap();
+        let text = std::fs::read_to_string(dir.path().join("nat0.up.pid")).unwrap();
+        assert_eq!(text.trim(), std::process::id().to_string());
+        // This test process is not nspawn-netd: not a running watcher.
+        assert_eq!(running_watcher(dir.path(), "nat0"), None);
+        drop(mark);
+        assert!(!dir.path().join("nat0.up.pid").exists());
+    }
 
     #[test]
     fn round_trips_and_keeps_the_first_old_value() {

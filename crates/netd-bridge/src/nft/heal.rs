@@ -137,3 +137,62 @@ async fn repair_if_needed(ruleset: &Ruleset) {
         Err(e) => warn!("the nf_tables repair task failed: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        v.resize((v.len() + 3) & !3, 0);
+        v
+    }
+
+    /// A notification as the kernel sends it: nlmsghdr, nfgenmsg, attributes.
+    fn notification(msg_type: u8, attrs: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = [0u8, 0, 0, 7]
+            .into_iter()
+            .chain(attrs.iter().flatten().copied())
+            .collect();
+        let mut v = ((16 + body.len()) as u32).to_ne_bytes().to_vec();
+        v.extend_from_slice(&((10u16 << 8) | u16::from(msg_type)).to_ne_bytes());
+        v.extend_from_slice(&[0; 10]);
+        v.extend(body);
+        v
+    }
+
+    /// `NFT_MSG_NEWGEN` with `NFTA_GEN_ID`, `NFTA_GEN_PROC_PID`, `NFTA_GEN_PROC_NAME`.
+    fn newgen(pid: u32) -> Vec<u8> {
+        notification(
+            15,
+            &[
+                nla(1, &7u32.to_be_bytes()),
+                nla(2, &pid.to_be_bytes()),
+                nla(3, b"nft\0"),
+            ],
+        )
+    }
+
+    #[test]
+    fn a_transaction_of_another_process_asks_for_a_check() {
+        assert_eq!(judge(&newgen(4242), 1000), Verdict::Check);
+    }
+
+    #[test]
+    fn our_own_transactions_are_ignored() {
+        assert_eq!(judge(&newgen(1000), 1000), Verdict::Nothing);
+    }
+
+    #[test]
+    fn only_the_end_of_a_transaction_counts_and_garbage_is_dropped() {
+        // NEWTABLE of someone else: the NEWGEN that ends it will follow.
+        let newtable = notification(0, &[nla(1, b"filter\0")]);
+        assert_eq!(judge(&newtable, 1000), Verdict::Nothing);
+        assert_eq!(judge(&[0xff; 7], 1000), Verdict::Nothing);
+        let mut both = newtable.clone();
+        both.extend(newgen(5));
+        assert_eq!(judge(&both, 1000), Verdict::Check);
+    }
+}

@@ -17,7 +17,14 @@ pub struct DownArgs {
 
 pub async fn run(args: DownArgs) -> anyhow::Result<()> {
     let host = args.bridge.host();
-    report(netd_bridge::down(&args.bridge.bridge, &host).await)
+    let bridge = &args.bridge.bridge;
+    if let Some(pid) = netd_bridge::state::running_watcher(&host.state_dir, bridge) {
+        bail!(
+            "nspawn-netd up (pid {pid}) is running for {bridge} and would put the table back; \
+             stop it first (up --teardown-on-exit undoes everything when it stops)"
+        );
+    }
+    report(netd_bridge::down(bridge, &host).await)
 }
 
 /// Prints what was undone and fails naming every step that could not be.

@@ -140,6 +140,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let Some(notifications) = notifications else {
         return Ok(());
     };
+    let mark = netd_bridge::state::WatcherMark::create(&host.state_dir, &cfg.name)?;
 
     let cancel = CancellationToken::new();
     let healer = tokio::spawn(heal::watch(notifications, cfg.ruleset(), cancel.clone()));
@@ -156,6 +157,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         Ok(Err(e)) => warn!("the nf_tables watcher stopped: {e}"),
         Err(e) => warn!("the nf_tables watcher failed: {e}"),
     }
+    drop(mark);
     if args.teardown_on_exit {
         super::down::report(netd_bridge::down(&cfg.name, &host).await)?;
     }
@@ -200,6 +202,60 @@ mod tests {
         let args = daemon_args(&cfg, given).unwrap();
         assert_eq!(args.common.interface, ["br9"]);
         assert_eq!(args.common.dhcp_range, ["192.168.26.50-60"]);
+    }
+
+    #[test]
+    fn settings_come_from_flags_and_the_config_file() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("netd.toml");
+        std::fs::write(
+            &file,
+            "bridge = \"br7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\n\
+             teardown-on-exit = true\ndomain = \"box\"\n",
+        )
+        .unwrap();
+        let argv = [
+            "nspawn-netd",
+            "up",
+            "--config",
+            file.to_str().unwrap(),
+            "--state-dir",
+            "/tmp/s",
+        ];
+        let argv =
+            crate::config_file::expand_config_args(argv.iter().map(Into::into).collect()).unwrap();
+        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+        let Some(crate::cli::Command::Up(up)) = cli.command else {
+            panic!("not up");
+        };
+        let cfg = up.bridge.config();
+        assert_eq!(cfg.name, "br7");
+        assert_eq!(cfg.ipv4.to_string(), "10.77.0.1/24");
+        assert_eq!(cfg.ipv6, None);
+        assert!(up.teardown_on_exit);
+        assert_eq!(up.bridge.state_dir, std::path::Path::new("/tmp/s"));
+        assert_eq!(up.daemon.common.domain.as_deref(), Some("box"));
+        let d = daemon_args(&cfg, up.daemon).unwrap();
+        assert_eq!(d.common.interface, ["br7"]);
+        assert_eq!(d.common.dhcp_range, ["10.77.0.20,10.77.0.100"]);
+    }
+
+    #[test]
+    fn no_daemon_and_keep_in_foreground_are_the_daemon_flags() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from([
+            "nspawn-netd",
+            "up",
+            "--no-daemon",
+            "--keep-in-foreground",
+        ])
+        .unwrap();
+        let Some(crate::cli::Command::Up(up)) = cli.command else {
+            panic!("not up");
+        };
+        assert!(up.daemon.common.no_daemon && up.daemon.common.keep_in_foreground);
+        assert_eq!(up.bridge.config(), BridgeConfig::default_nat0());
     }
 
     #[test]
