@@ -54,6 +54,9 @@ pub struct Facts {
     pub our_table_intact: Option<bool>,
     /// Why the ruleset could not be read, if it could not.
     pub nft_error: Option<String>,
+    /// Tables of the legacy iptables backend (`/proc/net/ip{,6}_tables_names`),
+    /// whose rules nf_tables does not show.
+    pub legacy_tables: Vec<String>,
     pub listeners: Vec<Listener>,
 }
 
@@ -181,6 +184,17 @@ pub fn diagnose(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
             fix: format!("nft -a list chain {} {} {}   # then: nft delete rule {} {} {} handle {}", r.family, r.table, r.chain, r.family, r.table, r.chain, r.handle),
         });
     }
+    if !facts.legacy_tables.is_empty() {
+        out.push(Finding {
+            id: "iptables-legacy",
+            severity: Severity::Warning,
+            message: format!(
+                "legacy iptables tables are loaded ({}); their rules are not visible here and a FORWARD drop there overrides our accepts",
+                facts.legacy_tables.join(", ")
+            ),
+            fix: "iptables-legacy -S FORWARD; ip6tables-legacy -S FORWARD   # look for -P FORWARD DROP or DROP rules".into(),
+        });
+    }
     match (&facts.nft_error, facts.our_table_intact) {
         (Some(e), _) => out.push(Finding {
             id: "nftables-unreadable",
@@ -282,7 +296,23 @@ pub async fn gather(cfg: &BridgeConfig, sysctls: &Sysctls) -> Facts {
         Err(e) => facts.nft_error = Some(e.to_string()),
     }
     facts.listeners = ports::listeners(&[53, 67, 547], &[53]);
+    facts.legacy_tables = legacy_tables();
     facts
+}
+
+/// `ip:filter`, `ip6:nat`, … for every table loaded by the legacy iptables
+/// backend in this namespace.
+fn legacy_tables() -> Vec<String> {
+    let mut out = Vec::new();
+    for (family, file) in [
+        ("ip", "/proc/net/ip_tables_names"),
+        ("ip6", "/proc/net/ip6_tables_names"),
+    ] {
+        if let Ok(text) = std::fs::read_to_string(file) {
+            out.extend(text.split_whitespace().map(|t| format!("{family}:{t}")));
+        }
+    }
+    out
 }
 
 /// True when a process whose `comm` is `name` runs.

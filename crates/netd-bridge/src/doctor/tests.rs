@@ -110,7 +110,16 @@ fn the_accept_ra_trap_and_strict_rp_filter_are_reported() {
         .sysctls
         .push(("net/ipv4/conf/nat0/rp_filter".into(), Some("1".into())));
     facts.firewalld = true;
+    facts.legacy_tables = vec!["ip:filter".into()];
     let f = diagnose(&cfg, &facts);
-    assert_eq!(ids(&f), ["rp-filter-strict", "accept-ra-trap", "firewalld"]);
+    assert_eq!(
+        ids(&f),
+        [
+            "rp-filter-strict",
+            "accept-ra-trap",
+            "firewalld",
+            "iptables-legacy"
+        ]
+    );
     assert!(f[1].fix.contains("net.ipv6.conf.eth0.accept_ra=2"));
 }

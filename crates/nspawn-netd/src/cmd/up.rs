@@ -74,11 +74,15 @@ pub struct UpArgs {
     #[arg(long)]
     pub teardown_on_exit: bool,
     /// The daemon's options. `--interface` defaults to the bridge, the
-    /// DHCPv4 range to .20-.100 of its subnet and, with IPv6, the IPv6
+    /// DHCPv4 range to .20-.100 of its subnet (12h leases) and, with IPv6, the IPv6
     /// range to `PREFIX/LEN,ra-stateless,ra-names`.
     #[command(flatten)]
     pub daemon: DaemonArgs,
 }
+
+/// The lease time of the default range, as in the dnsmasq recipe `up`
+/// replaces.
+const DEFAULT_LEASE: &str = "12h";
 
 /// Fills in the daemon options `up` can derive from the bridge.
 pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Result<DaemonArgs> {
@@ -98,7 +102,7 @@ pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Resul
         let base = u32::from(net.network());
         let start = std::net::Ipv4Addr::from(base + 20);
         let end = std::net::Ipv4Addr::from(base + 100);
-        c.dhcp_range.push(format!("{start},{end}"));
+        c.dhcp_range.push(format!("{start},{end},{DEFAULT_LEASE}"));
     }
     if let Some(v6) = bridge.ipv6
         && !has_v6
@@ -238,7 +242,7 @@ mod tests {
         assert_eq!(up.daemon.common.domain.as_deref(), Some("box"));
         let d = daemon_args(&cfg, up.daemon).unwrap();
         assert_eq!(d.common.interface, ["br7"]);
-        assert_eq!(d.common.dhcp_range, ["10.77.0.20,10.77.0.100"]);
+        assert_eq!(d.common.dhcp_range, ["10.77.0.20,10.77.0.100,12h"]);
     }
 
     #[test]
