@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(
             args.common.dhcp_range,
             [
-                "192.168.26.20,192.168.26.100",
+                "192.168.26.20,192.168.26.100,12h",
                 "fd23::/64,ra-stateless,ra-names"
             ]
         );
