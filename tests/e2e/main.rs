@@ -5,5 +5,8 @@
 #![allow(unreachable_pub)]
 
 mod bridge;
+mod clients;
+mod dhcp4;
+mod dhcp_wire;
 mod lab;
 mod lab_selftest;
