@@ -7,8 +7,6 @@
 //! the pid of the process that made it; ours are ignored so a repair does
 //! not trigger another.
 
-use std::os::fd::AsRawFd;
-
 use netlink_packet_netfilter::NetfilterMessageInner;
 use netlink_packet_netfilter::nftables::{GenAttribute, NfTablesMessage};
 use netlink_sys::{Socket, protocols::NETLINK_NETFILTER};
@@ -98,10 +96,7 @@ pub async fn watch(
                     verdict = Verdict::Check;
                 }
                 Ok(Err(e)) => {
-                    return Err(Error::Netlink(
-                        format!("reading nf_tables notifications (fd {})", fd.as_raw_fd()),
-                        e,
-                    ));
+                    return Err(Error::Netlink("reading nf_tables notifications".into(), e));
                 }
                 Err(_would_block) => break,
             }
