@@ -55,10 +55,13 @@ enum Format {
 }
 
 /// Which option names a config file may use: the long names (and aliases)
-/// of the daemon's options.
-fn known_options() -> Vec<String> {
+/// of the daemon's options, or of the subcommand's (`up --config FILE`).
+fn known_options(subcommand: Option<&str>) -> Vec<String> {
     use clap::CommandFactory;
     let cmd = crate::cli::Cli::command();
+    let cmd = subcommand
+        .and_then(|s| cmd.find_subcommand(s))
+        .unwrap_or(&cmd);
     cmd.get_arguments()
         .flat_map(|a| {
             a.get_long()
@@ -90,7 +93,7 @@ fn check_known(
 /// name itself is kept (as `--config=FILE` / `--conf-file=FILE`) so the
 /// parser sees it was given.
 pub fn expand_config_args(argv: Vec<OsString>) -> Result<Vec<OsString>, ConfigFileError> {
-    let known = known_options();
+    let known = known_options(argv.get(1).and_then(|a| a.to_str()));
     let mut out = Vec::with_capacity(argv.len());
     let mut iter = argv.into_iter();
     while let Some(arg) = iter.next() {
