@@ -522,3 +522,33 @@ fn teardown_on_exit_undoes_everything_and_down_waits_for_up_to_stop() {
     assert!(log.contains("deleted bridge nat0"), "{log}");
     assert_eq!(snapshot(&host), before);
 }
+
+#[test]
+fn settings_come_from_a_config_file() {
+    let mut lab = Lab::without_bridge();
+    lab.internet();
+    let host = lab.host().clone();
+    let before = snapshot(&host);
+    let file = lab.dir().join("up.toml");
+    std::fs::write(
+        &file,
+        "bridge = \"nat7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\n",
+    )
+    .unwrap();
+    netd_ok(
+        &lab,
+        &["up", "--no-daemon", "--config", file.to_str().unwrap()],
+    );
+    let addrs = host.run_ok(&["ip", "addr", "show", "nat7"]);
+    assert!(addrs.contains("inet 10.77.0.1/24"), "{addrs}");
+    assert!(!addrs.contains("fd23::1"), "{addrs}");
+    assert_eq!(sysctl(&host, "net/ipv6/conf/all/forwarding"), "0");
+    let rules = our_rules_text(&host);
+    assert!(
+        rules.contains("ip saddr 10.77.0.0/24 oifname != \"nat7\" masquerade"),
+        "{rules}"
+    );
+    assert!(!rules.contains("ip6 saddr"), "{rules}");
+    netd_ok(&lab, &["down", "--bridge", "nat7"]);
+    assert_eq!(snapshot(&host), before);
+}
