@@ -167,6 +167,9 @@ fn down_leaves_a_bridge_it_did_not_create_as_it_was() {
     let mut lab = Lab::new(); // nat0 with 192.168.26.1/24, no IPv6
     lab.internet();
     let host = lab.host().clone();
+    // Forwarding on for one interface only: turning `all` on and off again
+    // would lose that unless down puts it back.
+    host.run_ok(&["sysctl", "-qw", "net.ipv4.conf.uplink.forwarding=1"]);
     let before = snapshot(&host);
     netd_ok(&lab, &["up", "--no-daemon"]);
     let addrs = host.run_ok(&["ip", "addr", "show", "nat0"]);

@@ -11,7 +11,7 @@ use crate::link::Links;
 use crate::nft::{self, NfSocket};
 use crate::plan::{LinkOp, plan_link};
 use crate::state::{self, SavedState};
-use crate::sysctl::{Sysctls, plan_sysctls};
+use crate::sysctl::{Sysctls, is_per_interface, plan_sysctls};
 use crate::{Error, resolved};
 
 /// Where the host's settings live: the sysctl tree and the state directory.
@@ -64,7 +64,13 @@ pub async fn up(
     } else {
         Vec::new()
     };
-    for change in plan_sysctls(ipv6, &ra_ifaces, |k| host.sysctls.read(k)) {
+    let mut ifaces = host.sysctls.interfaces("ipv4");
+    for i in host.sysctls.interfaces("ipv6") {
+        if !ifaces.contains(&i) {
+            ifaces.push(i);
+        }
+    }
+    for change in plan_sysctls(ipv6, &ra_ifaces, &ifaces, |k| host.sysctls.read(k)) {
         host.sysctls.write(&change.key, &change.new)?;
         report.changes.push(format!(
             "sysctl {} = {} (was {})",
@@ -169,6 +175,13 @@ pub async fn down(bridge: &str, host: &Host) -> DownReport {
             Ok(()) => r
                 .undone
                 .push(format!("sysctl {} = {} (restored)", change.key, change.old)),
+            Err(Error::Sysctl { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound
+                    && is_per_interface(&change.key) =>
+            {
+                r.undone
+                    .push(format!("sysctl {}: its interface is gone", change.key))
+            }
             Err(e) => r.failures.push(e),
         }
     }

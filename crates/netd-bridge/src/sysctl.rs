@@ -6,6 +6,11 @@
 //! on every interface whose `accept_ra` is 1, and the host loses its
 //! RA-learned default route. Uplinks with such a route get `accept_ra=2`
 //! first, before forwarding goes on.
+//!
+//! Writing `conf/all/forwarding` makes the kernel set `forwarding` on every
+//! interface too; the per-interface values it overwrites are recorded (as
+//! if we wrote them ourselves, just before `all`) so that `down` can put
+//! them back after restoring `all`.
 
 use std::path::{Path, PathBuf};
 
@@ -41,11 +46,14 @@ pub fn accept_ra_key(iface: &str) -> String {
 
 /// The changes to make, in order: `accept_ra=2` on each interface in
 /// `ra_default_ifaces` (those with an RA-learned default route) whose
-/// `accept_ra` is 1, then forwarding on. `read` returns a key's current
-/// value (trimmed), `None` when it does not exist.
+/// `accept_ra` is 1, then forwarding on — each interface of `ifaces` when
+/// `all` is about to change (the kernel rewrites them all), then `all`,
+/// then `default`. `read`
+/// returns a key's current value (trimmed), `None` when it does not exist.
 pub fn plan_sysctls(
     ipv6: bool,
     ra_default_ifaces: &[String],
+    ifaces: &[String],
     read: impl Fn(&str) -> Option<String>,
 ) -> Vec<SysctlChange> {
     let mut out = Vec::new();
@@ -63,9 +71,10 @@ pub fn plan_sysctls(
             }
         }
     }
-    for key in forwarding_keys(ipv6) {
+    // `always`: record even a value that is on already.
+    let on = |out: &mut Vec<SysctlChange>, key: String, always: bool| {
         if let Some(old) = read(&key)
-            && old != "1"
+            && (always || old != "1")
         {
             out.push(SysctlChange {
                 key,
@@ -73,8 +82,36 @@ pub fn plan_sysctls(
                 new: "1".into(),
             });
         }
+    };
+    let families: &[&str] = if ipv6 { &["ipv4", "ipv6"] } else { &["ipv4"] };
+    for family in families {
+        let all = format!("net/{family}/conf/all/forwarding");
+        if read(&all).is_some_and(|v| v != "1") {
+            // Every interface's value, even one already on: restoring `all`
+            // resets them all, so down must put each back after it.
+            for iface in ifaces {
+                on(
+                    &mut out,
+                    format!("net/{family}/conf/{iface}/forwarding"),
+                    true,
+                );
+            }
+        }
+        on(&mut out, all, false);
+        on(
+            &mut out,
+            format!("net/{family}/conf/default/forwarding"),
+            false,
+        );
     }
     out
+}
+
+/// True for a key of one interface (not `all` or `default`): it may vanish
+/// with its interface.
+pub fn is_per_interface(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').collect();
+    matches!(parts.as_slice(), ["net", _, "conf", iface, _] if *iface != "all" && *iface != "default")
 }
 
 /// Reads and writes sysctls under a root (normally `/proc/sys`; tests use
@@ -101,6 +138,20 @@ impl Sysctls {
         std::fs::read_to_string(self.path(key))
             .ok()
             .map(|s| s.trim().to_string())
+    }
+
+    /// The interfaces of a family (`ipv4`, `ipv6`) as the sysctl tree lists them.
+    pub fn interfaces(&self, family: &str) -> Vec<String> {
+        let mut out: Vec<String> =
+            std::fs::read_dir(self.root.join("net").join(family).join("conf"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n != "all" && n != "default")
+                .collect();
+        out.sort();
+        out
     }
 
     pub fn write(&self, key: &str, value: &str) -> Result<(), Error> {
@@ -131,7 +182,7 @@ mod tests {
             ("net/ipv6/conf/all/forwarding", "0"),
             ("net/ipv6/conf/default/forwarding", "0"),
         ]);
-        let plan = plan_sysctls(true, &[], read);
+        let plan = plan_sysctls(true, &[], &[], read);
         let keys: Vec<_> = plan
             .iter()
             .map(|c| (c.key.as_str(), c.old.as_str()))
@@ -153,7 +204,7 @@ mod tests {
             ("net/ipv6/conf/wlan0/accept_ra", "2"),
             ("net/ipv6/conf/all/forwarding", "0"),
         ]);
-        let plan = plan_sysctls(true, &["eth0".into(), "wlan0".into()], read);
+        let plan = plan_sysctls(true, &["eth0".into(), "wlan0".into()], &[], read);
         assert_eq!(plan[0].key, "net/ipv6/conf/eth0/accept_ra");
         assert_eq!(plan[0].new, "2");
         assert_eq!(plan[1].key, "net/ipv6/conf/all/forwarding");
@@ -167,7 +218,7 @@ mod tests {
             ("net/ipv6/conf/all/forwarding", "0"),
             ("net/ipv4/conf/all/forwarding", "0"),
         ]);
-        let plan = plan_sysctls(false, &["eth0".into()], read);
+        let plan = plan_sysctls(false, &["eth0".into()], &[], read);
         assert_eq!(plan.len(), 1);
         assert_eq!(plan[0].key, "net/ipv4/conf/all/forwarding");
     }
@@ -175,7 +226,32 @@ mod tests {
     #[test]
     fn all_set_already_means_no_change() {
         let read = |_: &str| Some("1".to_string());
-        assert!(plan_sysctls(true, &[], read).is_empty());
+        assert!(plan_sysctls(true, &[], &["eth0".into()], read).is_empty());
+    }
+
+    #[test]
+    fn every_interface_is_recorded_before_all_forwarding_changes() {
+        let read = reader(&[
+            ("net/ipv4/conf/all/forwarding", "0"),
+            ("net/ipv4/conf/eth0/forwarding", "1"),
+            ("net/ipv4/conf/lo/forwarding", "0"),
+            ("net/ipv4/conf/default/forwarding", "0"),
+        ]);
+        let plan = plan_sysctls(false, &[], &["eth0".into(), "lo".into()], read);
+        let keys: Vec<_> = plan.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "net/ipv4/conf/eth0/forwarding",
+                "net/ipv4/conf/lo/forwarding",
+                "net/ipv4/conf/all/forwarding",
+                "net/ipv4/conf/default/forwarding"
+            ]
+        );
+        assert_eq!(plan[0].old, "1");
+        assert!(is_per_interface("net/ipv4/conf/lo/forwarding"));
+        assert!(!is_per_interface("net/ipv4/conf/all/forwarding"));
+        assert!(!is_per_interface("net/ipv6/conf/default/forwarding"));
     }
 
     #[test]
