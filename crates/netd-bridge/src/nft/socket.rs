@@ -55,22 +55,37 @@ impl NfSocket {
             .send(&batch.bytes, 0)
             .map_err(|e| Error::Netlink("sending an nf_tables batch".into(), e))?;
         let mut pending: Vec<(u32, String)> = batch.acked.clone();
+        let ours = first..batch.next_seq();
         let mut first_error: Option<Error> = None;
         while !pending.is_empty() {
             let msgs = self.recv_messages()?;
             for msg in msgs {
                 let seq = msg.header.sequence_number;
+                let code = match &msg.payload {
+                    NetlinkPayload::Error(err) => err.code.map(|c| c.get()),
+                    _ => None,
+                };
                 let Some(pos) = pending.iter().position(|(s, _)| *s == seq) else {
+                    // Only a failure is answered for the unacknowledged batch
+                    // begin/end (e.g. EPERM without CAP_NET_ADMIN): nothing
+                    // else of the batch was done.
+                    if let Some(code) = code
+                        && ours.contains(&seq)
+                    {
+                        return Err(Error::Nftables {
+                            what: "start a transaction".into(),
+                            source: std::io::Error::from_raw_os_error(-code),
+                        });
+                    }
                     continue;
                 };
                 let (_, what) = pending.remove(pos);
-                if let NetlinkPayload::Error(err) = msg.payload
-                    && let Some(code) = err.code
+                if let Some(code) = code
                     && first_error.is_none()
                 {
                     first_error = Some(Error::Nftables {
                         what,
-                        source: std::io::Error::from_raw_os_error(-code.get()),
+                        source: std::io::Error::from_raw_os_error(-code),
                     });
                 }
             }
