@@ -63,6 +63,15 @@ pub fn dns_argument(dns: &[IpAddr]) -> Vec<(i32, Vec<u8>)> {
         .collect()
 }
 
+/// `SetLinkDNS(i ifindex, a(iay) addresses)`.
+type SetLinkDnsArgs = (i32, Vec<(i32, Vec<u8>)>);
+/// `SetLinkDomains(i ifindex, a(sb) domains)`.
+type SetLinkDomainsArgs = (i32, Vec<(String, bool)>);
+/// `SetLinkDefaultRoute(i ifindex, b enable)`.
+type SetLinkDefaultRouteArgs = (i32, bool);
+/// `RevertLink(i ifindex)`.
+type RevertLinkArgs = (i32,);
+
 /// How registering went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -92,7 +101,7 @@ fn dbus_err(what: &str) -> impl FnOnce(zbus::Error) -> Error + '_ {
 
 async fn call<B>(conn: &zbus::Connection, method: &str, body: &B) -> Result<(), Error>
 where
-    B: serde::Serialize + zbus::zvariant::DynamicType,
+    B: serde::Serialize + zbus::DynamicType,
 {
     conn.call_method(
         Some(RESOLVE1_NAME),
@@ -121,9 +130,12 @@ pub async fn register(cfg: &BridgeConfig, domain: Option<&str>) -> Result<Outcom
     let conn = zbus::Connection::system()
         .await
         .map_err(dbus_err("connect"))?;
-    call(&conn, "SetLinkDNS", &(idx, dns_argument(&reg.dns))).await?;
-    call(&conn, "SetLinkDomains", &(idx, reg.domains.clone())).await?;
-    call(&conn, "SetLinkDefaultRoute", &(idx, reg.default_route)).await?;
+    let dns: SetLinkDnsArgs = (idx, dns_argument(&reg.dns));
+    call(&conn, "SetLinkDNS", &dns).await?;
+    let domains: SetLinkDomainsArgs = (idx, reg.domains.clone());
+    call(&conn, "SetLinkDomains", &domains).await?;
+    let default_route: SetLinkDefaultRouteArgs = (idx, reg.default_route);
+    call(&conn, "SetLinkDefaultRoute", &default_route).await?;
     Ok(Outcome::Registered)
 }
 
@@ -138,7 +150,8 @@ pub async fn revert(bridge: &str) -> Result<(), Error> {
     let conn = zbus::Connection::system()
         .await
         .map_err(dbus_err("connect"))?;
-    call(&conn, "RevertLink", &(idx,)).await
+    let args: RevertLinkArgs = (idx,);
+    call(&conn, "RevertLink", &args).await
 }
 
 #[cfg(test)]
@@ -161,6 +174,16 @@ mod tests {
         assert_eq!(arg[0], (libc::AF_INET, vec![192, 168, 26, 1]));
         assert_eq!(arg[1].0, libc::AF_INET6);
         assert_eq!(arg[1].1.len(), 16);
+    }
+
+    #[test]
+    fn the_bodies_have_resolveds_signatures() {
+        use zbus::Type;
+        let sig = |s: &zbus::Signature| s.to_string();
+        assert_eq!(sig(SetLinkDnsArgs::SIGNATURE), "(ia(iay))");
+        assert_eq!(sig(SetLinkDomainsArgs::SIGNATURE), "(ia(sb))");
+        assert_eq!(sig(SetLinkDefaultRouteArgs::SIGNATURE), "(ib)");
+        assert_eq!(sig(RevertLinkArgs::SIGNATURE), "(i)");
     }
 
     #[test]
