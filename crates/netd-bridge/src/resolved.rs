@@ -3,7 +3,10 @@
 //! systemd-resolved over D-Bus (`SetLinkDNS`, `SetLinkDomains`,
 //! `SetLinkDefaultRoute`), so `ping NAME.DOMAIN` works on the host;
 //! `RevertLink` undoes it. Skipped, with a message, where resolved does not
-//! run. [`registration`] is the pure decision of what to send.
+//! run, and in any network namespace but the init process's: resolved sees
+//! only the links of its own namespace, and an interface index from
+//! another one would name some other link there. [`registration`] is the
+//! pure decision of what to send.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -84,6 +87,30 @@ fn resolved_runs() -> bool {
     Path::new(RESOLVED_SOCKET).exists()
 }
 
+/// Whether this process shares the init process's network namespace;
+/// `None` when that cannot be read.
+fn in_init_netns() -> Option<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let ours = std::fs::metadata("/proc/self/ns/net").ok()?;
+    let init = std::fs::metadata("/proc/1/ns/net").ok()?;
+    Some(ours.dev() == init.dev() && ours.ino() == init.ino())
+}
+
+/// Why not to talk to resolved at all, if there is a reason.
+fn reason_to_skip() -> Option<String> {
+    if in_init_netns() != Some(true) {
+        return Some(
+            "not in the host's network namespace: systemd-resolved there cannot see this bridge; not registering".into(),
+        );
+    }
+    if !resolved_runs() {
+        return Some(
+            "systemd-resolved is not running: skipped registering the containers' domain".into(),
+        );
+    }
+    None
+}
+
 fn ifindex(name: &str) -> Result<i32, Error> {
     let c =
         std::ffi::CString::new(name).map_err(|_| Error::Conflict(format!("bad name {name:?}")))?;
@@ -117,15 +144,13 @@ where
 
 /// Registers the bridge with resolved when it runs and a domain is set.
 pub async fn register(cfg: &BridgeConfig, domain: Option<&str>) -> Result<Outcome, Error> {
-    if !resolved_runs() {
-        return Ok(Outcome::Skipped(
-            "systemd-resolved is not running: skipped registering the containers' domain".into(),
-        ));
-    }
     let reg = match registration(cfg, domain) {
         Ok(r) => r,
         Err(why) => return Ok(Outcome::Skipped(why)),
     };
+    if let Some(why) = reason_to_skip() {
+        return Ok(Outcome::Skipped(why));
+    }
     let idx = ifindex(&reg.ifname)?;
     let conn = zbus::Connection::system()
         .await
@@ -141,7 +166,7 @@ pub async fn register(cfg: &BridgeConfig, domain: Option<&str>) -> Result<Outcom
 
 /// Drops everything we told resolved about the bridge.
 pub async fn revert(bridge: &str) -> Result<(), Error> {
-    if !resolved_runs() {
+    if reason_to_skip().is_some() {
         return Ok(());
     }
     let Ok(idx) = ifindex(bridge) else {
