@@ -535,13 +535,18 @@ fn settings_come_from_a_config_file() {
     let file = lab.dir().join("up.toml");
     std::fs::write(
         &file,
-        "bridge = \"nat7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\n",
+        "bridge = \"nat7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\ndomain = \"box\"\n",
     )
     .unwrap();
-    netd_ok(
+    let up = netd(
         &lab,
         &["up", "--no-daemon", "--config", file.to_str().unwrap()],
     );
+    assert!(up.status.success());
+    // A domain is set, but the lab is not the host's network namespace:
+    // the host's systemd-resolved must not be told about this bridge.
+    let log = String::from_utf8_lossy(&up.stderr);
+    assert!(log.contains("not in the host's network namespace"), "{log}");
     let addrs = host.run_ok(&["ip", "addr", "show", "nat7"]);
     assert!(addrs.contains("inet 10.77.0.1/24"), "{addrs}");
     assert!(!addrs.contains("fd23::1"), "{addrs}");
