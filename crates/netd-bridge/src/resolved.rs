@@ -155,13 +155,29 @@ pub async fn register(cfg: &BridgeConfig, domain: Option<&str>) -> Result<Outcom
     let conn = zbus::Connection::system()
         .await
         .map_err(dbus_err("connect"))?;
-    let dns: SetLinkDnsArgs = (idx, dns_argument(&reg.dns));
-    call(&conn, "SetLinkDNS", &dns).await?;
-    let domains: SetLinkDomainsArgs = (idx, reg.domains.clone());
-    call(&conn, "SetLinkDomains", &domains).await?;
-    let default_route: SetLinkDefaultRouteArgs = (idx, reg.default_route);
-    call(&conn, "SetLinkDefaultRoute", &default_route).await?;
+    send_registration(&conn, idx, &reg).await?;
     Ok(Outcome::Registered)
+}
+
+/// Tells resolve1 on `conn` about link `ifindex`: its DNS servers, its
+/// routing-only domains, and that it is not a default route.
+pub async fn send_registration(
+    conn: &zbus::Connection,
+    ifindex: i32,
+    reg: &Registration,
+) -> Result<(), Error> {
+    let dns: SetLinkDnsArgs = (ifindex, dns_argument(&reg.dns));
+    call(conn, "SetLinkDNS", &dns).await?;
+    let domains: SetLinkDomainsArgs = (ifindex, reg.domains.clone());
+    call(conn, "SetLinkDomains", &domains).await?;
+    let default_route: SetLinkDefaultRouteArgs = (ifindex, reg.default_route);
+    call(conn, "SetLinkDefaultRoute", &default_route).await
+}
+
+/// Asks resolve1 on `conn` to forget what it was told about `ifindex`.
+pub async fn send_revert(conn: &zbus::Connection, ifindex: i32) -> Result<(), Error> {
+    let args: RevertLinkArgs = (ifindex,);
+    call(conn, "RevertLink", &args).await
 }
 
 /// Drops everything we told resolved about the bridge.
@@ -175,9 +191,11 @@ pub async fn revert(bridge: &str) -> Result<(), Error> {
     let conn = zbus::Connection::system()
         .await
         .map_err(dbus_err("connect"))?;
-    let args: RevertLinkArgs = (idx,);
-    call(&conn, "RevertLink", &args).await
+    send_revert(&conn, idx).await
 }
+
+#[cfg(test)]
+mod bus_tests;
 
 #[cfg(test)]
 mod tests {
