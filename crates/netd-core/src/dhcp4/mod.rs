@@ -27,3 +27,5 @@ pub use server::{LeaseChange, LeaseEvent, Server};
 mod server_tests;
 #[cfg(test)]
 mod testkit;
+#[cfg(test)]
+mod proptests;
