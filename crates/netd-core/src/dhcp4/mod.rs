@@ -9,23 +9,29 @@
 
 pub mod config;
 pub mod lease_file;
+pub mod lease_store;
 pub mod leases;
 pub mod options;
 pub mod pool;
 pub mod reply;
 pub mod request;
 pub mod server;
+pub mod shell;
+pub mod socket;
 pub mod wire;
 
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
+pub use lease_store::LeaseStore;
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
+pub use shell::Dhcp4Shell;
+pub use socket::Dhcp4Socket;
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod server_tests;
 #[cfg(test)]
 mod testkit;
-#[cfg(test)]
-mod proptests;

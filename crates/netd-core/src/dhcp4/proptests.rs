@@ -46,7 +46,11 @@ fn op() -> impl Strategy<Value = Op> {
 /// Clients 0..=8 are ordinary (even ones send a client identifier); 9
 /// holds the reservation for .10.
 fn client_mac(c: u8) -> [u8; 6] {
-    if c == 9 { [0x52, 0x54, 0, 0, 0, 0x99] } else { mac(c) }
+    if c == 9 {
+        [0x52, 0x54, 0, 0, 0, 0x99]
+    } else {
+        mac(c)
+    }
 }
 
 fn packet(p: Packet, c: u8) -> Vec<u8> {
