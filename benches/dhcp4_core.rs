@@ -58,7 +58,11 @@ fn packet(msg_type: MessageType, mac: [u8; 6], f: impl FnOnce(&mut Message)) -> 
 
 /// A server whose table holds `LEASES` bound leases, at `start`.
 fn loaded_server(start: SystemTime) -> (Server, Vec<(u32, Ipv4Addr)>) {
-    let expires = start.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() + 3600;
+    let expires = start
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
     let base = u32::from(Ipv4Addr::new(10, 1, 0, 0));
     let held: Vec<(u32, Ipv4Addr)> = (0..LEASES).map(|i| (i, Ipv4Addr::from(base + i))).collect();
     let records = held
@@ -139,7 +143,8 @@ fn bench(c: &mut Criterion) {
                     .unwrap();
                 let addr = offer.yiaddr;
                 let request = packet(MessageType::Request, m, |msg| {
-                    msg.opts_mut().insert(DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 0, 0, 1)));
+                    msg.opts_mut()
+                        .insert(DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 0, 0, 1)));
                     msg.opts_mut().insert(DhcpOption::RequestedIpAddress(addr));
                 });
                 let ack = server.handle(start, &request).unwrap();

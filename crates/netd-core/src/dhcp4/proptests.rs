@@ -54,7 +54,7 @@ fn client_mac(c: u8) -> [u8; 6] {
 }
 
 fn packet(p: Packet, c: u8) -> Vec<u8> {
-    if c % 2 == 0 && c != 9 {
+    if c.is_multiple_of(2) && c != 9 {
         p.opt(DhcpOption::ClientIdentifier(vec![0xff, c])).bytes()
     } else {
         p.bytes()
@@ -62,7 +62,7 @@ fn packet(p: Packet, c: u8) -> Vec<u8> {
 }
 
 fn key(c: u8) -> ClientKey {
-    if c % 2 == 0 && c != 9 {
+    if c.is_multiple_of(2) && c != 9 {
         ClientKey::ClientId(vec![0xff, c])
     } else {
         ClientKey::Mac(client_mac(c))
@@ -102,12 +102,11 @@ proptest! {
                 Op::Select(c) => {
                     if let Some(addr) = offered.get(&c) {
                         let reply = server.handle(at(now), &packet(select(client_mac(c), *addr), c));
-                        if let Some(r) = reply {
-                            if r.msg_type == MessageType::Ack {
+                        if let Some(r) = reply
+                            && r.msg_type == MessageType::Ack {
                                 let held = server.lease_by_addr(*addr).map(|l| l.key.clone());
                                 prop_assert_eq!(held, Some(key(c)));
                             }
-                        }
                     }
                 }
                 Op::Reboot(c, n) => {

@@ -170,10 +170,10 @@ impl Dhcp4Shell {
     /// On shutdown: the write in flight completes (its ACKs go out), and
     /// whatever changed after it is written once more.
     async fn finish(&mut self, commit: Option<Commit>, held: Vec<Reply>, dirty: bool) {
-        if let Some(c) = commit {
-            if let Ok(Ok(())) = c.task.await {
-                self.send_all(c.acks).await;
-            }
+        if let Some(c) = commit
+            && let Ok(Ok(())) = c.task.await
+        {
+            self.send_all(c.acks).await;
         }
         if dirty || !held.is_empty() {
             let c = self.start_commit(held);
@@ -204,7 +204,7 @@ impl Dhcp4Shell {
             changed = true;
             let r = &event.record;
             let mac = super::request::mac_string(&r.mac);
-            let name = r.hostname.as_deref().unwrap_or("");
+            let name = r.hostname.as_deref().unwrap_or("*");
             match event.change {
                 LeaseChange::Added => {
                     info!(iface = %self.iface, addr = %r.addr, %mac, name, "lease granted")
