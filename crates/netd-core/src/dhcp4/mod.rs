@@ -7,6 +7,7 @@
 //! file on disk, name publishing — lives in [`shell`], [`socket`] and
 //! [`lease_store`]. [`config`] holds what the server is told.
 
+pub mod commit;
 pub mod config;
 pub mod lease_file;
 pub mod lease_store;

@@ -1,14 +1,15 @@
 //! The tokio shell around the DHCPv4 core: it owns the socket, the clock and
 //! the lease file, feeds the [`Server`] and carries out what it decides.
 //!
-//! Durability with group commit: an ACK that grants or extends a lease is
-//! held until a lease-file write that includes it has completed. One write
-//! runs at a time, on a blocking thread; ACKs decided while it runs wait for
-//! the next write, which then covers all of them at once. So a burst of N
-//! requests costs about two fsync rounds, not N, and an ACK never leaves
-//! before its lease is on disk. A failed write drops the held ACKs (the
-//! clients retransmit) and is retried a second later.
+//! Durability with group commit ([`CommitQueue`]): an ACK that grants or
+//! extends a lease is held until a lease-file write that includes it has
+//! completed. One write runs at a time, on a blocking thread; ACKs decided
+//! while it runs wait for the next write, which then covers all of them at
+//! once. So a burst of N requests costs about two fsync rounds, not N, and an
+//! ACK never leaves before its lease is on disk. A failed write drops the
+//! held ACKs (the clients retransmit) and is retried a second later.
 
+use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,6 +18,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, debug_span, info, warn};
 
+use super::commit::CommitQueue;
 use super::lease_store::LeaseStore;
 use super::reply::Reply;
 use super::server::{LeaseChange, Server};
@@ -41,13 +43,6 @@ pub struct Dhcp4Shell {
     iface: String,
     /// Packets that arrive on another interface (IP_PKTINFO) are dropped.
     ifindex: u32,
-}
-
-/// A lease-file write in flight and the ACKs waiting for it.
-#[derive(Debug)]
-struct Commit {
-    task: JoinHandle<std::io::Result<()>>,
-    acks: Vec<Reply>,
 }
 
 impl Dhcp4Shell {
@@ -75,42 +70,34 @@ impl Dhcp4Shell {
         let span = debug_span!("dhcp4", iface = %self.iface);
         self.names.set_dhcp(self.server.names());
         let mut buf = vec![0u8; RECV_BUF];
-        // ACKs decided since the current write began.
-        let mut held: Vec<Reply> = Vec::new();
-        // The table changed since the current write began.
-        let mut dirty = false;
-        let mut commit: Option<Commit> = None;
-        let mut retry_at: Option<Instant> = None;
+        let mut queue = CommitQueue::default();
+        // The lease-file write in flight, if any.
+        let mut writer: Option<JoinHandle<io::Result<()>>> = None;
+        let mut retry_at = Instant::now();
         loop {
-            if commit.is_none() && dirty && retry_at.is_none() {
-                commit = Some(self.start_commit(std::mem::take(&mut held)));
-                dirty = false;
+            if queue.should_start() {
+                writer = Some(self.start_write());
+                queue.started();
             }
             let timer = self.timer();
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                done = async { (&mut commit.as_mut().expect("guarded").task).await }, if commit.is_some() => {
-                    let acks = commit.take().map(|c| c.acks).unwrap_or_default();
-                    match done {
-                        Ok(Ok(())) => self.send_all(acks).instrument(span.clone()).await,
-                        Ok(Err(e)) => {
-                            warn!(path = %self.store.path().display(), "writing the lease file failed: {e}; {} ACKs dropped, retrying", acks.len());
-                            dirty = true;
-                            retry_at = Some(Instant::now() + WRITE_RETRY);
-                        }
+                done = async { writer.as_mut().expect("guarded").await }, if writer.is_some() => {
+                    writer = None;
+                    // A writer that panicked counts as a failed write.
+                    match done.unwrap_or_else(|e| Err(io::Error::other(e))) {
+                        Ok(()) => self.send_all(queue.succeeded()).instrument(span.clone()).await,
                         Err(e) => {
-                            warn!("lease-file writer failed: {e}");
-                            dirty = true;
-                            retry_at = Some(Instant::now() + WRITE_RETRY);
+                            let dropped = queue.failed();
+                            warn!(path = %self.store.path().display(), "writing the lease file failed: {e}; {dropped} ACKs not sent; retrying");
+                            retry_at = Instant::now() + WRITE_RETRY;
                         }
                     }
                 }
-                _ = sleep_until(retry_at.unwrap_or_else(Instant::now)), if retry_at.is_some() => {
-                    retry_at = None;
-                }
+                _ = sleep_until(retry_at), if queue.is_backing_off() => queue.retry_now(),
                 received = self.socket.recv(&mut buf) => {
-                    let now = span.in_scope(|| self.on_packet(received, &buf, &mut held));
+                    let now = span.in_scope(|| self.on_packet(received, &buf, &mut queue));
                     if let Some(reply) = now {
                         self.send(&reply).instrument(span.clone()).await;
                     }
@@ -119,18 +106,20 @@ impl Dhcp4Shell {
                     self.server.handle_timeout(SystemTime::now());
                 }
             }
-            dirty |= self.drain_events();
+            if self.drain_events() {
+                queue.changed();
+            }
         }
-        self.finish(commit, held, dirty).instrument(span).await;
+        self.finish(writer, queue).instrument(span).await;
     }
 
     /// Runs one received packet through the core. Returns the reply to send
-    /// now; ACKs that must wait for the lease file go to `held`.
+    /// now; ACKs that must wait for the lease file go to `queue`.
     fn on_packet(
         &mut self,
-        received: std::io::Result<Received>,
+        received: io::Result<Received>,
         buf: &[u8],
-        held: &mut Vec<Reply>,
+        queue: &mut CommitQueue,
     ) -> Option<Reply> {
         let r = match received {
             Ok(r) => r,
@@ -146,39 +135,36 @@ impl Dhcp4Shell {
         debug!(from = %r.from, len = r.len, "received");
         let reply = self.server.handle(SystemTime::now(), &buf[..r.len])?;
         if reply.needs_commit {
-            held.push(reply);
+            queue.hold(reply);
             None
         } else {
             Some(reply)
         }
     }
 
-    fn start_commit(&self, acks: Vec<Reply>) -> Commit {
+    /// Writes a snapshot of the bound leases on a blocking thread.
+    fn start_write(&self) -> JoinHandle<io::Result<()>> {
         let records = self.server.records();
         let store = self.store.clone();
-        debug!(
-            leases = records.len(),
-            acks = acks.len(),
-            "writing the lease file"
-        );
-        Commit {
-            task: tokio::task::spawn_blocking(move || store.write(&records)),
-            acks,
-        }
+        debug!(leases = records.len(), "writing the lease file");
+        tokio::task::spawn_blocking(move || store.write(&records))
     }
 
     /// On shutdown: the write in flight completes (its ACKs go out), and
     /// whatever changed after it is written once more.
-    async fn finish(&mut self, commit: Option<Commit>, held: Vec<Reply>, dirty: bool) {
-        if let Some(c) = commit
-            && let Ok(Ok(())) = c.task.await
-        {
-            self.send_all(c.acks).await;
+    async fn finish(&mut self, writer: Option<JoinHandle<io::Result<()>>>, mut queue: CommitQueue) {
+        if let Some(w) = writer {
+            match w.await {
+                Ok(Ok(())) => self.send_all(queue.succeeded()).await,
+                _ => {
+                    queue.failed();
+                }
+            }
         }
-        if dirty || !held.is_empty() {
-            let c = self.start_commit(held);
-            match c.task.await {
-                Ok(Ok(())) => self.send_all(c.acks).await,
+        let (dirty, acks) = queue.take_remaining();
+        if dirty {
+            match self.start_write().await {
+                Ok(Ok(())) => self.send_all(acks).await,
                 Ok(Err(e)) => warn!("writing the lease file on shutdown failed: {e}"),
                 Err(e) => warn!("lease-file writer failed on shutdown: {e}"),
             }
