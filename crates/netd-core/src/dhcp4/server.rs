@@ -236,6 +236,7 @@ impl Server {
             {
                 self.push_event(LeaseChange::Released, &old);
             }
+            self.take_over(addr, &req.key);
             self.leases.insert(Lease {
                 addr,
                 key: req.key.clone(),
@@ -343,11 +344,7 @@ impl Server {
             state: LeaseState::Bound,
             seq: 0,
         };
-        // A reserved address may still be filed under another key of the
-        // same MAC (a new client identifier): that lease goes.
-        if self.leases.by_addr(addr).is_some_and(|l| l.key != req.key) {
-            self.leases.remove(addr);
-        }
+        self.take_over(addr, &req.key);
         let change = if renewed {
             LeaseChange::Renewed
         } else {
@@ -386,6 +383,18 @@ impl Server {
             return Some("lease limit reached");
         }
         None
+    }
+
+    /// A reserved address may still be filed under another key of the same
+    /// MAC (the host now sends a client identifier, or stopped sending one):
+    /// that lease ends so `key` can hold the address.
+    fn take_over(&mut self, addr: Ipv4Addr, key: &ClientKey) {
+        if self.leases.by_addr(addr).is_some_and(|l| &l.key != key)
+            && let Some(old) = self.leases.remove(addr)
+            && old.state == LeaseState::Bound
+        {
+            self.push_event(LeaseChange::Released, &old);
+        }
     }
 
     fn decline(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {

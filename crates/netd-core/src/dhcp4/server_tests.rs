@@ -565,3 +565,29 @@ fn garbage_and_truncated_packets_are_dropped_and_counted() {
     assert!(s.stats().malformed >= 243);
     s.check_invariants().unwrap();
 }
+
+#[test]
+fn a_reserved_host_that_changes_client_identifier_keeps_its_address() {
+    // Found by the end-to-end test: the wire client (no option 61) and then
+    // udhcpc (option 61) on the same MAC.
+    let reserved_mac = [0x52, 0x54, 0, 0, 0, 0x99];
+    let mut s = server();
+    assert_eq!(bind(&mut s, reserved_mac, 0), ip(10));
+    events(&mut s);
+    let id = DhcpOption::ClientIdentifier(vec![1, 0x52, 0x54, 0, 0, 0, 0x99]);
+    let offer = s
+        .handle(at(5), &discover(reserved_mac).opt(id.clone()).bytes())
+        .unwrap();
+    assert_eq!(offer.yiaddr, ip(10));
+    s.check_invariants().unwrap();
+    let ack = s
+        .handle(at(5), &select(reserved_mac, ip(10)).opt(id).bytes())
+        .unwrap();
+    assert_eq!(msg_type(&ack), MessageType::Ack);
+    assert_eq!(
+        events(&mut s),
+        vec![LeaseChange::Released, LeaseChange::Added]
+    );
+    assert_eq!(s.records().len(), 1);
+    s.check_invariants().unwrap();
+}
