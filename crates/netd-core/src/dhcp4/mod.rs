@@ -1,11 +1,22 @@
 //! The DHCPv4 server.
 //!
-//! The sans-IO core: [`server::Server`] (RFC 2131 state machine) over
-//! [`leases::LeaseTable`] and [`pool::Pool`], decoding with
-//! [`request`] and encoding with [`reply`] and [`options`]; the lease-file
-//! codec [`lease_file`]. The tokio shell around it — socket, clock, lease
-//! file on disk, name publishing — lives in [`shell`], [`socket`] and
-//! [`lease_store`]. [`config`] holds what the server is told.
+//! The sans-IO core — no socket, clock or file inside:
+//! - [`server::Server`]: the RFC 2131 state machine, `handle(now, bytes)`
+//!   returning a [`Reply`], lease events, `poll_timeout`/`handle_timeout`;
+//! - [`leases`]: the lease table (by address, by client, expiry set);
+//! - [`pool`]: which addresses may go to whom, and the stable pick;
+//! - [`wire`] and [`request`]: reading a received message without trusting
+//!   it; [`reply`] and [`options`]: the encoded answer and its destination;
+//! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
+//! - [`commit`]: which ACKs wait for which lease-file write (group commit).
+//!
+//! The tokio shell: [`socket`] (port 67, ARP entries), [`lease_store`] (the
+//! crash-safe file) and [`shell`] (the task that ties them to the core and
+//! publishes hostnames). [`config`] holds what the server is told.
+//!
+//! Not here: parsing `--dhcp-range`/`--dhcp-host` (the binary does), relays'
+//! subnets other than the served one, BOOTP-only clients, DHCP over
+//! non-Ethernet links.
 
 pub mod commit;
 pub mod config;

@@ -142,8 +142,11 @@ impl Dhcp4Shell {
         }
     }
 
-    /// Writes a snapshot of the bound leases on a blocking thread.
+    /// Publishes the hostnames and writes a snapshot of the bound leases on
+    /// a blocking thread. Both happen once per batch of changes, not once
+    /// per change, so a busy table is not re-sorted for every packet.
     fn start_write(&self) -> JoinHandle<io::Result<()>> {
+        self.names.set_dhcp(self.server.names());
         let records = self.server.records();
         let store = self.store.clone();
         debug!(leases = records.len(), "writing the lease file");
@@ -182,8 +185,7 @@ impl Dhcp4Shell {
         }
     }
 
-    /// Logs the lease events and republishes the names; true when the
-    /// table changed.
+    /// Logs the lease events; true when the table changed.
     fn drain_events(&mut self) -> bool {
         let mut changed = false;
         while let Some(event) = self.server.poll_event() {
@@ -208,9 +210,6 @@ impl Dhcp4Shell {
                     info!(iface = %self.iface, addr = %r.addr, %mac, "lease expired")
                 }
             }
-        }
-        if changed {
-            self.names.set_dhcp(self.server.names());
         }
         changed
     }
