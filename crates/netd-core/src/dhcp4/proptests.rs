@@ -158,3 +158,28 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes, half of them behind a valid request header so the
+    /// option walk is exercised: never a panic, the table stays sound.
+    #[test]
+    fn any_bytes_are_answered_or_dropped_never_a_panic(
+        mut bytes in prop::collection::vec(any::<u8>(), 0..700),
+        valid_header in any::<bool>(),
+        msg_type in 1u8..9,
+    ) {
+        let mut server = Server::new(small_config(), at(0), vec![]);
+        if valid_header && bytes.len() >= 243 {
+            let header = discover(mac(1)).bytes();
+            bytes[..240].copy_from_slice(&header[..240]);
+            bytes[240..243].copy_from_slice(&[53, 1, msg_type]);
+        }
+        let _ = server.handle(at(0), &bytes);
+        server.handle_timeout(at(100));
+        if let Err(e) = server.check_invariants() {
+            return Err(TestCaseError::fail(e.to_string()));
+        }
+    }
+}

@@ -103,6 +103,14 @@ pub fn encode(
             buf.extend_from_slice(&one);
         }
     }
+    // RFC 3046 §2.2: a relay's option 82 comes back as the last option.
+    if let Some(info) = req.relay_agent_info.as_deref() {
+        for chunk in info.chunks(255) {
+            buf.push(82);
+            buf.push(chunk.len() as u8);
+            buf.extend_from_slice(chunk);
+        }
+    }
     buf.push(255); // End
     if buf.len() < BOOTP_MIN_LEN {
         buf.resize(BOOTP_MIN_LEN, 0);

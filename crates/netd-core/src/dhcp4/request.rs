@@ -24,6 +24,7 @@ const OPT_SERVER_IDENTIFIER: u8 = 54;
 const OPT_PARAMETER_REQUEST_LIST: u8 = 55;
 const OPT_CLIENT_IDENTIFIER: u8 = 61;
 const OPT_CLIENT_FQDN: u8 = 81;
+const OPT_RELAY_AGENT_INFORMATION: u8 = 82;
 
 /// The client's part of the exchange.
 #[derive(Debug, Clone)]
@@ -44,6 +45,9 @@ pub struct Request {
     pub prl: Option<Vec<u8>>,
     /// Option 12, else option 81's first label, sanitised to a DNS label.
     pub hostname: Option<String>,
+    /// Option 82 from a relay agent, echoed verbatim in the reply (RFC 3046
+    /// §2.2).
+    pub relay_agent_info: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -107,6 +111,7 @@ impl Request {
             server_id: addr_opt(OPT_SERVER_IDENTIFIER)?,
             prl: opts.get(OPT_PARAMETER_REQUEST_LIST).map(<[u8]>::to_vec),
             hostname,
+            relay_agent_info: opts.get(OPT_RELAY_AGENT_INFORMATION).map(<[u8]>::to_vec),
         })
     }
 

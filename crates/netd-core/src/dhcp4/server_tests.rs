@@ -518,6 +518,17 @@ fn reply_destination_follows_rfc2131_4_1() {
         .handle(at(0), &reboot(mac(1), ip(200)).giaddr(relay).bytes())
         .unwrap();
     assert_eq!(nak.dest, Destination::Relay(relay));
+    // The relay's option 82 comes back, last. Spliced in by hand: dhcproto
+    // would encode an unknown option 82 twice.
+    let info = vec![1, 3, b'e', b't', b'h'];
+    let mut tagged = discover(mac(1)).giaddr(relay).bytes();
+    assert_eq!(tagged.pop(), Some(255));
+    tagged.extend([82, 5]);
+    tagged.extend(&info);
+    tagged.push(255);
+    let reply = s.handle(at(0), &tagged).unwrap();
+    assert_eq!(*option_order(&reply.bytes).last().unwrap(), 82);
+    assert_eq!(option_value(&reply.bytes, 82), Some(&info[..]));
     // Relayed from a subnet we do not serve: dropped.
     let far = discover(mac(1)).giaddr(Ipv4Addr::new(10, 9, 9, 1));
     assert!(s.handle(at(0), &far.bytes()).is_none());

@@ -158,3 +158,22 @@ pub(crate) fn option_order(bytes: &[u8]) -> Vec<u8> {
     }
     codes
 }
+
+/// The value of option `code` in a reply, read off the wire.
+pub(crate) fn option_value(bytes: &[u8], code: u8) -> Option<&[u8]> {
+    let mut i = 240;
+    while i < bytes.len() {
+        match bytes[i] {
+            0 => i += 1,
+            255 => break,
+            c => {
+                let len = usize::from(bytes[i + 1]);
+                if c == code {
+                    return Some(&bytes[i + 2..i + 2 + len]);
+                }
+                i += 2 + len;
+            }
+        }
+    }
+    None
+}
