@@ -370,6 +370,13 @@ impl Server {
         if self.leases.is_declined(addr) {
             return Some("address declined recently");
         }
+        if self
+            .leases
+            .by_client(&req.key)
+            .is_some_and(|l| l.state == LeaseState::Bound && l.addr != addr)
+        {
+            return Some("this client holds another address");
+        }
         if !self.available_to(req, addr) {
             return Some(if self.pool.allows(addr, &req.chaddr) {
                 "address leased to another client"

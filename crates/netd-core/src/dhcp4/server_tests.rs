@@ -200,6 +200,10 @@ fn init_reboot_acks_the_clients_own_address_and_naks_others() {
     assert_eq!(msg_type(&nak), MessageType::Nak);
     assert_eq!(nak.dest, Destination::Broadcast);
     assert_eq!(nak.yiaddr, Ipv4Addr::UNSPECIFIED);
+    // A free address, but the client holds another one.
+    let free = (20..=100).map(ip).find(|x| *x != a && *x != b).unwrap();
+    let nak = s.handle(at(10), &reboot(mac(1), free).bytes()).unwrap();
+    assert_eq!(msg_type(&nak), MessageType::Nak);
     // Another subnet (the client moved).
     let nak = s
         .handle(at(10), &reboot(mac(3), Ipv4Addr::new(10, 1, 2, 3)).bytes())
@@ -210,7 +214,7 @@ fn init_reboot_acks_the_clients_own_address_and_naks_others() {
         let nak = s.handle(at(10), &reboot(mac(3), addr).bytes()).unwrap();
         assert_eq!(msg_type(&nak), MessageType::Nak, "{addr}");
     }
-    assert_eq!(s.stats().naks, 5);
+    assert_eq!(s.stats().naks, 6);
     s.check_invariants().unwrap();
 }
 
