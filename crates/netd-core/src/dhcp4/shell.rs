@@ -75,6 +75,16 @@ impl Dhcp4Shell {
         let mut writer: Option<JoinHandle<io::Result<()>>> = None;
         let mut retry_at = Instant::now();
         loop {
+            // Timeouts are handled here, on every turn, rather than only when
+            // the timer branch wins: under a steady stream of packets the
+            // biased select below would never reach the timer.
+            let now = SystemTime::now();
+            if self.server.poll_timeout().is_some_and(|t| t <= now) {
+                self.server.handle_timeout(now);
+            }
+            if self.drain_events() {
+                queue.changed();
+            }
             if queue.should_start() {
                 writer = Some(self.start_write());
                 queue.started();
@@ -102,12 +112,8 @@ impl Dhcp4Shell {
                         self.send(&reply).instrument(span.clone()).await;
                     }
                 }
-                _ = sleep(timer) => {
-                    self.server.handle_timeout(SystemTime::now());
-                }
-            }
-            if self.drain_events() {
-                queue.changed();
+                // Only wakes the loop; its top handles what is due.
+                _ = sleep(timer) => {}
             }
         }
         self.finish(writer, queue).instrument(span).await;
