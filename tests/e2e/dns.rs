@@ -42,7 +42,7 @@ impl Nsd {
             "server:\n  ip-address: {ip}\n  port: 53\n  zonesdir: \"{d}\"\n  database: \"\"\n  \
              pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  zonelistfile: \"{d}/zone.list\"\n  \
              xfrdir: \"{d}\"\n  username: \"\"\n  chroot: \"\"\n  logfile: \"{d}/nsd.log\"\n  \
-             server-count: 1\n  verbosity: 1\nremote-control:\n  control-enable: no\n\
+             server-count: 1\n  verbosity: 1\n  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\nremote-control:\n  control-enable: no\n\
              zone:\n  name: e2e.test\n  zonefile: e2e.test.zone\n"
         );
         let conf_path = dir.join("nsd.conf");
