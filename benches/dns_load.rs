@@ -149,18 +149,22 @@ fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
 
 struct Run {
     perf: Perf,
-    cpu_ticks: u64,
+    cpu: Ticks,
 }
 
 impl Run {
-    fn new(perf: Perf, cpu_ticks: u64) -> Run {
-        Run { perf, cpu_ticks }
+    fn new(perf: Perf, cpu: Ticks) -> Run {
+        Run { perf, cpu }
+    }
+
+    fn us_per_query(&self, ticks: u64) -> f64 {
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        ticks as f64 / hz * 1e6 / self.perf.completed.max(1) as f64
     }
 
     fn cpu_us_per_query(&self) -> f64 {
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        self.cpu_ticks as f64 / hz * 1e6 / self.perf.completed.max(1) as f64
+        self.us_per_query(self.cpu.user + self.cpu.system)
     }
 }
 
@@ -212,14 +216,33 @@ fn dnsperf(client: &Netns, file: &Path, extra: &[&str]) -> Perf {
     }
 }
 
-/// utime + stime of the whole process, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
+/// utime and stime of the whole process (all threads), in clock ticks.
+fn cpu_ticks(pid: u32) -> Ticks {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // Fields after the parenthesised command name; utime and stime are the
     // 14th and 15th fields overall, the 12th and 13th after ")".
     let rest = stat.rsplit_once(')').unwrap().1;
     let f: Vec<&str> = rest.split_whitespace().collect();
-    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+    Ticks {
+        user: f[11].parse().unwrap(),
+        system: f[12].parse().unwrap(),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Ticks {
+    user: u64,
+    system: u64,
+}
+
+impl std::ops::Sub for Ticks {
+    type Output = Ticks;
+    fn sub(self, o: Ticks) -> Ticks {
+        Ticks {
+            user: self.user - o.user,
+            system: self.system - o.system,
+        }
+    }
 }
 
 /// Starts a DNS server pinned to CPU 0 in the host namespace and waits until

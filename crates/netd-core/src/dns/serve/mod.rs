@@ -11,6 +11,7 @@ use super::resolver::Resolver;
 use super::upstream::Upstreams;
 
 mod forward;
+mod mmsg;
 mod tcp;
 mod udp;
 mod watch;
