@@ -107,17 +107,19 @@ fn main() {
     }
     println!();
     println!(
-        "{:<12} {:<5} {:>10} {:>9} {:>9} {:>12}",
-        "server", "run", "qps", "completed", "lost", "cpu µs/query"
+        "{:<12} {:<5} {:>10} {:>9} {:>6} {:>13} {:>9} {:>9}",
+        "server", "run", "qps", "completed", "lost", "cpu µs/query", "user µs", "sys µs"
     );
     for (name, hit, miss) in &results {
         for (run, r) in [("hit", hit), ("miss", miss)] {
             println!(
-                "{name:<12} {run:<5} {:>10.0} {:>9} {:>9} {:>12.2}",
+                "{name:<12} {run:<5} {:>10.0} {:>9} {:>6} {:>13.2} {:>9.2} {:>9.2}",
                 r.perf.qps,
                 r.perf.completed,
                 r.perf.lost,
-                r.cpu_us_per_query()
+                r.cpu_us_per_query(),
+                r.us_per_query(r.cpu.user),
+                r.us_per_query(r.cpu.system)
             );
         }
     }
@@ -133,6 +135,10 @@ fn main() {
         "misses: cpu/query nspawn-netd/dnsmasq = {:.2} (target <= 1.00); qps ratio = {:.2}",
         nm.cpu_us_per_query() / dm.cpu_us_per_query(),
         nm.perf.qps / dm.perf.qps
+    );
+    println!(
+        "hits, user-space CPU only: nspawn-netd/dnsmasq = {:.2}",
+        nh.us_per_query(nh.cpu.user) / dh.us_per_query(dh.cpu.user)
     );
     println!(
         "lost:   nspawn-netd {} + {}, dnsmasq {} + {} (target 0)",

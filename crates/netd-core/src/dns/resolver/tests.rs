@@ -281,3 +281,35 @@ fn malformed_queries_get_formerr_or_nothing() {
     );
     assert_eq!(r.stats.malformed, 2);
 }
+
+proptest::proptest! {
+    /// Any bytes, as a query or as an upstream reply: never a panic, and a
+    /// reply we send always parses.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+        let mut r = resolver();
+        let mut out = Vec::new();
+        if let Decision::Reply = r.handle_query(&bytes, CLIENT, Transport::Udp, Instant::now(), &mut out) {
+            proptest::prop_assert!(out.len() >= 12);
+        }
+        let Decision::Forward(fwd) = ask(&mut r, CLIENT, "www.example.test", 1, &mut out) else {
+            panic!("expected a forward");
+        };
+        let _ = fwd.matches(1, &bytes);
+        r.complete(&fwd, Some(&bytes), Instant::now(), &mut out);
+        proptest::prop_assert!(out.len() >= 12);
+    }
+
+    /// A valid reply with its tail cut anywhere: never a panic.
+    #[test]
+    fn truncated_replies_never_panic(cut in 0usize..200) {
+        let up = reply(7, "www.example.test.", RecordType::A, ResponseCode::NoError,
+            vec![a("www.example.test.", 60, [1, 2, 3, 4])], vec![soa("example.test.", 60, 60)]);
+        let mut r = resolver();
+        let mut out = Vec::new();
+        let Decision::Forward(fwd) = ask(&mut r, CLIENT, "www.example.test", 1, &mut out) else {
+            panic!("expected a forward");
+        };
+        r.complete(&fwd, Some(&up[..cut.min(up.len())]), Instant::now(), &mut out);
+    }
+}
