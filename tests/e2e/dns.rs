@@ -21,8 +21,23 @@ fn zone(server: &str) -> String {
          www IN MX 10 mail\n\
          who 0 IN TXT \"{server}\"\n\
          short 3 IN A 198.51.100.3\n\
-         *.wild IN A 198.51.100.9\n"
+         *.wild IN A 198.51.100.9\n\
+         {}",
+        big_records()
     )
+}
+
+/// `mid` (about 700 bytes: over 512, under 1232) and `huge` (about 2400
+/// bytes: over what UDP carries with EDNS0 at 1232) TXT sets.
+fn big_records() -> String {
+    let mut z = String::new();
+    for i in 0..10 {
+        z.push_str(&format!("mid IN TXT \"{i:02}-{}\"\n", "m".repeat(60)));
+    }
+    for i in 0..30 {
+        z.push_str(&format!("huge IN TXT \"{i:02}-{}\"\n", "h".repeat(70)));
+    }
+    z
 }
 
 /// nsd in the internet namespace, answering on `ip`, configured in its own
@@ -256,4 +271,47 @@ fn a_containers_dhcp_hostname_resolves_from_another_container() {
     assert_eq!(out.trim(), leased, "{}", d.log_text());
     let out = dig(&beta, "192.168.26.1", &["+short", "-x", &leased]);
     assert_eq!(out.trim(), "alpha.", "{}", d.log_text());
+}
+
+#[test]
+fn answers_too_big_for_udp_set_tc_and_come_whole_over_tcp() {
+    let (mut lab, _inet, c, _nsd) = lab_with_upstream();
+    let d = lab.start_daemon(&["--interface=nat0"]);
+    // Over 512 bytes: a client without EDNS gets TC, one with EDNS0 all.
+    let out = dig(
+        &c,
+        "192.168.26.1",
+        &["+noedns", "+ignore", "mid.e2e.test", "TXT"],
+    );
+    assert!(out.contains(" tc"), "no TC flag: {out}\n{}", d.log_text());
+    let out = dig(&c, "192.168.26.1", &["+short", "mid.e2e.test", "TXT"]);
+    assert_eq!(out.lines().count(), 10, "{out}");
+    // Over 1232 bytes: TC over UDP; over TCP we ask upstream over TCP too.
+    let out = dig(&c, "192.168.26.1", &["+ignore", "huge.e2e.test", "TXT"]);
+    assert!(out.contains(" tc"), "no TC flag: {out}");
+    let out = dig(
+        &c,
+        "192.168.26.1",
+        &["+tcp", "+short", "huge.e2e.test", "TXT"],
+    );
+    assert_eq!(out.lines().count(), 30, "{out}\n{}", d.log_text());
+}
+
+#[test]
+fn sighup_clears_the_cache() {
+    let (mut lab, _inet, c, mut nsd) = lab_with_upstream();
+    let d = lab.start_daemon(&["--interface=nat0"]);
+    let out = dig(&c, "192.168.26.1", &["+short", "www.e2e.test"]);
+    assert_eq!(out.trim(), "198.51.100.1", "{}", d.log_text());
+    nsd.stop();
+    let out = dig(&c, "192.168.26.1", &["+short", "www.e2e.test"]);
+    assert_eq!(out.trim(), "198.51.100.1", "cached");
+    d.signal(libc::SIGHUP);
+    assert!(
+        d.wait_for_log("cache cleared", Duration::from_secs(5)),
+        "{}",
+        d.log_text()
+    );
+    let out = dig(&c, "192.168.26.1", &["www.e2e.test"]);
+    assert_eq!(status(&out), "SERVFAIL", "{out}");
 }
