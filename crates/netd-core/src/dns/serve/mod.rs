@@ -54,3 +54,6 @@ impl Shared {
         self.upstreams.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests;
