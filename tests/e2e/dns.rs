@@ -315,3 +315,29 @@ fn sighup_clears_the_cache() {
     let out = dig(&c, "192.168.26.1", &["www.e2e.test"]);
     assert_eq!(status(&out), "SERVFAIL", "{out}");
 }
+
+#[test]
+fn answers_over_ipv6_and_binds_an_address_that_comes_up_later() {
+    let (mut lab, _inet, c, _nsd) = lab_with_upstream();
+    lab.add_ipv6();
+    c.run_ok(&[
+        "ip",
+        "-6",
+        "addr",
+        "add",
+        "fd23::50/64",
+        "dev",
+        "host0",
+        "nodad",
+    ]);
+    // 192.168.26.2 is not on nat0 yet: IP_FREEBIND lets the daemon bind it.
+    let d = lab.start_daemon(&["--interface=nat0", "--listen-address=192.168.26.2"]);
+    let out = dig(&c, "fd23::1", &["+short", "www.e2e.test", "AAAA"]);
+    assert_eq!(out.trim(), "2001:db8:100::1", "{}", d.log_text());
+    let out = dig(&c, "fd23::1", &["+tcp", "+short", "www.e2e.test"]);
+    assert_eq!(out.trim(), "198.51.100.1");
+    lab.host()
+        .run_ok(&["ip", "addr", "add", "192.168.26.2/24", "dev", "nat0"]);
+    let out = dig(&c, "192.168.26.2", &["+short", "www.e2e.test"]);
+    assert_eq!(out.trim(), "198.51.100.1", "{}", d.log_text());
+}
