@@ -341,3 +341,35 @@ fn answers_over_ipv6_and_binds_an_address_that_comes_up_later() {
     let out = dig(&c, "192.168.26.2", &["+short", "www.e2e.test"]);
     assert_eq!(out.trim(), "198.51.100.1", "{}", d.log_text());
 }
+
+#[test]
+fn domain_servers_address_rules_and_hosts_files_answer_as_configured() {
+    let (mut lab, inet, c, _one) = lab_with_upstream();
+    inet.run_ok(&["ip", "addr", "add", "203.0.113.3/24", "dev", "eth0"]);
+    let _two = Nsd::start(&inet, lab.dir(), "203.0.113.3", "two");
+    let hosts = lab.dir().join("extra-hosts");
+    std::fs::write(&hosts, "10.7.7.7 printer.office\n").unwrap();
+    let hosts_arg = format!("--addn-hosts={}", hosts.display());
+    let d = lab.start_daemon(&[
+        "--interface=nat0",
+        "--no-hosts",
+        &hosts_arg,
+        "--server=/e2e.test/203.0.113.3",
+        "--address=/blocked.test/10.1.2.3",
+    ]);
+    // The domain's own server, not resolv.conf's.
+    let out = dig(&c, "192.168.26.1", &["+short", "who.e2e.test", "TXT"]);
+    assert_eq!(out.trim(), "\"two\"", "{}", d.log_text());
+    let out = dig(&c, "192.168.26.1", &["+short", "ads.blocked.test"]);
+    assert_eq!(out.trim(), "10.1.2.3");
+    let out = dig(&c, "192.168.26.1", &["+short", "printer.office"]);
+    assert_eq!(out.trim(), "10.7.7.7");
+    let out = dig(&c, "192.168.26.1", &["+short", "-x", "10.7.7.7"]);
+    assert_eq!(out.trim(), "printer.office.");
+    // SIGHUP re-reads the hosts file.
+    std::fs::write(&hosts, "10.7.7.8 printer.office\n").unwrap();
+    d.signal(libc::SIGHUP);
+    assert!(d.wait_for_log("cache cleared", Duration::from_secs(5)));
+    let out = dig(&c, "192.168.26.1", &["+short", "printer.office"]);
+    assert_eq!(out.trim(), "10.7.7.8", "{}", d.log_text());
+}
