@@ -7,5 +7,6 @@
 mod clients;
 mod dhcp4;
 mod dhcp_wire;
+mod dns;
 mod lab;
 mod lab_selftest;

@@ -22,6 +22,7 @@ use crate::cli::DaemonArgs;
 use crate::dhcp_range::{DhcpRange, parse_dhcp_range};
 
 mod dhcp4;
+mod dns;
 mod notify;
 mod pid_file;
 
@@ -94,6 +95,7 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         reload,
     };
 
+    dns::start(&mut daemon).await.context("starting DNS")?;
     dhcp4::start(&mut daemon).await.context("starting DHCPv4")?;
 
     if daemon.tasks.is_empty() {
