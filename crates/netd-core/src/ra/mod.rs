@@ -11,7 +11,7 @@
 //! route, and does not configure the interface: it advertises what is on it.
 
 pub mod advert;
-mod icmp_socket;
+pub(crate) mod icmp_socket;
 pub mod option;
 pub mod scheduler;
 pub mod shell;
