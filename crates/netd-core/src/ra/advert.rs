@@ -24,6 +24,17 @@ pub struct AdvertPrefix {
     pub preferred_lifetime: Lifetime,
 }
 
+/// What the MTU option says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AdvMtu {
+    /// The interface's MTU, read for every RA.
+    #[default]
+    Interface,
+    Fixed(u32),
+    /// No MTU option.
+    Off,
+}
+
 /// The RA configuration of one interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RaConfig {
@@ -37,6 +48,7 @@ pub struct RaConfig {
     /// Seconds hosts keep this router as default (dnsmasq: 1800).
     pub router_lifetime: u16,
     pub timing: RaTiming,
+    pub mtu: AdvMtu,
     /// RDNSS: DNS servers on this link (empty: no RDNSS option).
     pub dns_servers: Vec<Ipv6Addr>,
     /// DNSSL: search domains (empty: no DNSSL option).
@@ -54,18 +66,25 @@ impl RaConfig {
             preference: RouterPreference::Medium,
             router_lifetime: 1800,
             timing: RaTiming::DEFAULT,
+            mtu: AdvMtu::Interface,
             dns_servers: Vec::new(),
             search_domains: Vec::new(),
         }
     }
 
-    /// The RA to send now. `final_ra` withdraws the router (lifetime 0).
+    /// The RA to send now, given the interface's current MAC and MTU.
+    /// `final_ra` withdraws the router (lifetime 0).
     pub fn advert(
         &self,
         mac: Option<[u8; 6]>,
-        mtu: Option<u32>,
+        iface_mtu: Option<u32>,
         final_ra: bool,
     ) -> RouterAdvertRepr {
+        let mtu = match self.mtu {
+            AdvMtu::Interface => iface_mtu,
+            AdvMtu::Fixed(m) => Some(m),
+            AdvMtu::Off => None,
+        };
         // RFC 8106 5.1: the DNS options' lifetime should be at least
         // MaxRtrAdvInterval; dnsmasq and RFC 8106 use 3 x it, capped by the
         // router lifetime so clients drop DNS with the router.
@@ -144,7 +163,11 @@ mod tests {
         assert_eq!(last.prefixes, ra.prefixes);
         c.dns_servers.clear();
         c.search_domains.clear();
-        let bare = c.advert(None, None, false);
+        c.mtu = AdvMtu::Off;
+        let bare = c.advert(None, Some(1500), false);
+        assert_eq!(bare.mtu, None);
+        c.mtu = AdvMtu::Fixed(1400);
+        assert_eq!(c.advert(None, Some(1500), false).mtu, Some(1400));
         assert!(bare.rdnss.is_empty() && bare.dnssl.is_empty() && bare.source_lladdr.is_none());
     }
 }

@@ -20,7 +20,7 @@ pub mod wire;
 #[cfg(test)]
 mod wire_tests;
 
-pub use advert::{AdvertPrefix, RaConfig};
+pub use advert::{AdvMtu, AdvertPrefix, RaConfig};
 pub use option::{DnsSearchList, Lifetime, PrefixInformation, RecursiveDnsServers};
 pub use scheduler::{RaTiming, Scheduler};
 pub use shell::RaSender;

@@ -24,6 +24,7 @@ use crate::dhcp_range::{DhcpRange, parse_dhcp_range};
 mod dhcp4;
 mod notify;
 mod pid_file;
+mod ra;
 
 /// How long tasks get to finish after SIGTERM before they are abandoned.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -95,6 +96,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     };
 
     dhcp4::start(&mut daemon).await.context("starting DHCPv4")?;
+    ra::start(&mut daemon)
+        .await
+        .context("starting IPv6 router advertisements")?;
 
     if daemon.tasks.is_empty() {
         bail!("nothing to serve: give a --dhcp-range");
