@@ -118,6 +118,9 @@ impl NeighbourWatcher {
 
     fn publish(&self, table: &NeighbourTable) {
         let names = table.names();
+        for (mac, addrs) in &names {
+            debug!(interface = %self.ifname, mac = %MacDisplay(*mac), ?addrs, "ra-names neighbour");
+        }
         debug!(interface = %self.ifname, hosts = names.len(), "publishing neighbour addresses");
         self.names.set_neighbours(names);
     }
@@ -151,6 +154,20 @@ impl NeighbourWatcher {
             }
         }
         debug!(interface = %self.ifname, probes = targets.len(), "probed neighbours");
+    }
+}
+
+/// `aa:bb:cc:dd:ee:ff`, for logs.
+struct MacDisplay([u8; 6]);
+
+impl std::fmt::Display for MacDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
     }
 }
 

@@ -153,7 +153,7 @@ pub(super) fn emit_prefix(p: &PrefixInformation, out: &mut Vec<u8>) {
 
 pub(super) fn parse_rdnss(data: &[u8]) -> Result<RecursiveDnsServers, WireError> {
     // RFC 8106: length at least 3 units, i.e. one address.
-    if data.len() < 22 || (data.len() - 6) % 16 != 0 {
+    if data.len() < 22 || !(data.len() - 6).is_multiple_of(16) {
         return Err(WireError::BadOption(NDP_OPT_RDNSS));
     }
     let servers = data[6..]

@@ -1,0 +1,301 @@
+//! IPv6 end to end: router advertisements (SLAAC address, default route,
+//! rdisc6's view of the RA), stateless DHCPv6 with dhclient, the final RA on
+//! SIGTERM, `nspawn-netd ra` alone, and `ra-names` (the neighbour table, and
+//! AAAA answers for an EUI-64 and a stable-privacy container).
+
+use std::time::Duration;
+
+use crate::lab::{Lab, Netns, read_or_empty, wait_until};
+
+mod names;
+
+const SEED_RANGE: &str = "--dhcp-range=fd23::/64,ra-stateless,ra-names";
+
+/// How a container forms its SLAAC interface identifier.
+#[derive(Debug, Clone, Copy)]
+enum AddrGen {
+    /// `addr_gen_mode=0`: modified EUI-64 from the MAC.
+    Eui64,
+    /// `addr_gen_mode=2` with a `stable_secret` (RFC 7217).
+    StablePrivacy,
+}
+
+/// A container that accepts RAs (set inside its own namespace only).
+fn slaac_container(lab: &mut Lab, short: &str, mode: AddrGen) -> Netns {
+    let c = lab.container(short);
+    c.run_ok(&["sysctl", "-qw", "net.ipv6.conf.host0.accept_ra=1"]);
+    match mode {
+        AddrGen::Eui64 => {
+            c.run_ok(&["sysctl", "-qw", "net.ipv6.conf.host0.addr_gen_mode=0"]);
+        }
+        AddrGen::StablePrivacy => {
+            c.run_ok(&[
+                "sysctl",
+                "-qw",
+                "net.ipv6.conf.host0.stable_secret=2001:db8:5eed:1:2:3:4:5",
+            ]);
+            c.run_ok(&["sysctl", "-qw", "net.ipv6.conf.host0.addr_gen_mode=2"]);
+        }
+    }
+    // Re-form the link-local address with the chosen mode.
+    c.run_ok(&["ip", "link", "set", "host0", "down"]);
+    c.run_ok(&["ip", "link", "set", "host0", "up"]);
+    c
+}
+
+/// The container's non-tentative global address in fd23::/64, waiting ≤20 s.
+fn slaac_address(c: &Netns) -> String {
+    let mut found = None;
+    wait_until(Duration::from_secs(20), || {
+        let out = c.run_ok(&[
+            "ip", "-6", "-o", "addr", "show", "dev", "host0", "scope", "global",
+        ]);
+        found = out
+            .lines()
+            .filter(|l| !l.contains("tentative"))
+            .filter_map(|l| l.split_whitespace().nth(3))
+            .find(|a| a.starts_with("fd23::"))
+            .map(|a| a.trim_end_matches("/64").to_owned());
+        found.is_some()
+    });
+    found.unwrap_or_else(|| {
+        panic!(
+            "no SLAAC address in fd23::/64 on {}:\n{}",
+            c.name,
+            c.run_ok(&["ip", "-6", "addr", "show", "dev", "host0"])
+        )
+    })
+}
+
+fn host_link_local(lab: &Lab) -> String {
+    let out = lab.host().run_ok(&[
+        "ip", "-6", "-o", "addr", "show", "dev", "nat0", "scope", "link",
+    ]);
+    out.split_whitespace()
+        .nth(3)
+        .expect("nat0 has a link-local address")
+        .trim_end_matches("/64")
+        .to_owned()
+}
+
+fn default_route(c: &Netns) -> String {
+    c.run_ok(&["ip", "-6", "route", "show", "default"])
+}
+
+fn wait_default_route_via(c: &Netns, via: &str) {
+    let ok = wait_until(Duration::from_secs(10), || {
+        let r = default_route(c);
+        r.contains(&format!("via {via} ")) && r.contains("dev host0")
+    });
+    assert!(ok, "no default route via {via}: {:?}", default_route(c));
+}
+
+/// rdisc6's decoding of one RA, soliciting it from inside the container.
+fn rdisc6(c: &Netns) -> String {
+    let out = c.run(&["rdisc6", "-1", "-r", "3", "-w", "2000", "host0"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "rdisc6 failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// `field: value` lines of rdisc6 output, whitespace squeezed.
+fn squeeze(text: &str) -> String {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn slaac_address_default_route_and_rdisc6_view() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "a", AddrGen::Eui64);
+    let daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE, "--domain=lan"]);
+    let addr = slaac_address(&c);
+    let ll = host_link_local(&lab);
+    wait_default_route_via(&c, &ll);
+    let ra = squeeze(&rdisc6(&c));
+    for want in [
+        "Stateful address conf. : No",
+        "Stateful other conf. : Yes",
+        "Router lifetime : 1800",
+        "MTU : 1500 bytes (valid)",
+        "Prefix : fd23::/64",
+        "On-link : Yes",
+        "Autonomous address conf.: Yes",
+        "Recursive DNS server : fd23::1",
+        "DNS search list : lan",
+        &format!("from {ll}"),
+    ] {
+        assert!(ra.contains(want), "rdisc6 lacks {want:?}:\n{ra}");
+    }
+    let mac = lab.host().mac_string("nat0");
+    assert!(
+        ra.contains(&format!(
+            "Source link-layer address: {}",
+            mac.to_uppercase()
+        )) || ra.contains(&mac),
+        "rdisc6 lacks the bridge MAC {mac}:\n{ra}"
+    );
+    assert!(addr.contains("ff:fe"), "an EUI-64 address: {addr}");
+    drop(daemon);
+}
+
+#[test]
+fn dhclient_information_request_receives_the_dns_server_and_domain() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "d", AddrGen::Eui64);
+    let _daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE, "--domain=lan"]);
+    slaac_address(&c);
+    let dir = lab.dir().to_owned();
+    let script = dir.join("dhclient6-script");
+    let env_out = dir.join("dhclient6.env");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv > {}.tmp && mv {}.tmp {}\n",
+            env_out.display(),
+            env_out.display(),
+            env_out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let lease = dir.join("dhclient6.leases");
+    let pid = dir.join("dhclient6.pid");
+    let mut child = c.spawn(&[
+        "dhclient",
+        "-6",
+        "-S",
+        "-d",
+        "-v",
+        "-lf",
+        lease.to_str().unwrap(),
+        "-pf",
+        pid.to_str().unwrap(),
+        "-sf",
+        script.to_str().unwrap(),
+        "host0",
+    ]);
+    let got = wait_until(Duration::from_secs(15), || {
+        read_or_empty(&env_out).contains("new_dhcp6_name_servers")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let env = read_or_empty(&env_out);
+    assert!(got, "dhclient got no DNS server; its environment:\n{env}");
+    assert!(env.contains("new_dhcp6_name_servers=fd23::1"), "{env}");
+    assert!(env.contains("new_dhcp6_domain_search=lan."), "{env}");
+    assert!(env.contains("new_dhcp6_info_refresh_time=86400"), "{env}");
+}
+
+#[test]
+fn sigterm_withdraws_the_default_route_at_once() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "t", AddrGen::Eui64);
+    let daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE]);
+    slaac_address(&c);
+    let ll = host_link_local(&lab);
+    wait_default_route_via(&c, &ll);
+    // Watch for the final RA with tshark, while the route is also checked.
+    let pcap = lab.dir().join("final-ra.pcap");
+    let mut capture = c.spawn(&[
+        "tshark",
+        "-q",
+        "-i",
+        "host0",
+        "-f",
+        "icmp6 and ip6[40] == 134",
+        "-a",
+        "duration:8",
+        "-w",
+        pcap.to_str().unwrap(),
+    ]);
+    std::thread::sleep(Duration::from_secs(2));
+    let log = daemon.log.clone();
+    let status = daemon.stop();
+    assert!(status.success(), "nspawn-netd exited with {status}");
+    let gone = wait_until(Duration::from_secs(3), || {
+        default_route(&c).trim().is_empty()
+    });
+    assert!(
+        gone,
+        "the default route survived SIGTERM: {:?}",
+        default_route(&c)
+    );
+    let _ = capture.wait();
+    let fields = c.run_ok(&[
+        "tshark",
+        "-r",
+        pcap.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "icmpv6.nd.ra.router_lifetime",
+    ]);
+    assert!(
+        fields.lines().any(|l| l.trim() == "0"),
+        "no RA with router lifetime 0 captured: {fields:?}\n{}",
+        read_or_empty(&log)
+    );
+    assert!(read_or_empty(&log).contains("final router advertisement"));
+}
+
+#[test]
+fn the_ra_subcommand_alone_gives_slaac_and_a_default_route() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "r", AddrGen::Eui64);
+    let _daemon = lab.start_daemon(&["ra", "--prefix", "fd23::/64", "--interface", "nat0"]);
+    slaac_address(&c);
+    wait_default_route_via(&c, &host_link_local(&lab));
+    let ra = squeeze(&rdisc6(&c));
+    assert!(ra.contains("Prefix : fd23::/64"), "{ra}");
+    assert!(ra.contains("Autonomous address conf.: Yes"), "{ra}");
+    assert!(ra.contains("Stateful other conf. : No"), "{ra}");
+    assert!(!ra.contains("Recursive DNS server"), "{ra}");
+}
+
+/// Waits until the daemon's log shows `addr` published for `mac`.
+fn wait_published(daemon: &crate::lab::Daemon, mac: &str, addr: &str) -> bool {
+    wait_until(Duration::from_secs(30), || {
+        daemon
+            .log_text()
+            .lines()
+            .any(|l| l.contains("ra-names neighbour") && l.contains(mac) && l.contains(addr))
+    })
+}
+
+#[test]
+fn ra_names_learns_eui64_and_stable_privacy_addresses_from_the_neighbour_table() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let eui = slaac_container(&mut lab, "e", AddrGen::Eui64);
+    let stable = slaac_container(&mut lab, "s", AddrGen::StablePrivacy);
+    let daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE]);
+    let eui_addr = slaac_address(&eui);
+    let stable_addr = slaac_address(&stable);
+    assert!(
+        !stable_addr.contains("ff:fe"),
+        "a stable-privacy address: {stable_addr}"
+    );
+    // Neither container sends anything to the host: the daemon's probes
+    // must bring them into the neighbour table.
+    for (c, addr) in [(&eui, &eui_addr), (&stable, &stable_addr)] {
+        let mac = c.mac_string("host0");
+        assert!(
+            wait_published(&daemon, &mac, addr),
+            "{addr} of {mac} never published:\n{}\nhost neighbours:\n{}",
+            daemon.log_text(),
+            lab.host()
+                .run_ok(&["ip", "-6", "neigh", "show", "dev", "nat0"])
+        );
+    }
+}
