@@ -195,6 +195,51 @@ fn dhclient_information_request_receives_the_dns_server_and_domain() {
     assert!(env.contains("new_dhcp6_info_refresh_time=86400"), "{env}");
 }
 
+/// dhcpcd with its state directories bound to the lab dir (inside the
+/// mount namespace `ip netns exec` gives it) and a hook that records each
+/// event's environment.
+#[test]
+fn dhcpcd_learns_rdnss_from_the_ra_and_dns_from_dhcpv6() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "p", AddrGen::Eui64);
+    let _daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE, "--domain=lan"]);
+    let d = lab.dir().join("dhcpcd");
+    std::fs::create_dir_all(d.join("lib")).unwrap();
+    std::fs::create_dir_all(d.join("run")).unwrap();
+    let events = d.join("events");
+    let script = d.join("hook");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{{ echo \"== $reason\"; env; }} >> {}\n",
+            events.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let d = d.display();
+    let sh = format!(
+        "mount --bind {d}/lib /var/lib/dhcpcd && mount --bind {d}/run /run/dhcpcd && \
+         exec dhcpcd -6 -B -d --inform6 -c {} host0",
+        script.display()
+    );
+    let mut child = c.spawn(&["sh", "-c", &sh]);
+    let got = wait_until(Duration::from_secs(20), || {
+        let e = read_or_empty(&events);
+        e.contains("new_dhcp6_name_servers=fd23::1") && e.contains("_rdnss1_servers=fd23::1")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let e = read_or_empty(&events);
+    assert!(
+        got,
+        "dhcpcd did not see both the RDNSS and the DHCPv6 DNS server:\n{e}"
+    );
+    assert!(e.contains("new_dhcp6_domain_search=lan"), "{e}");
+    assert!(e.contains("_dnssl1_search=lan"), "{e}");
+}
+
 #[test]
 fn sigterm_withdraws_the_default_route_at_once() {
     let mut lab = Lab::new();
