@@ -209,7 +209,8 @@ pub(super) fn parse_dnssl(data: &[u8]) -> Result<DnsSearchList, WireError> {
         labels.push(label.to_owned());
         rest = &tail[len..];
     }
-    if !labels.is_empty() {
+    // RFC 8106 5.2: at least one domain name.
+    if !labels.is_empty() || domains.is_empty() {
         return Err(bad);
     }
     Ok(DnsSearchList {

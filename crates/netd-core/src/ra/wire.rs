@@ -189,12 +189,19 @@ impl RouterAdvertRepr {
             + self
                 .rdnss
                 .iter()
+                .filter(|r| !r.servers.is_empty())
                 .map(|r| 8 + 16 * r.servers.len())
                 .sum::<usize>()
-            + self.dnssl.iter().map(dnssl_len).sum::<usize>()
+            + self
+                .dnssl
+                .iter()
+                .filter(|d| !d.domains.is_empty())
+                .map(dnssl_len)
+                .sum::<usize>()
     }
 
-    /// The message bytes, checksum zero.
+    /// The message bytes, checksum zero. RDNSS and DNSSL entries without
+    /// servers or domains are left out (RFC 8106 requires at least one).
     pub fn emit(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.buffer_len());
         let mut flags = self.preference.bits() << PREFERENCE_SHIFT;

@@ -97,6 +97,12 @@ fn round_trips_flags_preference_and_many_options() {
     assert_eq!(bytes.len(), repr.buffer_len());
     let view = RouterAdvert::new_checked(&bytes[..]).unwrap();
     assert_eq!(RouterAdvertRepr::parse(&view).unwrap(), repr);
+    // Empty DNS options are not emitted at all.
+    let mut empty = reference();
+    empty.rdnss[0].servers.clear();
+    empty.dnssl[0].domains.clear();
+    assert_eq!(empty.emit().len(), empty.buffer_len());
+    assert_eq!(empty.buffer_len(), REFERENCE_BYTES.len() - 40);
     for pref in [RouterPreference::Low, RouterPreference::Medium] {
         repr.preference = pref;
         let bytes = repr.emit();
@@ -173,4 +179,118 @@ fn malformed_rs_are_rejected() {
     let mut odd = vec![133, 0, 0, 0, 0, 0, 0, 0];
     odd.extend_from_slice(&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert_eq!(parse(&odd, 255), Err(WireError::BadOption(1)));
+}
+
+mod properties {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn lifetime() -> impl Strategy<Value = Lifetime> {
+        any::<u32>().prop_map(Lifetime)
+    }
+
+    fn prefix() -> impl Strategy<Value = PrefixInformation> {
+        (
+            any::<u128>(),
+            0u8..=128,
+            any::<bool>(),
+            any::<bool>(),
+            lifetime(),
+            lifetime(),
+        )
+            .prop_map(|(p, len, l, a, v, pr)| PrefixInformation {
+                prefix: Ipv6Addr::from(p),
+                prefix_len: len,
+                on_link: l,
+                autonomous: a,
+                valid_lifetime: v,
+                preferred_lifetime: pr,
+            })
+    }
+
+    fn domain() -> impl Strategy<Value = String> {
+        vec("[a-z0-9]{1,12}", 1..4).prop_map(|labels| labels.join("."))
+    }
+
+    fn advert() -> impl Strategy<Value = RouterAdvertRepr> {
+        (
+            (
+                any::<u8>(),
+                any::<bool>(),
+                any::<bool>(),
+                0u8..3,
+                any::<u16>(),
+            ),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<Option<[u8; 6]>>(),
+                any::<Option<u32>>(),
+            ),
+            vec(prefix(), 0..4),
+            vec((lifetime(), vec(any::<u128>(), 1..4)), 0..2),
+            vec((lifetime(), vec(domain(), 1..4)), 0..2),
+        )
+            .prop_map(
+                |((hop, m, o, pref, life), (reach, retrans, ll, mtu), prefixes, rdnss, dnssl)| {
+                    RouterAdvertRepr {
+                        cur_hop_limit: hop,
+                        managed: m,
+                        other_config: o,
+                        preference: [
+                            RouterPreference::Low,
+                            RouterPreference::Medium,
+                            RouterPreference::High,
+                        ][usize::from(pref)],
+                        router_lifetime: life,
+                        reachable_time: reach,
+                        retrans_time: retrans,
+                        source_lladdr: ll,
+                        mtu,
+                        prefixes,
+                        rdnss: rdnss
+                            .into_iter()
+                            .map(|(lifetime, s)| RecursiveDnsServers {
+                                lifetime,
+                                servers: s.into_iter().map(Ipv6Addr::from).collect(),
+                            })
+                            .collect(),
+                        dnssl: dnssl
+                            .into_iter()
+                            .map(|(lifetime, domains)| DnsSearchList { lifetime, domains })
+                            .collect(),
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn emit_then_parse_is_identity(repr in advert()) {
+            let bytes = repr.emit();
+            prop_assert_eq!(bytes.len(), repr.buffer_len());
+            let view = RouterAdvert::new_checked(&bytes[..]).unwrap();
+            prop_assert_eq!(RouterAdvertRepr::parse(&view).unwrap(), repr);
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in vec(any::<u8>(), 0..160), hop in any::<u8>()) {
+            let _ = RouterSolicitRepr::parse(&bytes, LL, hop);
+            let mut ra = bytes.clone();
+            if ra.len() >= 2 {
+                ra[0] = 134;
+                ra[1] = 0;
+            }
+            if let Ok(view) = RouterAdvert::new_checked(&ra[..]) {
+                if let Ok(repr) = RouterAdvertRepr::parse(&view) {
+                    // Whatever parsed re-parses the same after emit.
+                    let again = repr.emit();
+                    let v2 = RouterAdvert::new_checked(&again[..]).unwrap();
+                    prop_assert_eq!(RouterAdvertRepr::parse(&v2).unwrap(), repr);
+                }
+            }
+        }
+    }
 }
