@@ -344,3 +344,70 @@ fn ra_names_learns_eui64_and_stable_privacy_addresses_from_the_neighbour_table()
         );
     }
 }
+
+/// dnsmasq as the reference: the same range, the same container, and
+/// rdisc6's view of both RAs compared field by field. The DNS options
+/// differ on purpose: dnsmasq advertises its link-local address with an
+/// infinite lifetime and no DNSSL for --domain; nspawn-netd advertises the
+/// global address DNS listens on, and the domain as DNSSL.
+#[test]
+fn the_ra_matches_dnsmasqs_for_the_same_range() {
+    let view = |use_dnsmasq: bool| {
+        let mut lab = Lab::new();
+        lab.add_ipv6();
+        let c = slaac_container(&mut lab, "o", AddrGen::Eui64);
+        let _d;
+        let mut _child = None;
+        if use_dnsmasq {
+            let dir = lab.dir().to_owned();
+            let child = lab.host().spawn(&[
+                "dnsmasq",
+                "-k",
+                "--conf-file=/dev/null",
+                "--interface=nat0",
+                "--bind-interfaces",
+                "--enable-ra",
+                "--dhcp-range=fd23::,ra-stateless,ra-names",
+                "--domain=lan",
+                &format!("--pid-file={}/dnsmasq.pid", dir.display()),
+                &format!("--dhcp-leasefile={}/dnsmasq.leases", dir.display()),
+            ]);
+            _child = Some(child);
+        } else {
+            _d = lab.start_daemon(&[
+                "--interface=nat0",
+                "--dhcp-range=fd23::,ra-stateless,ra-names",
+                "--domain=lan",
+            ]);
+        }
+        slaac_address(&c);
+        let text = squeeze(&rdisc6(&c));
+        if let Some(mut ch) = _child {
+            let _ = ch.kill();
+            let _ = ch.wait();
+        }
+        text
+    };
+    let ours = view(false);
+    let theirs = view(true);
+    let field = |text: &str, name: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .map(str::to_owned)
+    };
+    for name in [
+        "Hop limit",
+        "Stateful address conf.",
+        "Stateful other conf.",
+        "Router preference",
+        "Router lifetime",
+        "MTU",
+        "Prefix",
+        "On-link",
+        "Autonomous address conf.",
+        "Valid time",
+        "Pref. time",
+    ] {
+        assert_eq!(field(&ours, name), field(&theirs, name), "{name}");
+    }
+}

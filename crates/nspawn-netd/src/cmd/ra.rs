@@ -39,7 +39,7 @@ pub struct RaArgs {
     #[arg(long, default_value_t = 1800)]
     pub router_lifetime: u16,
     /// Valid and preferred lifetime of the prefixes (12h, 1d, infinite).
-    #[arg(long, default_value = "1d")]
+    #[arg(long, default_value = "infinite")]
     pub prefix_lifetime: String,
 }
 

@@ -4,7 +4,6 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
 use ipnetwork::Ipv6Network;
@@ -19,9 +18,6 @@ use super::Daemon;
 use crate::cli::Ipv6Args;
 use crate::dhcp_range::DhcpRange;
 use crate::ipv6_range::{Ipv6Mode, Ipv6Range, PrefixSpec, parse_ipv6_range, parse_ra_param};
-
-/// Prefix lifetimes when the range gives no lease time: one day.
-const DEFAULT_PREFIX_LIFETIME: Duration = Duration::from_secs(86_400);
 
 /// What the IPv6 options resolve to on the interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,7 +120,8 @@ pub(crate) fn plan(
         let lifetime = match r.lease {
             Some(LeaseTime::Infinite) => Lifetime::INFINITY,
             Some(LeaseTime::Finite(d)) => Lifetime::from_duration(d),
-            None => Lifetime::from_duration(DEFAULT_PREFIX_LIFETIME),
+            // dnsmasq advertises infinite lifetimes when none is given.
+            None => Lifetime::INFINITY,
         };
         for network in resolve_prefix(&r.prefix, iface)? {
             if prefixes.iter().any(|p| p.network == network) {
@@ -235,6 +232,7 @@ fn dns_server(dns_addresses: &[IpAddr], prefixes: &[AdvertPrefix]) -> Option<Ipv
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn nat0() -> InterfaceInfo {
         InterfaceInfo {
@@ -265,6 +263,7 @@ mod tests {
         assert!(p.ra_names && p.ra.other_config && !p.ra.managed);
         assert_eq!(p.ra.prefixes[0].network, "fd23::/64".parse().unwrap());
         assert!(p.ra.prefixes[0].autonomous);
+        assert_eq!(p.ra.prefixes[0].valid_lifetime, Lifetime::INFINITY);
         assert_eq!(p.ra.dns_servers, ["fd23::1".parse::<Ipv6Addr>().unwrap()]);
         assert_eq!(p.ra.search_domains, ["lan"]);
         assert_eq!(p.ra.router_lifetime, 1800);
