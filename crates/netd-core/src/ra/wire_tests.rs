@@ -283,13 +283,13 @@ mod properties {
                 ra[0] = 134;
                 ra[1] = 0;
             }
-            if let Ok(view) = RouterAdvert::new_checked(&ra[..]) {
-                if let Ok(repr) = RouterAdvertRepr::parse(&view) {
-                    // Whatever parsed re-parses the same after emit.
-                    let again = repr.emit();
-                    let v2 = RouterAdvert::new_checked(&again[..]).unwrap();
-                    prop_assert_eq!(RouterAdvertRepr::parse(&v2).unwrap(), repr);
-                }
+            if let Ok(view) = RouterAdvert::new_checked(&ra[..])
+                && let Ok(repr) = RouterAdvertRepr::parse(&view)
+            {
+                // Whatever parsed re-parses the same after emit.
+                let again = repr.emit();
+                let v2 = RouterAdvert::new_checked(&again[..]).unwrap();
+                prop_assert_eq!(RouterAdvertRepr::parse(&v2).unwrap(), repr);
             }
         }
     }
