@@ -308,6 +308,33 @@ fn the_ra_subcommand_alone_gives_slaac_and_a_default_route() {
     assert!(!ra.contains("Recursive DNS server"), "{ra}");
 }
 
+#[test]
+fn ra_waits_for_a_usable_link_local_address_and_then_starts() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    // No port on the bridge yet: no carrier, so no usable link-local.
+    let daemon = lab.start_daemon(&[
+        "--interface=nat0",
+        "--dhcp-range=fd23::,ra-only",
+        "--ra-param=nat0,high,60,1200",
+    ]);
+    assert!(
+        daemon.wait_for_log(
+            "waiting to send router advertisements",
+            Duration::from_secs(5)
+        ),
+        "{}",
+        daemon.log_text()
+    );
+    let c = slaac_container(&mut lab, "l", AddrGen::Eui64);
+    slaac_address(&c);
+    assert!(daemon.log_text().contains("sending router advertisements"));
+    let ra = squeeze(&rdisc6(&c));
+    assert!(ra.contains("Router lifetime : 1200"), "{ra}");
+    assert!(ra.contains("Router preference : high"), "{ra}");
+    assert!(ra.contains("Stateful other conf. : No"), "ra-only: {ra}");
+}
+
 /// Waits until the daemon's log shows `addr` published for `mac`.
 fn wait_published(daemon: &crate::lab::Daemon, mac: &str, addr: &str) -> bool {
     wait_until(Duration::from_secs(30), || {

@@ -105,6 +105,14 @@ pub(crate) fn plan(
             }
             return Ok(None);
         }
+        if !iface.global_ipv6().any(|n| n.prefix() == 64) {
+            // dnsmasq sends nothing for --enable-ra without an IPv6 range.
+            tracing::warn!(
+                interface = %iface.name,
+                "--enable-ra: no IPv6 --dhcp-range and no global /64 on the interface; not advertising"
+            );
+            return Ok(None);
+        }
         ranges.push(Ipv6Range {
             prefix: PrefixSpec::Constructor {
                 iface: iface.name.clone(),
@@ -298,6 +306,13 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+        let mut v4_only = nat0();
+        v4_only.ipv6.retain(|n| n.ip().is_unicast_link_local());
+        let args = Ipv6Args {
+            enable_ra: true,
+            ra_param: vec![],
+        };
+        assert!(plan(&[], &args, &v4_only, &dns(), None).unwrap().is_none());
     }
 
     #[test]
