@@ -320,13 +320,25 @@ impl Lab {
     /// Starts `nspawn-netd ARGS` in the host namespace and waits (≤10 s) for
     /// `ready_line` in its log.
     pub fn spawn_netd(&mut self, args: &[&str], ready_line: &str) -> Daemon {
+        self.spawn_server(env!("CARGO_BIN_EXE_nspawn-netd"), args, ready_line)
+    }
+
+    /// Starts `program ARGS` in the host namespace, output to a log file in
+    /// the lab dir, and waits (≤10 s) for `ready_line` in that log. Used for
+    /// nspawn-netd and for dnsmasq as the reference.
+    pub fn spawn_server(&mut self, program: &str, args: &[&str], ready_line: &str) -> Daemon {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let log = self.dir.join(format!("nspawn-netd-{n}.log"));
+        let base = Path::new(program)
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned());
+        let log = self
+            .dir
+            .join(format!("{}-{n}.log", base.unwrap_or_default()));
         let out = fs::File::create(&log).expect("creating the daemon log");
         let err = out.try_clone().expect("cloning the log handle");
         let child = self
             .host
-            .cmd(env!("CARGO_BIN_EXE_nspawn-netd"))
+            .cmd(program)
             .args(args)
             .env("RUST_LOG", "debug")
             .stdin(Stdio::null())
@@ -345,7 +357,7 @@ impl Lab {
         let text = daemon.log_text();
         assert!(
             ready && text.contains(ready_line),
-            "nspawn-netd {args:?} did not become ready:\n{text}"
+            "{program} {args:?} did not become ready:\n{text}"
         );
         daemon
     }
@@ -431,4 +443,25 @@ pub fn read_or_empty(path: &Path) -> String {
         let _ = f.read_to_string(&mut s);
     }
     s
+}
+
+/// Runs `f` on a thread that has entered `ns`'s network namespace, so that
+/// sockets it opens live there. The test process itself stays where it was.
+pub fn in_netns<T: Send + 'static>(ns: &Netns, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let path = Path::new("/run/netns").join(&ns.name);
+    std::thread::spawn(move || {
+        let file = fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // SAFETY: setns(2) on a namespace fd we hold; it changes this thread only.
+        let rc = unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
+        assert_eq!(
+            rc,
+            0,
+            "setns into {}: {}",
+            path.display(),
+            std::io::Error::last_os_error()
+        );
+        f()
+    })
+    .join()
+    .expect("the thread inside the namespace panicked")
 }

@@ -4,6 +4,9 @@
 // Test modules share helpers with `pub`; the crate itself is never a library.
 #![allow(unreachable_pub)]
 
+mod clients;
+mod dhcp4;
+mod dhcp_wire;
 mod ipv6;
 mod lab;
 mod lab_selftest;

@@ -3,9 +3,13 @@
 //! way (`interface = "nat0"`, `dhcp-range = ["192.168.26.20-100"]`,
 //! `port = 53`, `log-dhcp = true`).
 //!
-//! A file is turned into `--key=value` arguments spliced where `--config`
-//! stands on the command line, so the command-line parser validates it: an
-//! unknown key is rejected by name, exactly like an unknown option.
+//! dnsmasq's own configuration files (`--conf-file=FILE`, `-C FILE`) are read
+//! the same way: one `option` or `option=value` a line, `#` comments.
+//!
+//! A file is turned into `--key=value` arguments spliced where `--config` or
+//! `--conf-file` stands on the command line, so the command-line parser
+//! validates the values; a key that is no option is rejected here, with its
+//! file and line.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -27,50 +31,171 @@ pub enum ConfigFileError {
         key: String,
         message: String,
     },
-    #[error("--config needs a file name")]
-    MissingPath,
+    #[error("{path} line {line}: {message}")]
+    Line {
+        path: String,
+        line: usize,
+        message: String,
+    },
+    #[error("{0} needs a file name")]
+    MissingPath(&'static str),
+    #[error("config files include each other more than {MAX_DEPTH} deep (at {0})")]
+    TooDeep(String),
 }
 
-/// Replaces every `--config FILE` / `--config=FILE` in `argv` by the options
-/// the file holds. The file name itself is kept (as `--config=FILE`) so the
+/// How deep `conf-file=` lines may nest.
+const MAX_DEPTH: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Our TOML (`--config`).
+    Toml,
+    /// dnsmasq's `option=value` lines (`--conf-file`, `-C`).
+    Dnsmasq,
+}
+
+/// Which option names a config file may use: the long names (and aliases)
+/// of the daemon's options.
+fn known_options() -> Vec<String> {
+    use clap::CommandFactory;
+    let cmd = crate::cli::Cli::command();
+    cmd.get_arguments()
+        .flat_map(|a| {
+            a.get_long()
+                .into_iter()
+                .chain(a.get_all_aliases().unwrap_or_default())
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+fn check_known(
+    known: &[String],
+    path: &str,
+    line: usize,
+    key: &str,
+) -> Result<(), ConfigFileError> {
+    if known.iter().any(|k| k == key) {
+        return Ok(());
+    }
+    Err(ConfigFileError::Line {
+        path: path.to_owned(),
+        line,
+        message: format!("unknown or unsupported option {key:?}"),
+    })
+}
+
+/// Replaces every `--config FILE`, `--conf-file FILE` and `-C FILE` (also
+/// written `--opt=FILE`) in `argv` by the options the file holds. The file
+/// name itself is kept (as `--config=FILE` / `--conf-file=FILE`) so the
 /// parser sees it was given.
 pub fn expand_config_args(argv: Vec<OsString>) -> Result<Vec<OsString>, ConfigFileError> {
+    let known = known_options();
     let mut out = Vec::with_capacity(argv.len());
     let mut iter = argv.into_iter();
     while let Some(arg) = iter.next() {
-        let path = match arg.to_str() {
-            Some("--config") => Some(
-                iter.next()
-                    .ok_or(ConfigFileError::MissingPath)?
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
-            Some(s) if s.starts_with("--config=") => Some(s["--config=".len()..].to_owned()),
-            Some("--") => {
+        let Some(s) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        let (format, flag, inline) = match s {
+            "--" => {
                 out.push(arg);
                 out.extend(iter.by_ref());
                 break;
             }
-            _ => None,
-        };
-        match path {
-            Some(path) => {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|source| ConfigFileError::Read {
-                        path: path.clone(),
-                        source,
-                    })?;
-                out.push(OsString::from(format!("--config={path}")));
-                out.extend(
-                    toml_to_args(Path::new(&path), &text)?
-                        .into_iter()
-                        .map(OsString::from),
-                );
+            "--config" => (Format::Toml, "--config", None),
+            "--conf-file" | "-C" => (Format::Dnsmasq, "--conf-file", None),
+            _ if s.starts_with("--config=") => (Format::Toml, "--config", Some(&s[9..])),
+            _ if s.starts_with("--conf-file=") => (Format::Dnsmasq, "--conf-file", Some(&s[12..])),
+            _ => {
+                out.push(arg);
+                continue;
             }
-            None => out.push(arg),
-        }
+        };
+        let path = match inline {
+            Some(p) => p.to_owned(),
+            None => iter
+                .next()
+                .ok_or(ConfigFileError::MissingPath(flag))?
+                .to_string_lossy()
+                .into_owned(),
+        };
+        out.push(OsString::from(format!("{flag}={path}")));
+        let args = match format {
+            Format::Toml => toml_file_args(&known, &path)?,
+            Format::Dnsmasq => dnsmasq_file_args(&known, &path, 0)?,
+        };
+        out.extend(args.into_iter().map(OsString::from));
     }
     Ok(out)
+}
+
+fn read(path: &str) -> Result<String, ConfigFileError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn toml_file_args(known: &[String], path: &str) -> Result<Vec<String>, ConfigFileError> {
+    let args = toml_to_args(Path::new(path), &read(path)?)?;
+    for arg in &args {
+        let key = arg[2..].split('=').next().unwrap_or_default();
+        if !known.iter().any(|k| k == key) {
+            return Err(ConfigFileError::Value {
+                path: path.to_owned(),
+                key: key.to_owned(),
+                message: "unknown or unsupported option".into(),
+            });
+        }
+    }
+    Ok(args)
+}
+
+fn dnsmasq_file_args(
+    known: &[String],
+    path: &str,
+    depth: usize,
+) -> Result<Vec<String>, ConfigFileError> {
+    if depth >= MAX_DEPTH {
+        return Err(ConfigFileError::TooDeep(path.to_owned()));
+    }
+    let text = read(path)?;
+    let mut args = Vec::new();
+    for (key, value, line) in dnsmasq_lines(&text) {
+        if key == "conf-file" {
+            let nested = value.ok_or_else(|| ConfigFileError::Line {
+                path: path.to_owned(),
+                line,
+                message: "conf-file needs a file name".into(),
+            })?;
+            args.extend(dnsmasq_file_args(known, nested, depth + 1)?);
+            continue;
+        }
+        check_known(known, path, line, key)?;
+        args.push(match value {
+            Some(v) => format!("--{key}={v}"),
+            None => format!("--{key}"),
+        });
+    }
+    Ok(args)
+}
+
+/// dnsmasq's file syntax: `option` or `option=value` a line, blank lines and
+/// `#` comments ignored, surrounding blanks trimmed. Yields (key, value,
+/// line number).
+pub fn dnsmasq_lines(text: &str) -> impl Iterator<Item = (&str, Option<&str>, usize)> {
+    text.lines().enumerate().filter_map(|(i, raw)| {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            return None;
+        }
+        Some(match line.split_once('=') {
+            Some((k, v)) => (k.trim(), Some(v.trim()), i + 1),
+            None => (line, None, i + 1),
+        })
+    })
 }
 
 /// Turns a TOML document into `--key=value` arguments, in file order.
@@ -164,6 +289,49 @@ bind-interfaces = false
         let err = toml_to_args(Path::new("x.toml"), "[dhcp]\nrange = 1\n").unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("x.toml") && msg.contains("dhcp"), "{msg}");
+    }
+
+    #[test]
+    fn dnsmasq_lines_skip_comments_and_split_values() {
+        let lines: Vec<_> = dnsmasq_lines("# c\n\ninterface=nat0\n  bind-interfaces \n").collect();
+        assert_eq!(
+            lines,
+            [("interface", Some("nat0"), 3), ("bind-interfaces", None, 4)]
+        );
+    }
+
+    #[test]
+    fn an_unknown_dnsmasq_option_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.conf");
+        std::fs::write(&path, "interface=nat0\ndhcp-script=/bin/true\n").unwrap();
+        let argv = ["nspawn-netd", "-C", path.to_str().unwrap()].map(OsString::from);
+        let err = expand_config_args(argv.to_vec()).unwrap_err().to_string();
+        assert!(
+            err.contains("x.conf line 2") && err.contains("dhcp-script"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn files_are_spliced_where_they_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let toml = dir.path().join("a.toml");
+        std::fs::write(&toml, "port = 5353\n").unwrap();
+        let argv = [
+            "nspawn-netd",
+            "--port=1",
+            "--config",
+            toml.to_str().unwrap(),
+            "-k",
+        ];
+        let out = expand_config_args(argv.map(OsString::from).to_vec()).unwrap();
+        let out: Vec<_> = out.iter().map(|s| s.to_str().unwrap()).collect();
+        let cfg = format!("--config={}", toml.display());
+        assert_eq!(
+            out,
+            ["nspawn-netd", "--port=1", cfg.as_str(), "--port=5353", "-k"]
+        );
     }
 
     #[test]

@@ -7,6 +7,10 @@ use clap::Args;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct CommonArgs {
+    /// Read dnsmasq-style options (`option=value` a line) from FILE; they
+    /// take effect where this option stands.
+    #[arg(short = 'C', long, value_name = "FILE")]
+    pub conf_file: Vec<PathBuf>,
     /// The interface to serve (the container bridge, e.g. nat0).
     #[arg(short = 'i', long, value_name = "IFACE")]
     pub interface: Vec<String>,
