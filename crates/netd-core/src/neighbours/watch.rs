@@ -66,14 +66,8 @@ impl NeighbourWatcher {
     pub async fn run(self, cancel: CancellationToken) -> Result<(), WatchError> {
         let (conn, handle, mut messages) = new_multicast_connection(&[MulticastGroup::Neigh])?;
         let conn = tokio::spawn(conn);
-        let mut table = NeighbourTable::new(self.prefixes.clone());
         // Subscribed first, dumped second: nothing falls in between.
-        let mut dump = handle.neighbours().get().execute();
-        while let Some(msg) = dump.next().await {
-            if let Some(ev) = event_from_message(&msg?, false, self.ifindex) {
-                table.apply(ev);
-            }
-        }
+        let mut table = self.dump(&handle).await?;
         self.publish(&table);
         info!(interface = %self.ifname, "watching neighbours for ra-names");
         let mut burst = 0;
@@ -86,6 +80,23 @@ impl NeighbourWatcher {
                     next_probe = next_probe.min(Instant::now() + PROBE_BURST[0]);
                 }
                 _ = sleep_until(next_probe) => {
+                    if burst >= PROBE_BURST.len() {
+                        // Re-read the whole table now and then, in case a
+                        // notification was lost (netlink drops them when
+                        // its socket buffer overflows).
+                        match self.dump(&handle).await {
+                            Ok(fresh) => {
+                                if fresh.names() != table.names() {
+                                    debug!(interface = %self.ifname, "neighbour table resynchronised");
+                                    table = fresh;
+                                    self.publish(&table);
+                                } else {
+                                    table = fresh;
+                                }
+                            }
+                            Err(e) => debug!(interface = %self.ifname, "re-reading the neighbour table: {e}"),
+                        }
+                    }
                     self.probe(&table).await;
                     burst += 1;
                     next_probe = Instant::now() + PROBE_BURST.get(burst).copied().unwrap_or(PROBE_EVERY);
@@ -114,6 +125,18 @@ impl NeighbourWatcher {
         };
         conn.abort();
         result
+    }
+
+    /// The interface's neighbours as the kernel has them now.
+    async fn dump(&self, handle: &rtnetlink::Handle) -> Result<NeighbourTable, WatchError> {
+        let mut table = NeighbourTable::new(self.prefixes.clone());
+        let mut dump = handle.neighbours().get().execute();
+        while let Some(msg) = dump.next().await {
+            if let Some(ev) = event_from_message(&msg?, false, self.ifindex) {
+                table.apply(ev);
+            }
+        }
+        Ok(table)
     }
 
     fn publish(&self, table: &NeighbourTable) {

@@ -40,7 +40,10 @@ pub struct RaSender {
 #[derive(Debug, Default)]
 struct Counters {
     sent: u64,
+    /// Valid Router Solicitations received.
     solicits: u64,
+    /// RAs sent in answer to them (several solicitations share one).
+    solicited: u64,
     dropped: u64,
 }
 
@@ -59,6 +62,7 @@ impl RaSender {
                         interface = %self.ifname,
                         sent = counters.sent,
                         solicits = counters.solicits,
+                        solicited = counters.solicited,
                         dropped = counters.dropped,
                         "router advertisements stopped"
                     );
@@ -132,7 +136,7 @@ impl RaSender {
                     if let Some(trigger) = scheduler.handle_timeout(Instant::now().into_std(), rand::random()) {
                         debug!(interface = %self.ifname, ?trigger, "router advertisement due");
                         self.send(socket, info, false, counters).await?;
-                        if trigger == Trigger::Solicited { counters.solicits += 1; }
+                        if trigger == Trigger::Solicited { counters.solicited += 1; }
                     }
                 }
                 got = socket.recv(&mut buf) => {
@@ -141,6 +145,7 @@ impl RaSender {
                     match RouterSolicitRepr::parse(bytes, *got.source.ip(), got.hop_limit.unwrap_or(0)) {
                         Ok(rs) => {
                             debug!(interface = %self.ifname, from = %got.source.ip(), lladdr = ?rs.source_lladdr, "router solicitation");
+                            counters.solicits += 1;
                             scheduler.handle_solicit(Instant::now().into_std(), rand::random());
                             if let Some(n) = &self.on_solicit { n.notify_one(); }
                         }
