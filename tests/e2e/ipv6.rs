@@ -195,6 +195,57 @@ fn dhclient_information_request_receives_the_dns_server_and_domain() {
     assert!(env.contains("new_dhcp6_info_refresh_time=86400"), "{env}");
 }
 
+/// A stateful client (dhclient -6 without -S) asks for an address; the
+/// stateless server's Advertise says NoAddrsAvail, which dhclient reads as
+/// "Lease failed to satisfy": it keeps soliciting and gets no address.
+#[test]
+fn a_solicit_gets_no_addrs_avail() {
+    let mut lab = Lab::new();
+    lab.add_ipv6();
+    let c = slaac_container(&mut lab, "n", AddrGen::Eui64);
+    let daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE]);
+    slaac_address(&c);
+    let dir = lab.dir().to_owned();
+    let err = dir.join("dhclient6-stateful.err");
+    let mut child = c
+        .cmd("dhclient")
+        .args(["-6", "-d", "-v", "-sf", "/bin/true"])
+        .arg("-lf")
+        .arg(dir.join("stateful.leases"))
+        .arg("-pf")
+        .arg(dir.join("stateful.pid"))
+        .arg("host0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .expect("starting dhclient");
+    let got = wait_until(Duration::from_secs(15), || {
+        let e = read_or_empty(&err);
+        e.contains("RCV: Advertise message") && e.contains("Lease failed to satisfy")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        got,
+        "dhclient did not turn the Advertise down:\n{}",
+        read_or_empty(&err)
+    );
+    assert!(
+        daemon
+            .log_text()
+            .contains("Solicit answered with NoAddrsAvail")
+    );
+    let global = c.run_ok(&[
+        "ip", "-6", "-o", "addr", "show", "dev", "host0", "scope", "global",
+    ]);
+    assert_eq!(
+        global.lines().count(),
+        1,
+        "only the SLAAC address: {global}"
+    );
+}
+
 /// dhcpcd with its state directories bound to the lab dir (inside the
 /// mount namespace `ip netns exec` gives it) and a hook that records each
 /// event's environment.
