@@ -27,6 +27,7 @@ use tracing::{debug, info};
 use super::table::{NeighbourTable, event_from_message};
 use crate::iface::interface_info;
 use crate::names::LocalNames;
+use crate::ra::MacDisplay;
 use crate::ra::icmp_socket::IcmpSocket;
 
 /// ICMPv6 Echo Request (RFC 4443 4.1).
@@ -177,20 +178,6 @@ impl NeighbourWatcher {
             }
         }
         debug!(interface = %self.ifname, probes = targets.len(), "probed neighbours");
-    }
-}
-
-/// `aa:bb:cc:dd:ee:ff`, for logs.
-struct MacDisplay([u8; 6]);
-
-impl std::fmt::Display for MacDisplay {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let m = self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            m[0], m[1], m[2], m[3], m[4], m[5]
-        )
     }
 }
 

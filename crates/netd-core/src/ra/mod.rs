@@ -45,3 +45,17 @@ pub enum WireError {
     #[error("source link-layer address option from the unspecified address")]
     LinkLayerFromUnspecified,
 }
+
+/// `aa:bb:cc:dd:ee:ff`, for logs.
+pub(crate) struct MacDisplay(pub(crate) [u8; 6]);
+
+impl std::fmt::Display for MacDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}

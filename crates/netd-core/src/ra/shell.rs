@@ -13,6 +13,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
+use super::MacDisplay;
 use super::advert::RaConfig;
 use super::icmp_socket::IcmpSocket;
 use super::scheduler::{Scheduler, Trigger};
@@ -144,7 +145,7 @@ impl RaSender {
                     let bytes = &buf[..got.len];
                     match RouterSolicitRepr::parse(bytes, *got.source.ip(), got.hop_limit.unwrap_or(0)) {
                         Ok(rs) => {
-                            debug!(interface = %self.ifname, from = %got.source.ip(), lladdr = ?rs.source_lladdr, "router solicitation");
+                            debug!(interface = %self.ifname, from = %got.source.ip(), lladdr = ?rs.source_lladdr.map(MacDisplay), "router solicitation");
                             counters.solicits += 1;
                             scheduler.handle_solicit(Instant::now().into_std(), rand::random());
                             if let Some(n) = &self.on_solicit { n.notify_one(); }
@@ -174,7 +175,7 @@ impl RaSender {
         debug!(
             interface = %self.ifname,
             router_lifetime = ra.router_lifetime,
-            mac = ?ra.source_lladdr,
+            mac = %ra.source_lladdr.map_or_else(|| "none".to_owned(), |m| MacDisplay(m).to_string()),
             "sent router advertisement"
         );
         Ok(())
