@@ -49,6 +49,12 @@ pub enum WireError {
 /// `aa:bb:cc:dd:ee:ff`, for logs.
 pub(crate) struct MacDisplay(pub(crate) [u8; 6]);
 
+impl std::fmt::Debug for MacDisplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
 impl std::fmt::Display for MacDisplay {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let m = self.0;
