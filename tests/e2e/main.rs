@@ -8,5 +8,6 @@ mod clients;
 mod dhcp4;
 mod dhcp_wire;
 mod dns;
+mod ipv6;
 mod lab;
 mod lab_selftest;

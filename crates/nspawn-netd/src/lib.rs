@@ -13,10 +13,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
+pub mod cmd;
 pub mod config_file;
 pub mod daemon;
 pub mod dhcp_host;
 pub mod dhcp_range;
+pub mod ipv6_range;
 pub mod logging;
 
 use cli::{Cli, Command};
@@ -54,5 +56,7 @@ fn run_daemon(args: cli::DaemonArgs) -> anyhow::Result<()> {
 }
 
 fn run_command(command: Command) -> anyhow::Result<()> {
-    match command {}
+    match command {
+        Command::Ra(args) => cmd::ra::run(args),
+    }
 }

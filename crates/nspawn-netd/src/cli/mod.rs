@@ -34,7 +34,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Send IPv6 router advertisements only (no DHCP, no DNS).
+    Ra(crate::cmd::ra::RaArgs),
+}
 
 /// The daemon's options.
 #[derive(Debug, Clone, Default, Args)]

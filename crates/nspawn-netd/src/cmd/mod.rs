@@ -1,0 +1,3 @@
+//! Subcommands other than the daemon, one file each.
+
+pub mod ra;
