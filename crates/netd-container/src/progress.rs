@@ -1,8 +1,8 @@
 //! Progress of a bootstrap, read from the tool's output lines. Pure: the
 //! caller feeds lines and prints what comes out with its own clock.
 //!
-//! debootstrap prints `I: Retrieving PKG VERSION`, `I: Validating …`,
-//! `I: Extracting …`, then `I: Unpacking …`/`I: Configuring …` while it
+//! debootstrap prints `I: Retrieving PKG VERSION` and `I: Validating …`
+//! (interleaved: each package is checked as it arrives), `I: Extracting …`, then `I: Unpacking …`/`I: Configuring …` while it
 //! installs; pacstrap prints `:: Retrieving packages...`, `(n/N) checking
 //! package integrity`, `(n/N) installing PKG`.
 
@@ -115,7 +115,9 @@ fn classify(line: &str) -> Option<(Phase, bool)> {
         return if let Some(r) = rest.strip_prefix("Retrieving ") {
             (!index(r)).then_some((Phase::Retrieving, true))
         } else if let Some(r) = rest.strip_prefix("Validating ") {
-            (!index(r)).then_some((Phase::Validating, true))
+            // debootstrap checks each package right after downloading it,
+            // so its validation is part of the retrieving phase.
+            (!index(r)).then_some((Phase::Retrieving, false))
         } else if rest.starts_with("Extracting ") {
             Some((Phase::Extracting, true))
         } else if rest.starts_with("Installing ")
@@ -161,8 +163,8 @@ I: Validating Packages
 I: Resolving dependencies of required packages...
 I: Checking component main on http://mirror.example/debian...
 I: Retrieving adduser 3.134
-I: Retrieving apt 2.6.1
 I: Validating adduser 3.134
+I: Retrieving apt 2.6.1
 I: Validating apt 2.6.1
 I: Chosen extractor for .deb packages: dpkg-deb
 I: Extracting adduser...
@@ -196,8 +198,7 @@ I: Base system installed successfully.
             changes,
             [
                 ch(Retrieving, Preparing, 0),
-                ch(Validating, Retrieving, 2),
-                ch(Extracting, Validating, 2),
+                ch(Extracting, Retrieving, 2),
                 Progress::Message("W: something odd".into()),
                 ch(Installing, Extracting, 2),
                 ch(Done, Installing, 2),

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
+pub mod cmd;
 pub mod config_file;
 pub mod daemon;
 pub mod dhcp_host;
@@ -54,5 +55,7 @@ fn run_daemon(args: cli::DaemonArgs) -> anyhow::Result<()> {
 }
 
 fn run_command(command: Command) -> anyhow::Result<()> {
-    match command {}
+    match command {
+        Command::Container(args) => cmd::container::run(args),
+    }
 }

@@ -34,7 +34,10 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Create, list, start, stop, enter and remove containers on the bridge.
+    Container(crate::cmd::container::ContainerArgs),
+}
 
 /// The daemon's options.
 #[derive(Debug, Clone, Default, Args)]

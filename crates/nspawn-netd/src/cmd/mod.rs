@@ -1,0 +1,3 @@
+//! Subcommands other than the daemon, one module each.
+
+pub mod container;
