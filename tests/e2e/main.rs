@@ -1,4 +1,8 @@
 //! End-to-end tests: each builds its own network namespaces (see `lab`), runs
 //! `nspawn-netd` and real clients in them, and tears everything down.
 
+// Test modules share helpers with `pub`; the crate itself is never a library.
+#![allow(unreachable_pub)]
+
 mod lab;
+mod lab_selftest;
