@@ -4,5 +4,6 @@
 // Test modules share helpers with `pub`; the crate itself is never a library.
 #![allow(unreachable_pub)]
 
+mod container;
 mod lab;
 mod lab_selftest;
