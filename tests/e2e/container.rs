@@ -296,12 +296,13 @@ pub fn apt_mirror() -> String {
             let enabled = field("Enabled").is_none_or(|v| v != "no");
             let deb = field("Types").is_some_and(|t| t.split_whitespace().any(|t| t == "deb"));
             let suites = field("Suites").unwrap_or_default();
-            if enabled && deb && suites.split_whitespace().any(plain) {
-                if let Some(uri) =
+            if enabled
+                && deb
+                && suites.split_whitespace().any(plain)
+                && let Some(uri) =
                     field("URIs").and_then(|u| u.split_whitespace().next().map(str::to_owned))
-                {
-                    return uri;
-                }
+            {
+                return uri;
             }
         }
     }
@@ -354,10 +355,9 @@ fn remove_stale_caches() {
         if let Some(pid) = name
             .strip_prefix("container-e2e-")
             .and_then(|p| p.parse::<u32>().ok())
+            && !Path::new(&format!("/proc/{pid}")).exists()
         {
-            if !Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = netd_container::cleanup::remove_rootfs(&entry.path());
-            }
+            let _ = netd_container::cleanup::remove_rootfs(&entry.path());
         }
     }
 }

@@ -9,7 +9,7 @@
 //! - [`rootfs`]: the files changed inside the rootfs (networkd enabled,
 //!   `host0` by DHCP, hostname, resolv.conf, `ping` capability, root
 //!   password), each rendered by a pure function.
-//! - [`nspawn_file`]: `/etc/systemd/nspawn/NAME.nspawn`.
+//! - [`nspawn_file`]: the `/etc/systemd/nspawn/NAME.nspawn` file.
 //! - [`cleanup`]: removing a rootfs (rollback, `container remove`) safely.
 //! - [`machines`]: listing machines and telling whether one runs.
 //! - [`leases`]: a machine's lease in nspawn-netd's lease file.
