@@ -268,6 +268,122 @@ exec sleep 120"#,
     );
 }
 
+#[test]
+fn create_elsewhere_links_it_and_remove_takes_it_all_away() {
+    require_root();
+    let scratch = Scratch::new("ct-dir");
+    let dirs = Dirs::new(&scratch.0, "d");
+    // A tiny rootfs with what `create` changes: no network needed.
+    let path = fake_tool(
+        &scratch.0,
+        r#"T="$5"
+mkdir -p "$T/usr/lib/systemd/system" "$T/usr/bin" "$T/etc"
+printf '[Install]\nWantedBy=multi-user.target\n' > "$T/usr/lib/systemd/system/systemd-networkd.service"
+printf 'root:*:19000:0:99999:7:::\n' > "$T/etc/shadow"
+printf 'PRETTY_NAME="Fake Linux"\n' > "$T/etc/os-release"
+: > "$T/usr/bin/ping"
+echo "I: Base system installed successfully.""#,
+    );
+    let target = scratch.0.join("big-disk/web");
+    let out = dirs
+        .cmd(&[
+            "create",
+            "web",
+            "--directory",
+            target.to_str().unwrap(),
+            "--bridge",
+            "br7",
+            "--dns",
+            "10.7.0.1",
+        ])
+        .args(["--log-file", scratch.0.join("log").to_str().unwrap()])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("container shell web"),
+        "{}",
+        text(&out)
+    );
+    let link = dirs.machines().join("web");
+    assert_eq!(std::fs::read_link(&link).unwrap(), target);
+    assert_eq!(
+        std::fs::read_to_string(target.join("etc/hostname")).unwrap(),
+        "web\n"
+    );
+    assert!(
+        std::fs::read_to_string(target.join("etc/resolv.conf"))
+            .unwrap()
+            .contains("nameserver 10.7.0.1\n")
+    );
+    assert!(
+        target
+            .join("etc/systemd/network/80-container-host0.network")
+            .is_file()
+    );
+    assert!(
+        target
+            .join("etc/systemd/system/multi-user.target.wants/systemd-networkd.service")
+            .is_symlink()
+    );
+
+    let out = dirs.cmd(&["list"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let row = table
+        .lines()
+        .find(|l| l.starts_with("web "))
+        .unwrap_or_else(|| panic!("{}", text(&out)));
+    assert!(
+        row.contains("stopped") && row.contains("Fake Linux") && row.contains("br7"),
+        "{row}"
+    );
+
+    // An existing .nspawn file is kept unless --force.
+    std::fs::write(
+        dirs.nspawn().join("web2.nspawn"),
+        "[Network]\nBridge=mine\n",
+    )
+    .unwrap();
+    let out = dirs
+        .cmd(&["create", "web2"])
+        .args(["--log-file", scratch.0.join("log2").to_str().unwrap()])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        std::fs::read_to_string(dirs.nspawn().join("web2.nspawn")).unwrap(),
+        "[Network]\nBridge=mine\n"
+    );
+
+    // remove asks first; "no" keeps everything.
+    let mut child = dirs
+        .cmd(&["remove", "web"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"n\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success() && target.is_dir(), "{}", text(&out));
+    let out = dirs.cmd(&["remove", "--yes", "web"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!target.exists() && std::fs::symlink_metadata(&link).is_err());
+    assert!(!dirs.nspawn().join("web.nspawn").exists());
+    assert!(
+        scratch.0.join("big-disk").is_dir(),
+        "remove went above the rootfs"
+    );
+    let out = dirs.cmd(&["remove", "--yes", "web"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no machine web"),
+        "{}",
+        text(&out)
+    );
+}
+
 /// The archive this machine's apt uses for Debian, from
 /// `/etc/apt/sources.list.d/*.sources` (deb822) or `/etc/apt/sources.list`:
 /// the URI of the first `deb` entry whose suites include a plain release

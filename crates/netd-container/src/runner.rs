@@ -172,3 +172,134 @@ fn shell_words(args: &[std::ffi::OsString]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::distro::Distro;
+    use crate::progress::Phase;
+
+    fn sh(script: &str) -> BootstrapPlan {
+        BootstrapPlan {
+            distro: Distro::Debian,
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+        }
+    }
+
+    #[test]
+    fn output_is_logged_and_phases_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("sub/log");
+        let mut seen = Vec::new();
+        let plan = sh(
+            "echo 'I: Retrieving adduser 3.134'; echo 'W: odd' >&2; echo 'I: Base system installed successfully.'",
+        );
+        run_bootstrap(&plan, &log, &AtomicBool::new(false), |p, _| {
+            seen.push(p.clone())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 3, "{seen:?}");
+        // stdout and stderr are read apart: only stdout's order is kept.
+        let done = seen.iter().position(|p| {
+            matches!(
+                p,
+                Progress::PhaseChanged {
+                    phase: Phase::Done,
+                    ..
+                }
+            )
+        });
+        let retrieving = seen.iter().position(|p| {
+            matches!(
+                p,
+                Progress::PhaseChanged {
+                    phase: Phase::Retrieving,
+                    ..
+                }
+            )
+        });
+        assert!(retrieving.unwrap() < done.unwrap(), "{seen:?}");
+        assert!(
+            seen.contains(&Progress::Message("W: odd".into())),
+            "{seen:?}"
+        );
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(text.starts_with("$ /bin/sh -c "), "{text}");
+        assert!(
+            text.contains("I: Retrieving adduser 3.134\n") && text.contains("W: odd\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_failure_carries_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let plan = sh("i=0; while [ $i -lt 40 ]; do echo line $i; i=$((i+1)); done; exit 3");
+        match run_bootstrap(&plan, &log, &AtomicBool::new(false), |_, _| {}) {
+            Err(RunError::Failed { status, tail, .. }) => {
+                assert_eq!(status.code(), Some(3));
+                assert_eq!(tail.len(), TAIL_LINES);
+                assert_eq!(tail.last().map(String::as_str), Some("line 39"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn cancelling_stops_the_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let pid_file = dir.path().join("grandchild");
+        // The tool's own child must go too.
+        let plan = sh(&format!(
+            "sleep 60 & echo $! > {}; wait",
+            pid_file.display()
+        ));
+        let cancel = AtomicBool::new(false);
+        let started = Instant::now();
+        let result = std::thread::scope(|s| {
+            s.spawn(|| {
+                while !pid_file.exists() {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                cancel.store(true, Ordering::SeqCst);
+            });
+            run_bootstrap(&plan, &log, &cancel, |_, _| {})
+        });
+        assert!(matches!(result, Err(RunError::Cancelled)), "{result:?}");
+        assert!(started.elapsed() < Duration::from_secs(30));
+        // SIGKILL was sent to the group; its delivery takes a moment.
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let stat =
+            || std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !(stat().is_empty() || stat().contains(") Z ")) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let stat = stat();
+        assert!(
+            stat.is_empty() || stat.contains(") Z "),
+            "the tool's child survived: {stat}"
+        );
+    }
+
+    #[test]
+    fn a_missing_tool_is_a_spawn_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut plan = sh("");
+        plan.program = "/nonexistent/debootstrap".into();
+        let err = run_bootstrap(
+            &plan,
+            &dir.path().join("log"),
+            &AtomicBool::new(false),
+            |_, _| {},
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/debootstrap"),
+            "{err}"
+        );
+    }
+}
