@@ -53,6 +53,8 @@ pub enum RemoveError {
     OtherFileSystem { path: PathBuf },
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: io::Error },
+    #[error("refusing to remove {0}: it is the root directory")]
+    Root(PathBuf),
 }
 
 /// Unmounts everything below `dir`, then deletes `dir` and its contents
@@ -71,6 +73,7 @@ pub fn remove_rootfs(dir: &Path) -> Result<(), RemoveError> {
         return std::fs::remove_file(dir).map_err(io_err(dir));
     }
     let dir = dir.canonicalize().map_err(io_err(dir))?;
+    refuse_root(&dir)?;
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
         .map_err(io_err(Path::new("/proc/self/mountinfo")))?;
     for mount in mounts_under(&mountinfo, &dir) {
@@ -92,6 +95,14 @@ pub fn remove_rootfs(dir: &Path) -> Result<(), RemoveError> {
         }
     }
     remove_tree(&dir, meta.dev())
+}
+
+/// A canonical path that must never be removed wholesale.
+fn refuse_root(dir: &Path) -> Result<(), RemoveError> {
+    if dir.parent().is_none() {
+        return Err(RemoveError::Root(dir.to_owned()));
+    }
+    Ok(())
 }
 
 fn remove_tree(path: &Path, dev: u64) -> Result<(), RemoveError> {
@@ -157,5 +168,15 @@ mod tests {
         assert!(!root.exists());
         assert!(outside.path().join("keep").exists());
         remove_rootfs(&root).unwrap(); // already gone: fine
+    }
+
+    #[test]
+    fn never_the_root_directory() {
+        // The guard alone: a regression must not get to delete anything.
+        assert!(matches!(
+            refuse_root(Path::new("/")),
+            Err(RemoveError::Root(_))
+        ));
+        assert!(refuse_root(Path::new("/var/lib/machines/web")).is_ok());
     }
 }

@@ -13,6 +13,17 @@ pub(super) fn run(dirs: &Dirs, name: &str, yes: bool) -> anyhow::Result<()> {
         bail!("{name} is running; stop it first (nspawn-netd container stop {name})");
     }
     let link = dirs.machines_dir.join(name);
+    let machines_dir = dirs
+        .machines_dir
+        .canonicalize()
+        .unwrap_or(dirs.machines_dir.clone());
+    if machines_dir.starts_with(&machine.root) {
+        bail!(
+            "{} resolves to {}, which holds the machines directory itself; not removing it",
+            link.display(),
+            machine.root.display()
+        );
+    }
     let nspawn_file = dirs.nspawn_file(name);
     if !yes
         && !confirm(&format!(
