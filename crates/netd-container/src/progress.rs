@@ -47,8 +47,8 @@ pub enum Progress {
         previous: Phase,
         items: usize,
     },
-    /// One more package in the current phase.
-    Item,
+    /// One more package in the current phase; `count` so far in it.
+    Item { phase: Phase, count: usize },
     /// A warning (`W:`) or error (`E:`, `error:`) the user should see now.
     Message(String),
     /// Nothing of note.
@@ -99,7 +99,10 @@ impl ProgressTracker {
         }
         if phase == self.phase && is_item {
             self.items += 1;
-            return Progress::Item;
+            return Progress::Item {
+                phase,
+                count: self.items,
+            };
         }
         Progress::Other
     }
@@ -186,7 +189,7 @@ I: Base system installed successfully.
         let changes: Vec<Progress> = DEBOOTSTRAP
             .lines()
             .map(|l| t.line(l))
-            .filter(|p| !matches!(p, Progress::Other | Progress::Item))
+            .filter(|p| !matches!(p, Progress::Other | Progress::Item { .. }))
             .collect();
         use Phase::*;
         let ch = |phase, previous, items| Progress::PhaseChanged {
@@ -243,7 +246,13 @@ I: Base system installed successfully.
                 ..
             }
         ));
-        assert_eq!(out[6], Progress::Item);
+        assert_eq!(
+            out[6],
+            Progress::Item {
+                phase: Phase::Installing,
+                count: 2
+            }
+        );
         assert_eq!(
             out[7],
             Progress::Message("error: failed retrieving file".into())

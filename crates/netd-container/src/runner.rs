@@ -43,7 +43,7 @@ pub enum RunError {
 }
 
 /// Runs `plan`, writing all output to `log` and calling `report` with each
-/// notable [`Progress`] and the time since the start.
+/// [`Progress`] but `Other`, and the time since the start.
 pub fn run_bootstrap(
     plan: &BootstrapPlan,
     log: &Path,
@@ -96,7 +96,7 @@ pub fn run_bootstrap(
                 }
                 let progress = tracker.line(&line);
                 tail.push_back(line);
-                if !matches!(progress, Progress::Other | Progress::Item) {
+                if progress != Progress::Other {
                     report(&progress, start.elapsed());
                 }
             }

@@ -52,6 +52,9 @@ pub struct CreateArgs {
     pub log_file: Option<PathBuf>,
 }
 
+/// A progress line every this many packages within a phase.
+const PROGRESS_EVERY: usize = 50;
+
 /// Set by SIGINT/SIGTERM/SIGHUP while `create` runs.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -108,7 +111,13 @@ pub(super) fn run(dirs: &Dirs, args: CreateArgs) -> anyhow::Result<()> {
         mirror: args.mirror.clone(),
     };
     let link = dirs.machines_dir.join(&args.name);
-    let rootfs = args.directory.clone().unwrap_or_else(|| link.clone());
+    let rootfs = match &args.directory {
+        // Absolute, so that the link in the machines directory works.
+        Some(dir) => {
+            std::path::absolute(dir).with_context(|| format!("--directory {}", dir.display()))?
+        }
+        None => link.clone(),
+    };
     let plan = BootstrapPlan::new(&request, &rootfs)?;
     require_root("container create")?;
     if std::fs::symlink_metadata(&link).is_ok() {
@@ -274,7 +283,10 @@ fn print_progress(progress: &Progress, elapsed: Duration) {
         }
         Progress::PhaseChanged { phase, .. } => eprintln!("[{t:6.1}s] {phase}"),
         Progress::Message(m) => eprintln!("[{t:6.1}s] {m}"),
-        Progress::Item | Progress::Other => {}
+        Progress::Item { phase, count } if count % PROGRESS_EVERY == 0 => {
+            eprintln!("[{t:6.1}s] {phase}: {count}");
+        }
+        Progress::Item { .. } | Progress::Other => {}
     }
 }
 
