@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod clients;
+mod container;
 mod dhcp4;
 mod dhcp_wire;
 mod dns;

@@ -58,5 +58,6 @@ fn run_daemon(args: cli::DaemonArgs) -> anyhow::Result<()> {
 fn run_command(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Ra(args) => cmd::ra::run(args),
+        Command::Container(args) => cmd::container::run(args),
     }
 }

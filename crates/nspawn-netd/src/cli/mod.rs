@@ -37,6 +37,8 @@ pub struct Cli {
 pub enum Command {
     /// Send IPv6 router advertisements only (no DHCP, no DNS).
     Ra(crate::cmd::ra::RaArgs),
+    /// Create, list, start, stop, enter and remove containers on the bridge.
+    Container(crate::cmd::container::ContainerArgs),
 }
 
 /// The daemon's options.

@@ -1,3 +1,4 @@
-//! Subcommands other than the daemon, one file each.
+//! Subcommands other than the daemon, one module each.
 
+pub mod container;
 pub mod ra;
