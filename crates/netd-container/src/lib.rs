@@ -12,7 +12,6 @@
 //! - [`nspawn_file`]: the `/etc/systemd/nspawn/NAME.nspawn` file.
 //! - [`cleanup`]: removing a rootfs (rollback, `container remove`) safely.
 //! - [`machines`]: listing machines and telling whether one runs.
-//! - [`leases`]: a machine's lease in nspawn-netd's lease file.
 //!
 //! This crate runs nothing inside the container, never starts or stops one
 //! (the `nspawn-netd` binary does that through `machinectl` or
@@ -20,7 +19,6 @@
 
 pub mod cleanup;
 pub mod distro;
-pub mod leases;
 pub mod machines;
 pub mod name;
 pub mod nspawn_file;

@@ -6,8 +6,8 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use clap::Args;
-use netd_container::leases::{self, LeaseRecord};
 use netd_container::machines;
+use netd_core::dhcp4::lease_file::{self, LeaseRecord};
 use serde::Serialize;
 
 use super::Dirs;
@@ -45,7 +45,13 @@ pub(super) fn run(dirs: &Dirs, args: ListArgs) -> anyhow::Result<()> {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let records = match std::fs::read_to_string(&args.lease_file) {
-        Ok(text) => leases::parse(&text),
+        Ok(text) => {
+            let (records, bad) = lease_file::parse(&text);
+            for e in bad {
+                eprintln!("nspawn-netd: {}: {e}", args.lease_file.display());
+            }
+            records
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
         Err(e) => {
             return Err(e).with_context(|| format!("reading {}", args.lease_file.display()));
@@ -56,7 +62,7 @@ pub(super) fn run(dirs: &Dirs, args: ListArgs) -> anyhow::Result<()> {
     let rows: Vec<Row> = machines
         .into_iter()
         .map(|m| {
-            let lease: Option<&LeaseRecord> = leases::lease_for(&records, &m.name, now);
+            let lease: Option<&LeaseRecord> = lease_for(&records, &m.name, now);
             let ipv6 = match (lease, &m.bridge) {
                 (Some(l), Some(bridge)) => neighbour_ipv6(bridge, l.mac),
                 _ => Vec::new(),
@@ -212,5 +218,51 @@ mod tests {
         assert_eq!(remaining(0, 5), "never ends");
         assert_eq!(remaining(1000 + 3 * 3600 + 5 * 60 + 7, 1000), "3h05m left");
         assert_eq!(remaining(10, 20), "0h00m left");
+    }
+}
+
+/// The lease of the machine whose hostname is `name` (case-insensitive)
+/// that is still valid at `now` (Unix seconds), the one ending last when
+/// there are several.
+fn lease_for<'a>(records: &'a [LeaseRecord], name: &str, now: u64) -> Option<&'a LeaseRecord> {
+    records
+        .iter()
+        .filter(|r| {
+            r.hostname
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(name))
+        })
+        .filter(|r| r.expires == 0 || r.expires > now)
+        .max_by_key(|r| if r.expires == 0 { u64::MAX } else { r.expires })
+}
+
+#[cfg(test)]
+mod lease_tests {
+    use super::*;
+
+    const FILE: &str = "\
+1700000100 52:54:00:aa:bb:01 192.168.26.20 web 01:52:54:00:aa:bb:01
+1700000050 52:54:00:aa:bb:02 192.168.26.21 Web *
+1600000000 52:54:00:aa:bb:03 192.168.26.22 db *
+0 52:54:00:aa:bb:04 192.168.26.23 db *
+1700000100 52:54:00:aa:bb:05 192.168.26.24 * *
+";
+
+    #[test]
+    fn the_current_lease_of_a_name() {
+        let (records, bad) = lease_file::parse(FILE);
+        assert!(bad.is_empty(), "{bad:?}");
+        let now = 1_700_000_000;
+        assert_eq!(
+            lease_for(&records, "WEB", now).unwrap().addr,
+            Ipv4Addr::new(192, 168, 26, 20)
+        );
+        // The expired one is ignored, the infinite one wins.
+        assert_eq!(
+            lease_for(&records, "db", now).unwrap().addr,
+            Ipv4Addr::new(192, 168, 26, 23)
+        );
+        assert_eq!(lease_for(&records, "web", 1_800_000_000), None);
+        assert_eq!(lease_for(&records, "mail", now), None);
     }
 }
