@@ -36,10 +36,9 @@ pub struct Lease {
 pub struct Run<'a> {
     /// Sent as option 12.
     pub hostname: Option<&'a str>,
-    /// Ask for this address (udhcpc `-r`).
+    /// Ask for this address (udhcpc `-r`, dhclient's
+    /// `send dhcp-requested-address`).
     pub requested: Option<Ipv4Addr>,
-    /// Release the lease when done (udhcpc `-R`).
-    pub release: bool,
 }
 
 impl Client {
@@ -54,7 +53,7 @@ impl Client {
     /// Runs the client once on `host0` in `ns`, with its state under `dir`,
     /// and returns the lease it got, or `None` with the client's output.
     pub fn obtain(self, ns: &Netns, dir: &Path, run: &Run<'_>) -> Result<Lease, String> {
-        let state = dir.join(format!("{}-{}", self.name(), ns.name));
+        let state = self.state_dir(ns, dir);
         let _ = fs::remove_dir_all(&state);
         fs::create_dir_all(&state).expect("client state dir");
         let script = hook_script(&state);
@@ -77,6 +76,33 @@ impl Client {
                 String::from_utf8_lossy(&out.stderr)
             )),
         }
+    }
+
+    fn state_dir(self, ns: &Netns, dir: &Path) -> PathBuf {
+        dir.join(format!("{}-{}", self.name(), ns.name))
+    }
+
+    /// Sends a DHCPRELEASE for the lease `obtain` got (dhclient `-r`, which
+    /// also stops the dhclient left running). Only dhclient: udhcpc `-q`
+    /// exits before it could release, and dhcpcd `-1` has already exited.
+    pub fn release(self, ns: &Netns, dir: &Path) {
+        assert_eq!(self, Client::Dhclient, "only dhclient releases here");
+        let state = self.state_dir(ns, dir);
+        let path = |f: &str| state.join(f).display().to_string();
+        ns.run_ok(&[
+            "dhclient",
+            "-r",
+            "-v",
+            "-cf",
+            &path("dhclient.conf"),
+            "-lf",
+            &path("dhclient.leases"),
+            "-pf",
+            &path("dhclient.pid"),
+            "-sf",
+            &path("hook.sh"),
+            "host0",
+        ]);
     }
 
     fn lease(self, env: &HashMap<String, String>) -> Lease {
@@ -114,18 +140,19 @@ impl Client {
     }
 }
 
-/// A hook that records its environment in `<reason>.env` and, for udhcpc,
-/// puts the address on the interface (so a later RELEASE can be sent).
+/// A hook that records its environment in `<reason>.env` and puts the
+/// address on the interface, as a client's own script would (so that a later
+/// unicast RELEASE can be sent).
 fn hook_script(state: &Path) -> PathBuf {
     let path = state.join("hook.sh");
     let text = format!(
         "#!/bin/sh\n\
          r=\"${{reason:-$1}}\"\n\
          env | sort > '{dir}/'\"$r\".env.tmp && mv '{dir}/'\"$r\".env.tmp '{dir}/'\"$r\".env\n\
-         if [ \"$1\" = bound ] || [ \"$1\" = renew ]; then\n\
-           ip addr flush dev \"$interface\"\n\
-           ip addr add \"$ip/$subnet\" dev \"$interface\"\n\
-         fi\n\
+         a=\"${{ip:-$new_ip_address}}\"; m=\"${{subnet:-$new_subnet_mask}}\"\n\
+         case \"$r\" in bound|renew|BOUND|REBOOT|RENEW)\n\
+           ip addr flush dev \"$interface\"; ip addr add \"$a/$m\" dev \"$interface\";;\n\
+         esac\n\
          exit 0\n",
         dir = state.display()
     );
@@ -156,9 +183,6 @@ fn udhcpc(ns: &Netns, script: &Path, run: &Run<'_>) -> Output {
     if let Some(r) = &requested {
         argv.extend(["-r", r]);
     }
-    if run.release {
-        argv.push("-R");
-    }
     ns.run(&argv)
 }
 
@@ -167,6 +191,9 @@ fn dhclient(ns: &Netns, state: &Path, script: &Path, run: &Run<'_>) -> Output {
     let mut text = String::from("timeout 15;\nretry 1;\n");
     if let Some(h) = run.hostname {
         text.push_str(&format!("send host-name \"{h}\";\n"));
+    }
+    if let Some(a) = run.requested {
+        text.push_str(&format!("send dhcp-requested-address {a};\n"));
     }
     fs::write(&conf, text).expect("writing dhclient.conf");
     let (lf, pf) = (state.join("dhclient.leases"), state.join("dhclient.pid"));

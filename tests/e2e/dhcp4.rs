@@ -180,15 +180,13 @@ fn a_release_frees_the_address_for_another_client() {
         requested: Some(WANTED),
         ..Run::default()
     };
-    let release = Run {
-        release: true,
-        ..want.clone()
-    };
-    assert_eq!(
-        Client::Udhcpc.obtain(&a, lab.dir(), &release).unwrap().addr,
-        WANTED
-    );
+    let first = Client::Dhclient
+        .obtain(&a, lab.dir(), &want)
+        .unwrap_or_else(|e| panic!("{e}\n{}", daemon.log_text()));
+    assert_eq!(first.addr, WANTED);
     let mac_a = a.mac_string("host0");
+    assert!(lease_lines(lab.dir()).iter().any(|l| l.contains(&mac_a)));
+    Client::Dhclient.release(&a, lab.dir());
     assert!(
         lab::wait_until(Duration::from_secs(3), || {
             !lease_lines(lab.dir()).iter().any(|l| l.contains(&mac_a))

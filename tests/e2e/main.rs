@@ -6,7 +6,10 @@
 
 mod bridge;
 mod clients;
+mod container;
 mod dhcp4;
 mod dhcp_wire;
+mod dns;
+mod ipv6;
 mod lab;
 mod lab_selftest;

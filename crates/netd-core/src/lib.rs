@@ -11,6 +11,7 @@
 //! - [`dhcp6`]: stateless DHCPv6 (DNS information only).
 //! - [`names`]: the local name table that DHCP and neighbour discovery fill
 //!   and DNS answers from.
+//! - [`neighbours`]: the kernel neighbour table, for `ra-names`.
 //! - [`iface`]: what the shells read about a network interface.
 //!
 //! This crate does not parse command lines or configuration files, install
@@ -22,4 +23,5 @@ pub mod dhcp6;
 pub mod dns;
 pub mod iface;
 pub mod names;
+pub mod neighbours;
 pub mod ra;

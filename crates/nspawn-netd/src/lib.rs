@@ -18,6 +18,7 @@ pub mod config_file;
 pub mod daemon;
 pub mod dhcp_host;
 pub mod dhcp_range;
+pub mod ipv6_range;
 pub mod logging;
 
 use cli::{Cli, Command};
@@ -73,5 +74,7 @@ fn run_command(command: Command) -> anyhow::Result<()> {
             logging::init(&cli::CommonArgs::default());
             runtime()?.block_on(cmd::doctor::run(args))
         }
+        Command::Ra(args) => cmd::ra::run(args),
+        Command::Container(args) => cmd::container::run(args),
     }
 }

@@ -1,1 +1,18 @@
-//! Stateless DHCPv6: answers Information-Request with DNS information.
+//! Stateless DHCPv6 (RFC 8415 6.1): DNS information for hosts that ignore
+//! the RDNSS/DNSSL options of Router Advertisements.
+//!
+//! - [`server`]: the sans-IO server: bytes in, reply bytes out.
+//! - [`shell`]: the UDP socket on port 547 of the interface.
+//!
+//! It assigns no addresses and delegates no prefixes: a Solicit gets an
+//! Advertise carrying only the status NoAddrsAvail (RFC 8415 18.3.9), other
+//! stateful messages are dropped.
+
+pub mod server;
+pub mod shell;
+
+pub use server::{Dhcp6Config, Dhcp6Server, Dhcp6Stats};
+pub use shell::Dhcp6Shell;
+
+#[cfg(test)]
+mod tests;

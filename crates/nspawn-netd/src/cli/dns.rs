@@ -1,4 +1,7 @@
-//! DNS forwarder options.
+//! DNS forwarder options (dnsmasq's names and short letters; `--no-hosts`
+//! has no `-h`, which stays `--help`).
+
+use std::path::PathBuf;
 
 use clap::Args;
 
@@ -7,10 +10,107 @@ pub struct DnsArgs {
     /// The DNS port; 0 turns DNS off (and DHCP then advertises no DNS server).
     #[arg(short = 'p', long, value_name = "PORT", default_value_t = 53)]
     pub port: u16,
+    /// An upstream server, `IP[#PORT]`, used besides the resolv file's; or
+    /// `/DOMAIN/[DOMAIN/...]IP[#PORT]` for a domain's own server,
+    /// `/DOMAIN/` to answer a domain from local names only, `/DOMAIN/#` for
+    /// the normal servers.
+    #[arg(short = 'S', long, value_name = "SERVER")]
+    pub server: Vec<String>,
+    /// Read upstream servers from this file instead of /etc/resolv.conf;
+    /// it is watched and re-read when it changes.
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub resolv_file: Option<PathBuf>,
+    /// Read no resolv file: only --server upstreams.
+    #[arg(short = 'R', long)]
+    pub no_resolv: bool,
+    /// Try upstream servers in the order given, not fastest first.
+    #[arg(short = 'o', long)]
+    pub strict_order: bool,
+    /// Cache at most this many answers; 0 disables the cache.
+    #[arg(short = 'c', long, value_name = "ENTRIES", default_value_t = 10_000)]
+    pub cache_size: usize,
+    /// Do not cache negative answers (NXDOMAIN, NODATA).
+    #[arg(short = 'N', long)]
+    pub no_negcache: bool,
+    /// Do not read /etc/hosts.
+    #[arg(long)]
+    pub no_hosts: bool,
+    /// Read another hosts file (besides /etc/hosts); re-read on SIGHUP.
+    #[arg(short = 'H', long, value_name = "FILE")]
+    pub addn_hosts: Vec<PathBuf>,
+    /// Answer a domain and all names below it locally:
+    /// `/DOMAIN/[DOMAIN/...]IP`, `/DOMAIN/#` (0.0.0.0 and ::), or
+    /// `/DOMAIN/` (NXDOMAIN).
+    #[arg(short = 'A', long, value_name = "/DOMAIN/[IP]")]
+    pub address: Vec<String>,
+    /// Never forward single-label A/AAAA queries (always on here; accepted
+    /// for dnsmasq compatibility).
+    #[arg(short = 'D', long)]
+    pub domain_needed: bool,
+    /// Never forward reverse lookups of private ranges (always on here;
+    /// accepted for dnsmasq compatibility).
+    #[arg(short = 'b', long)]
+    pub bogus_priv: bool,
 }
 
 impl Default for DnsArgs {
     fn default() -> Self {
-        DnsArgs { port: 53 }
+        DnsArgs {
+            port: 53,
+            server: Vec::new(),
+            resolv_file: None,
+            no_resolv: false,
+            strict_order: false,
+            cache_size: 10_000,
+            no_negcache: false,
+            no_hosts: false,
+            addn_hosts: Vec::new(),
+            address: Vec::new(),
+            domain_needed: false,
+            bogus_priv: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::Cli;
+
+    #[test]
+    fn dns_options_parse_with_dnsmasq_letters() {
+        let cli = Cli::try_parse_from([
+            "nspawn-netd",
+            "-S",
+            "203.0.113.2#5353",
+            "--server=/corp/10.0.0.1",
+            "-r",
+            "/run/resolv.conf",
+            "-o",
+            "-c",
+            "500",
+            "-N",
+            "--no-hosts",
+            "-H",
+            "/etc/more-hosts",
+            "-A",
+            "/ads.test/#",
+            "-D",
+            "-b",
+        ])
+        .unwrap();
+        let d = &cli.daemon.dns;
+        assert_eq!(d.server, ["203.0.113.2#5353", "/corp/10.0.0.1"]);
+        assert_eq!(
+            d.resolv_file.as_deref(),
+            Some(std::path::Path::new("/run/resolv.conf"))
+        );
+        assert!(d.strict_order && d.no_negcache && d.no_hosts && d.domain_needed && d.bogus_priv);
+        assert_eq!(d.cache_size, 500);
+        assert_eq!(d.addn_hosts.len(), 1);
+        assert_eq!(d.address, ["/ads.test/#"]);
+        let cli = Cli::try_parse_from(["nspawn-netd", "-R"]).unwrap();
+        assert!(cli.daemon.dns.no_resolv);
     }
 }

@@ -41,6 +41,10 @@ pub enum Command {
     Down(crate::cmd::down::DownArgs),
     /// Find and explain what would break the containers' network.
     Doctor(crate::cmd::doctor::DoctorArgs),
+    /// Send IPv6 router advertisements only (no DHCP, no DNS).
+    Ra(crate::cmd::ra::RaArgs),
+    /// Create, list, start, stop, enter and remove containers on the bridge.
+    Container(crate::cmd::container::ContainerArgs),
 }
 
 /// The daemon's options.

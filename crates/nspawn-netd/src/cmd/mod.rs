@@ -1,5 +1,7 @@
-//! Subcommands other than the daemon itself, one file each.
+//! Subcommands other than the daemon, one module each.
 
+pub mod container;
 pub mod doctor;
 pub mod down;
+pub mod ra;
 pub mod up;

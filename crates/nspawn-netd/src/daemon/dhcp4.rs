@@ -1,13 +1,17 @@
 //! Starts the DHCPv4 server: resolves `--dhcp-range`/`--dhcp-host` against
-//! the interface's subnet into a [`Dhcp4Config`].
+//! the interface's subnet into a [`Dhcp4Config`], loads the lease file,
+//! binds the socket and spawns the shell.
 
 use std::net::{IpAddr, Ipv4Addr};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use ipnetwork::Ipv4Network;
-use netd_core::dhcp4::{Dhcp4Config, LeaseTime};
+use netd_core::dhcp4::{
+    Dhcp4Config, Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseTime, Server, server,
+};
 use netd_core::iface::InterfaceInfo;
+use tracing::{info, warn};
 
 use super::Daemon;
 use crate::dhcp_host::parse_dhcp_host;
@@ -21,6 +25,52 @@ pub(super) async fn start(daemon: &mut Daemon) -> anyhow::Result<()> {
         return Ok(());
     };
     tracing::debug!(?config, "DHCPv4 configuration");
+    let path = daemon.args.dhcp4.lease_file();
+    let store = LeaseStore::new(&path);
+    let loaded = store
+        .load()
+        .with_context(|| format!("reading the lease file {}", path.display()))?;
+    for e in &loaded.errors {
+        warn!("lease file {}: {e}; line skipped", path.display());
+    }
+    let lease_max = daemon
+        .args
+        .dhcp4
+        .dhcp_lease_max
+        .unwrap_or(server::DEFAULT_LEASE_MAX);
+    let (pool_start, pool_end) = (config.pool_start, config.pool_end);
+    let server = Server::new(config, SystemTime::now(), loaded.records).with_lease_max(lease_max);
+    // Rewrite at once: drops what did not load, and proves the file writable
+    // before the daemon says it is ready.
+    store
+        .write(&server.records())
+        .with_context(|| format!("writing the lease file {}", path.display()))?;
+    let iface = daemon.iface.name.clone();
+    let socket = Dhcp4Socket::bind(&iface).with_context(|| {
+        format!(
+            "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
+        )
+    })?;
+    info!(
+        interface = %iface,
+        range = %format_args!("{pool_start}-{pool_end}"),
+        leases = server.records().len(),
+        lease_file = %path.display(),
+        "DHCPv4 server listening"
+    );
+    let shell = Dhcp4Shell::new(
+        server,
+        socket,
+        store,
+        daemon.names.clone(),
+        iface,
+        daemon.iface.index,
+    );
+    let cancel = daemon.cancel.clone();
+    daemon.tasks.spawn(async move {
+        shell.run(cancel).await;
+        Ok(())
+    });
     Ok(())
 }
 

@@ -22,8 +22,10 @@ use crate::cli::DaemonArgs;
 use crate::dhcp_range::{DhcpRange, parse_dhcp_range};
 
 mod dhcp4;
+mod dns;
 mod notify;
 mod pid_file;
+mod ra;
 
 /// How long tasks get to finish after SIGTERM before they are abandoned.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -94,7 +96,11 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         reload,
     };
 
+    dns::start(&mut daemon).await.context("starting DNS")?;
     dhcp4::start(&mut daemon).await.context("starting DHCPv4")?;
+    ra::start(&mut daemon)
+        .await
+        .context("starting IPv6 router advertisements")?;
 
     if daemon.tasks.is_empty() {
         bail!("nothing to serve: give a --dhcp-range");

@@ -1,0 +1,211 @@
+//! dnsmasq's lease-file format, as a pure codec: text in, records out, and
+//! back. One lease a line: `<expiry-epoch> <mac> <ip> <hostname|*> <client-id|*>`.
+//!
+//! This module reads and writes no file (the shell's lease store does), and
+//! does not judge the records: dropping expired leases or leases outside the
+//! pool is the caller's business.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+/// One line of dnsmasq's lease file: `<expiry-epoch> <mac> <ip> <hostname|*> <client-id|*>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRecord {
+    /// Unix time (seconds) the lease ends; 0 = never (dnsmasq's infinite leases).
+    pub expires: u64,
+    pub mac: [u8; 6],
+    pub addr: Ipv4Addr,
+    pub hostname: Option<String>,
+    /// The client identifier (option 61) bytes, written as colon-separated hex.
+    pub client_id: Option<Vec<u8>>,
+}
+
+/// A line that could not be read; Display is "line N: message".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct LineError {
+    /// 1-based, as an editor shows it.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Every good line, and an error for each bad one (the rest still loads).
+/// DHCPv6 lines (`duid ...` and IPv6 leases) are skipped without error.
+pub fn parse(text: &str) -> (Vec<LeaseRecord>, Vec<LineError>) {
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        match parse_line(line) {
+            Ok(Some(record)) => records.push(record),
+            Ok(None) => {}
+            Err(message) => errors.push(LineError {
+                line: index + 1,
+                message,
+            }),
+        }
+    }
+    (records, errors)
+}
+
+/// The file text for `records`, one line each, in order.
+pub fn format(records: &[LeaseRecord]) -> String {
+    let mut out = String::with_capacity(records.len() * 64);
+    for r in records {
+        out.push_str(&r.expires.to_string());
+        out.push(' ');
+        out.push_str(&hex_colon(&r.mac));
+        out.push(' ');
+        out.push_str(&r.addr.to_string());
+        out.push(' ');
+        // A name with whitespace would split the line; the server only keeps
+        // DNS labels, but a record may come from elsewhere.
+        match r.hostname.as_deref() {
+            Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => out.push_str(h),
+            _ => out.push('*'),
+        }
+        out.push(' ');
+        match r.client_id.as_deref() {
+            Some(id) if !id.is_empty() => out.push_str(&hex_colon(id)),
+            _ => out.push('*'),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `Ok(None)` for lines that are not IPv4 leases but are no error either.
+fn parse_line(line: &str) -> Result<Option<LeaseRecord>, String> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    match fields.first() {
+        None => return Ok(None),
+        Some(&"duid") => return Ok(None),
+        Some(_) => {}
+    }
+    let [expires, mac, addr, hostname, client_id] = fields[..] else {
+        return Err(format!(
+            "expected 5 fields (expiry mac ip hostname client-id), found {}",
+            fields.len()
+        ));
+    };
+    let addr = match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V4(a)) => a,
+        Ok(IpAddr::V6(_)) => return Ok(None),
+        Err(_) => return Err(format!("{addr:?} is not an IP address")),
+    };
+    let expires = expires
+        .parse::<u64>()
+        .map_err(|_| format!("expiry {expires:?} is not a Unix time"))?;
+    let mac = parse_hex_colon(mac)
+        .and_then(|b| <[u8; 6]>::try_from(b).ok())
+        .ok_or_else(|| format!("{mac:?} is not an Ethernet MAC address"))?;
+    let hostname = (hostname != "*").then(|| hostname.to_owned());
+    let client_id = if client_id == "*" {
+        None
+    } else {
+        Some(
+            parse_hex_colon(client_id)
+                .ok_or_else(|| format!("client id {client_id:?} is not colon-separated hex"))?,
+        )
+    };
+    Ok(Some(LeaseRecord {
+        expires,
+        mac,
+        addr,
+        hostname,
+        client_id,
+    }))
+}
+
+fn hex_colon(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+fn parse_hex_colon(s: &str) -> Option<Vec<u8>> {
+    s.split(':')
+        .map(|part| {
+            if part.is_empty() || part.len() > 2 {
+                return None;
+            }
+            u8::from_str_radix(part, 16).ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(last: u8) -> LeaseRecord {
+        LeaseRecord {
+            expires: 1_800_000_000 + u64::from(last),
+            mac: [0x52, 0x54, 0, 0x12, 0x34, last],
+            addr: Ipv4Addr::new(192, 168, 26, last),
+            hostname: Some(format!("host{last}")),
+            client_id: Some(vec![1, 0x52, 0x54, 0, 0x12, 0x34, last]),
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_every_field_and_the_order() {
+        let mut bare = record(21);
+        bare.hostname = None;
+        bare.client_id = None;
+        bare.expires = 0;
+        let records = vec![record(40), bare, record(20)];
+        let text = format(&records);
+        assert_eq!(
+            text.lines().next().unwrap(),
+            "1800000040 52:54:00:12:34:28 192.168.26.40 host40 01:52:54:00:12:34:28"
+        );
+        assert_eq!(
+            text.lines().nth(1).unwrap(),
+            "0 52:54:00:12:34:15 192.168.26.21 * *"
+        );
+        let (back, errors) = parse(&text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(back, records);
+    }
+
+    #[test]
+    fn reads_a_file_written_by_dnsmasq() {
+        let text = "1764000000 52:54:00:aa:bb:cc 192.168.26.57 web 01:52:54:00:aa:bb:cc\n\
+                    duid 00:01:00:01:2c:4d:5e:6f:52:54:00:00:00:01\n\
+                    1764000000 1234567 fd23::57 web 00:01:00:01:2c:4d:5e:6f\n\
+                    1764000100 52:54:00:aa:bb:cd 192.168.26.58 * *\n";
+        let (records, errors) = parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].hostname.as_deref(), Some("web"));
+        assert_eq!(records[1].addr, Ipv4Addr::new(192, 168, 26, 58));
+        assert_eq!(records[1].client_id, None);
+    }
+
+    #[test]
+    fn bad_lines_are_reported_by_number_and_the_rest_loads() {
+        let good = format(&[record(30)]);
+        let text = format!(
+            "{good}garbage\n\n1764000000 52:54:00:aa:bb 192.168.26.5 * *\n\
+             soon 52:54:00:aa:bb:cc 192.168.26.5 * *\n\
+             1764000000 52:54:00:aa:bb:cc 192.168.26.500 * *\n\
+             1764000000 52:54:00:aa:bb:cc 192.168.26.5 * 01:zz\n{good}"
+        );
+        let (records, errors) = parse(&text);
+        assert_eq!(records, vec![record(30), record(30)]);
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 4, 5, 6, 7]);
+        assert!(
+            errors[0]
+                .to_string()
+                .starts_with("line 2: expected 5 fields")
+        );
+        assert!(errors[1].message.contains("MAC"), "{}", errors[1]);
+        assert!(errors[2].message.contains("Unix time"), "{}", errors[2]);
+        assert!(errors[4].message.contains("client id"), "{}", errors[4]);
+    }
+}

@@ -1,0 +1,163 @@
+//! Which addresses may be handed out, and to whom: the dynamic range minus
+//! the server's own, network and broadcast addresses, plus the static
+//! reservations, which win over the range.
+//!
+//! A new client's address is derived from its identity (a hash, no random
+//! source), probing forward when that one is taken, so that the same client
+//! tends to get the same address even when its lease was lost.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use super::config::{Dhcp4Config, Reservation};
+use super::leases::{ClientKey, LeaseTable};
+
+#[derive(Debug, Clone)]
+pub struct Pool {
+    /// The dynamic range, inclusive, as host-order integers.
+    start: u32,
+    end: u32,
+    server: Ipv4Addr,
+    network: Ipv4Addr,
+    broadcast: Ipv4Addr,
+    /// Reserved address -> the MAC it belongs to: never given to anyone else.
+    reserved: HashMap<Ipv4Addr, [u8; 6]>,
+    by_mac: HashMap<[u8; 6], Reservation>,
+}
+
+impl Pool {
+    pub fn new(config: &Dhcp4Config) -> Pool {
+        let (a, b) = (u32::from(config.pool_start), u32::from(config.pool_end));
+        Pool {
+            start: a.min(b),
+            end: a.max(b),
+            server: config.server_addr,
+            network: config.subnet.network(),
+            broadcast: config.subnet.broadcast(),
+            reserved: config
+                .reservations
+                .iter()
+                .map(|r| (r.addr, r.mac))
+                .collect(),
+            by_mac: config
+                .reservations
+                .iter()
+                .map(|r| (r.mac, r.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
+        self.by_mac.get(mac)
+    }
+
+    /// Never handed to anyone: the server's own, network and broadcast.
+    fn is_special(&self, addr: Ipv4Addr) -> bool {
+        addr == self.server || addr == self.network || addr == self.broadcast
+    }
+
+    fn in_range(&self, addr: Ipv4Addr) -> bool {
+        (self.start..=self.end).contains(&u32::from(addr))
+    }
+
+    /// May `mac` hold `addr` at all (ignoring who holds it now)? Its own
+    /// reservation, or a dynamic address reserved for no one.
+    pub fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
+        if self.is_special(addr) {
+            return false;
+        }
+        match self.reserved.get(&addr) {
+            Some(owner) => owner == mac,
+            None => self.in_range(addr),
+        }
+    }
+
+    /// The dynamic address for a new client: hashed from its key, then the
+    /// next free one. `None` when every dynamic address is taken.
+    pub fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
+        let size = u64::from(self.end - self.start) + 1;
+        let first = fnv1a(key.bytes()) % size;
+        (0..size)
+            .map(|i| Ipv4Addr::from(self.start + ((first + i) % size) as u32))
+            .find(|&a| {
+                !self.is_special(a) && !self.reserved.contains_key(&a) && !leases.is_taken(a)
+            })
+    }
+}
+
+/// FNV-1a, 64 bits: stable across versions and platforms, unlike std's
+/// randomly keyed hasher.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::dhcp4::LeaseTime;
+    use crate::dhcp4::leases::{Lease, LeaseState};
+
+    fn config(start: u8, end: u8) -> Dhcp4Config {
+        Dhcp4Config {
+            server_addr: Ipv4Addr::new(10, 0, 0, 1),
+            subnet: "10.0.0.0/24".parse().unwrap(),
+            pool_start: Ipv4Addr::new(10, 0, 0, start),
+            pool_end: Ipv4Addr::new(10, 0, 0, end),
+            lease_time: LeaseTime::DEFAULT,
+            router: None,
+            dns_servers: vec![],
+            domain: None,
+            mtu: None,
+            reservations: vec![Reservation {
+                mac: [9; 6],
+                addr: Ipv4Addr::new(10, 0, 0, 3),
+                hostname: None,
+                lease_time: None,
+            }],
+            authoritative: true,
+            decline_hold: Duration::from_secs(600),
+        }
+    }
+
+    #[test]
+    fn the_pick_is_stable_and_skips_special_reserved_and_taken() {
+        // .0 network, .1 server, .3 reserved: only .2 and .4 are dynamic.
+        let pool = Pool::new(&config(0, 4));
+        let key = ClientKey::Mac([2, 0, 0, 0, 0, 1]);
+        let mut table = LeaseTable::new();
+        let first = pool.pick(&key, &table).unwrap();
+        assert_eq!(pool.pick(&key, &table), Some(first));
+        assert!([2, 4].contains(&first.octets()[3]));
+        table.insert(Lease {
+            addr: first,
+            key: ClientKey::Mac([7; 6]),
+            mac: [7; 6],
+            hostname: None,
+            expires: Some(SystemTime::UNIX_EPOCH),
+            state: LeaseState::Bound,
+            seq: 0,
+        });
+        let second = pool.pick(&key, &table).unwrap();
+        assert_ne!(second, first);
+        table.decline(second, SystemTime::UNIX_EPOCH);
+        assert_eq!(pool.pick(&key, &table), None);
+    }
+
+    #[test]
+    fn reservations_belong_to_their_mac_only() {
+        let pool = Pool::new(&config(2, 10));
+        let reserved = Ipv4Addr::new(10, 0, 0, 3);
+        assert!(pool.allows(reserved, &[9; 6]));
+        assert!(!pool.allows(reserved, &[8; 6]));
+        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 1), &[8; 6]));
+        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 11), &[8; 6]));
+        assert!(pool.allows(Ipv4Addr::new(10, 0, 0, 10), &[8; 6]));
+    }
+}

@@ -1,0 +1,106 @@
+//! Hosts files (`/etc/hosts`, `--addn-hosts`): `ADDRESS NAME [ALIAS...]`
+//! lines, `#` comments. Parsing is pure; the shell reads the files.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Names and addresses from hosts files, lower-case, without trailing dot.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Hosts {
+    forward: HashMap<String, Vec<IpAddr>>,
+    /// The first name given for an address answers its PTR.
+    reverse: HashMap<IpAddr, String>,
+}
+
+/// A line that could not be read, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {message}")]
+pub struct HostsLineError {
+    pub file: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl Hosts {
+    /// Adds the entries of one file's `text`; bad lines are skipped and
+    /// returned so the caller can report them.
+    pub fn add_file(&mut self, file: &str, text: &str) -> Vec<HostsLineError> {
+        let mut errors = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("");
+            let mut fields = line.split_whitespace();
+            let Some(addr) = fields.next() else { continue };
+            // Zone indices (fe80::1%eth0) cannot be answered; skip them.
+            let addr: IpAddr = match addr.parse() {
+                Ok(a) => a,
+                Err(_) => {
+                    errors.push(HostsLineError {
+                        file: file.into(),
+                        line: n + 1,
+                        message: format!("{addr:?} is not an IP address"),
+                    });
+                    continue;
+                }
+            };
+            let mut any = false;
+            for name in fields {
+                let name = name.trim_end_matches('.').to_ascii_lowercase();
+                if name.is_empty() || name.len() > 253 {
+                    continue;
+                }
+                any = true;
+                let addrs = self.forward.entry(name.clone()).or_default();
+                if !addrs.contains(&addr) {
+                    addrs.push(addr);
+                }
+                self.reverse.entry(addr).or_insert(name);
+            }
+            if !any {
+                errors.push(HostsLineError {
+                    file: file.into(),
+                    line: n + 1,
+                    message: format!("no name given for {addr}"),
+                });
+            }
+        }
+        errors
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&[IpAddr]> {
+        self.forward.get(name).map(Vec::as_slice)
+    }
+
+    pub fn reverse(&self, addr: &IpAddr) -> Option<&str> {
+        self.reverse.get(addr).map(String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.forward.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.forward.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_lines_with_aliases_comments_and_errors() {
+        let mut h = Hosts::default();
+        let errs = h.add_file(
+            "/etc/hosts",
+            "127.0.0.1 localhost\n::1 localhost ip6-localhost # v6\n\n# c\n10.0.0.5 DB.lan db\nbogus x\n10.0.0.6\n",
+        );
+        assert_eq!(errs.len(), 2);
+        assert_eq!((errs[0].line, errs[1].line), (6, 7));
+        assert_eq!(
+            h.lookup("localhost"),
+            Some(&["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()][..])
+        );
+        assert_eq!(h.lookup("db"), Some(&["10.0.0.5".parse().unwrap()][..]));
+        assert_eq!(h.reverse(&"10.0.0.5".parse().unwrap()), Some("db.lan"));
+    }
+}

@@ -1,0 +1,364 @@
+//! `container create`: checks, bootstrap with progress, rootfs setup,
+//! `.nspawn` file; on failure or Ctrl-C everything made is removed.
+
+use std::io::{BufRead, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro};
+use netd_container::progress::Progress;
+use netd_container::rootfs::{self, RootfsConfig, shadow};
+use netd_container::runner::{self, RunError};
+use netd_container::{cleanup, name, nspawn_file};
+
+use super::{Dirs, find_in_path, require_root};
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The machine name (also its hostname and DNS name).
+    pub name: String,
+    #[arg(long, default_value = "debian", value_parser = clap::value_parser!(Distro))]
+    pub distro: Distro,
+    /// The release (default: bookworm for debian, noble for ubuntu).
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// The archive to download from (default: the bootstrap tool's own).
+    #[arg(long, value_name = "URL")]
+    pub mirror: Option<String>,
+    /// Put the rootfs here and link /var/lib/machines/NAME to it.
+    #[arg(long, value_name = "PATH")]
+    pub directory: Option<PathBuf>,
+    /// The bridge the container joins (written to its .nspawn file).
+    #[arg(long, default_value = "nat0")]
+    pub bridge: String,
+    /// The DNS server the container uses: nspawn-netd's address on the bridge.
+    #[arg(long, value_name = "ADDR", default_value = "192.168.26.1")]
+    pub dns: Vec<IpAddr>,
+    /// Set root's password from the first line of FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "root_password_prompt")]
+    pub root_password_file: Option<PathBuf>,
+    /// Ask for root's password (not echoed).
+    #[arg(long)]
+    pub root_password_prompt: bool,
+    /// Overwrite an existing .nspawn file.
+    #[arg(long)]
+    pub force: bool,
+    /// Where the bootstrap's full log goes.
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// A progress line every this many packages within a phase.
+const PROGRESS_EVERY: usize = 50;
+
+/// Set by SIGINT/SIGTERM/SIGHUP while `create` runs.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+fn install_signal_handlers() -> anyhow::Result<()> {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: the handler only stores to an atomic, which is
+        // async-signal-safe; `sa` is fully initialised before use.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            if libc::sigaction(sig, &sa, std::ptr::null_mut()) != 0 {
+                return Err(std::io::Error::last_os_error()).context("installing a signal handler");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What has been made so far, removed again unless [`Made::keep`] is called.
+#[derive(Debug, Default)]
+struct Made {
+    rootfs: Option<PathBuf>,
+    link: Option<PathBuf>,
+    nspawn_file: Option<PathBuf>,
+}
+
+impl Made {
+    fn rollback(&mut self) {
+        if let Some(link) = self.link.take() {
+            let _ = std::fs::remove_file(&link);
+        }
+        if let Some(root) = self.rootfs.take() {
+            eprintln!("removing {}", root.display());
+            if let Err(e) = cleanup::remove_rootfs(&root) {
+                eprintln!("nspawn-netd: could not remove {}: {e}", root.display());
+            }
+        }
+        if let Some(file) = self.nspawn_file.take() {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+}
+
+pub(super) fn run(dirs: &Dirs, args: CreateArgs) -> anyhow::Result<()> {
+    name::validate_machine_name(&args.name)?;
+    let request = BootstrapRequest {
+        distro: args.distro,
+        suite: args.suite.clone(),
+        mirror: args.mirror.clone(),
+    };
+    let link = dirs.machines_dir.join(&args.name);
+    let rootfs = match &args.directory {
+        // Absolute, so that the link in the machines directory works.
+        Some(dir) => {
+            std::path::absolute(dir).with_context(|| format!("--directory {}", dir.display()))?
+        }
+        None => link.clone(),
+    };
+    let plan = BootstrapPlan::new(&request, &rootfs)?;
+    require_root("container create")?;
+    if std::fs::symlink_metadata(&link).is_ok() {
+        bail!(
+            "{} already exists: pick another name or remove it first",
+            link.display()
+        );
+    }
+    if args.directory.is_some() && std::fs::symlink_metadata(&rootfs).is_ok() {
+        bail!("--directory {} already exists", rootfs.display());
+    }
+    let (tool, package) = args.distro.tool();
+    if find_in_path(tool).is_none() {
+        bail!("{tool} is not installed; it comes in the {package} package");
+    }
+    let nspawn_path = dirs.nspawn_file(&args.name);
+    let keep_nspawn = nspawn_path.exists() && !args.force;
+    let password = read_password(&args)?;
+    let log = args
+        .log_file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("/var/log/nspawn-netd/create-{}.log", args.name)));
+
+    install_signal_handlers()?;
+    let mut made = Made::default();
+    let result = create(
+        dirs,
+        &args,
+        &plan,
+        &rootfs,
+        &link,
+        keep_nspawn,
+        password,
+        &log,
+        &mut made,
+    );
+    if let Err(err) = result {
+        if let Some(RunError::Failed { tail, .. }) = err.downcast_ref::<RunError>() {
+            eprintln!("--- last lines of {} ---", log.display());
+            for line in tail {
+                eprintln!("{line}");
+            }
+            eprintln!("---");
+        }
+        made.rollback();
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            eprintln!("nspawn-netd: interrupted; nothing of {} is left", args.name);
+            std::process::exit(130);
+        }
+        return Err(err);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn create(
+    dirs: &Dirs,
+    args: &CreateArgs,
+    plan: &BootstrapPlan,
+    rootfs: &Path,
+    link: &Path,
+    keep_nspawn: bool,
+    password: Option<String>,
+    log: &Path,
+    made: &mut Made,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    if keep_nspawn {
+        eprintln!(
+            "keeping the existing {} (--force replaces it)",
+            dirs.nspawn_file(&args.name).display()
+        );
+    } else {
+        let path = dirs.nspawn_file(&args.name);
+        std::fs::create_dir_all(&dirs.nspawn_dir)
+            .with_context(|| format!("creating {}", dirs.nspawn_dir.display()))?;
+        made.nspawn_file = Some(path.clone());
+        std::fs::write(&path, nspawn_file::render(&args.bridge))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(parent) = rootfs.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+    }
+    made.rootfs = Some(rootfs.to_owned());
+    if !plan.creates_target() {
+        std::fs::create_dir(rootfs).with_context(|| format!("creating {}", rootfs.display()))?;
+    }
+    eprintln!(
+        "bootstrapping {} with {}; full log: {}",
+        args.name,
+        plan.program,
+        log.display()
+    );
+    runner::run_bootstrap(plan, log, &INTERRUPTED, print_progress)?;
+    check_interrupted()?;
+
+    let hash = password
+        .map(|p| shadow::sha512_crypt(&p, &random_salt()?).map_err(anyhow::Error::from))
+        .transpose()?;
+    let config = RootfsConfig {
+        name: args.name.clone(),
+        dns: args.dns.clone(),
+        root_password_hash: hash,
+        today: days_since_epoch(),
+    };
+    let report = rootfs::configure(rootfs, &config)
+        .with_context(|| format!("setting up {}", rootfs.display()))?;
+    check_interrupted()?;
+    if rootfs != link {
+        std::fs::create_dir_all(&dirs.machines_dir)
+            .with_context(|| format!("creating {}", dirs.machines_dir.display()))?;
+        made.link = Some(link.to_owned());
+        std::os::unix::fs::symlink(rootfs, link)
+            .with_context(|| format!("linking {} to {}", link.display(), rootfs.display()))?;
+    }
+    check_interrupted()?;
+
+    println!(
+        "created {} in {:.0}s: {} on bridge {}, systemd-networkd enabled ({} host0 network file), DNS {}",
+        args.name,
+        start.elapsed().as_secs_f64(),
+        rootfs.display(),
+        args.bridge,
+        if report.stock_host0_network {
+            "the distribution's"
+        } else {
+            "our"
+        },
+        args.dns
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    if !report.root_password_set {
+        println!(
+            "root's password is as the distribution left it; get a shell with: nspawn-netd container shell {} (or machinectl shell {})",
+            args.name, args.name
+        );
+    }
+    println!("start it with: nspawn-netd container start {}", args.name);
+    *made = Made::default();
+    Ok(())
+}
+
+fn check_interrupted() -> anyhow::Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(RunError::Cancelled.into());
+    }
+    Ok(())
+}
+
+fn print_progress(progress: &Progress, elapsed: Duration) {
+    let t = elapsed.as_secs_f64();
+    match progress {
+        Progress::PhaseChanged {
+            phase,
+            previous,
+            items,
+        } if *items > 0 => {
+            eprintln!("[{t:6.1}s] {phase} ({items} done {previous})");
+        }
+        Progress::PhaseChanged { phase, .. } => eprintln!("[{t:6.1}s] {phase}"),
+        Progress::Message(m) => eprintln!("[{t:6.1}s] {m}"),
+        Progress::Item { phase, count } if count % PROGRESS_EVERY == 0 => {
+            eprintln!("[{t:6.1}s] {phase}: {count}");
+        }
+        Progress::Item { .. } | Progress::Other => {}
+    }
+}
+
+fn read_password(args: &CreateArgs) -> anyhow::Result<Option<String>> {
+    if let Some(file) = &args.root_password_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading --root-password-file {}", file.display()))?;
+        let line = text.lines().next().unwrap_or_default().to_owned();
+        if line.is_empty() {
+            bail!(
+                "--root-password-file {}: the first line is empty",
+                file.display()
+            );
+        }
+        return Ok(Some(line));
+    }
+    if !args.root_password_prompt {
+        return Ok(None);
+    }
+    let first = prompt_hidden("root password: ")?;
+    let second = prompt_hidden("again: ")?;
+    if first != second {
+        bail!("the passwords differ");
+    }
+    if first.is_empty() {
+        bail!("the password is empty");
+    }
+    Ok(Some(first))
+}
+
+/// Reads a line from the terminal with echo off.
+fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
+    use std::os::fd::AsRawFd;
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .context("--root-password-prompt needs a terminal")?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for an open tty.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        return Err(std::io::Error::last_os_error()).context("reading terminal settings");
+    }
+    let mut quiet = saved;
+    quiet.c_lflag &= !libc::ECHO;
+    quiet.c_lflag |= libc::ECHONL;
+    // SAFETY: as above, with a valid termios.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
+    let mut out = &tty;
+    let _ = write!(out, "{prompt}");
+    let mut line = String::new();
+    let read = std::io::BufReader::new(&tty).read_line(&mut line);
+    // SAFETY: restores the settings read above.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    read.context("reading the password")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+fn random_salt() -> anyhow::Result<[u8; shadow::SALT_LEN]> {
+    let mut salt = [0u8; shadow::SALT_LEN];
+    // SAFETY: `salt` is writable for its length.
+    let n = unsafe { libc::getrandom(salt.as_mut_ptr().cast(), salt.len(), 0) };
+    if n != salt.len() as isize {
+        return Err(std::io::Error::last_os_error()).context("getrandom");
+    }
+    Ok(salt)
+}
+
+fn days_since_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0)
+}
