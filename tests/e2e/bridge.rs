@@ -449,14 +449,18 @@ fn udhcpc_script(lab: &Lab) -> PathBuf {
     path
 }
 
+/// `up` alone: the container gets an IPv4 lease, a SLAAC address from the
+/// RA, its DHCP name in DNS, and reaches the internet namespace on both
+/// families through NAT.
 #[test]
-fn up_with_the_daemon_gives_a_container_dhcp_and_internet() {
+fn up_alone_gives_a_container_addresses_dns_and_internet_on_v4_and_v6() {
     let mut lab = Lab::without_bridge();
     lab.internet();
     let state = state_dir(&lab);
     let state = state.to_str().unwrap().to_string();
     let daemon = lab.start_daemon(&["up", "--state-dir", &state]);
     let c = lab.container("dhcp");
+    c.run_ok(&["sysctl", "-qw", "net.ipv6.conf.host0.accept_ra=1"]);
     let script = udhcpc_script(&lab);
     let out = c.run(&[
         "udhcpc",
@@ -469,6 +473,8 @@ fn up_with_the_daemon_gives_a_container_dhcp_and_internet() {
         "5",
         "-T",
         "2",
+        "-x",
+        "hostname:alpha",
         "-s",
         script.to_str().unwrap(),
     ]);
@@ -480,7 +486,37 @@ fn up_with_the_daemon_gives_a_container_dhcp_and_internet() {
     );
     let lease = std::fs::read_to_string(lab.dir().join("udhcpc.lease")).unwrap();
     assert!(lease.contains("router=192.168.26.1"), "{lease}");
+    assert!(lease.contains("dns=192.168.26.1"), "{lease}");
+    let leased = lease
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ip="))
+        .unwrap()
+        .to_string();
     c.run_ok(&["ping", "-c", "1", "-W", "5", "203.0.113.2"]);
+
+    // DNS on the bridge knows the container by its DHCP name.
+    let answer = c.run_ok(&["dig", "@192.168.26.1", "+short", "+time=2", "alpha", "A"]);
+    assert_eq!(answer.trim(), leased, "{}", daemon.log_text());
+
+    // IPv6: a SLAAC address and a default route from the RA, then NAT66.
+    let slaac = wait_until(Duration::from_secs(20), || {
+        let a = c.run_ok(&[
+            "ip", "-6", "-o", "addr", "show", "dev", "host0", "scope", "global",
+        ]);
+        a.contains("fd23::") && !a.contains("tentative")
+    });
+    assert!(
+        slaac,
+        "no SLAAC address:\n{}\n{}",
+        c.run_ok(&["ip", "-6", "addr", "show", "dev", "host0"]),
+        daemon.log_text()
+    );
+    assert!(wait_until(Duration::from_secs(10), || {
+        c.run_ok(&["ip", "-6", "route", "show", "default"])
+            .contains("dev host0")
+    }));
+    c.run_ok(&["ping", "-6", "-c", "1", "-W", "5", "2001:db8:1::2"]);
+
     assert!(daemon.stop().success());
     netd_ok(&lab, &["down"]);
 }
