@@ -5,9 +5,10 @@
 //! zone, a ping through NAT to the internet namespace, its name resolving
 //! from another container, then `container stop` and nothing left behind.
 //!
-//! The scenario runs against nspawn-netd and, as the oracle, dnsmasq. NAT
-//! in the host namespace is made by the test (an nftables masquerade), as
-//! the lab makes the bridge.
+//! The scenario runs against nspawn-netd and, as the oracle, dnsmasq. With
+//! nspawn-netd, `nspawn-netd up` alone makes the bridge, forwarding, NAT and
+//! runs the daemon: what a new user does. For dnsmasq the lab makes the
+//! bridge and the test a masquerade, as a user would by hand.
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -163,24 +164,25 @@ fn boot_scenario(server: Server) {
     let b = bookworm();
     let _one_boot = BOOT.lock().unwrap_or_else(|e| e.into_inner());
     let t0 = Instant::now();
-    let mut lab = Lab::new();
+    let mut lab = match server {
+        Server::NspawnNetd => Lab::without_bridge(),
+        Server::Dnsmasq => Lab::new(),
+    };
     let host = lab.host().clone();
     let inet = lab.internet();
     let mut nsd = start_nsd(&lab, &inet);
-    add_nat(&host, &lab);
     // The forwarder's upstream, as the host's resolv.conf would name it.
     host.set_resolv_conf("nameserver 203.0.113.2\n");
 
     let lease_file = lab.dir().join("leases");
     let lease_arg = format!("--dhcp-leasefile={}", lease_file.display());
+    let state_arg = format!("--state-dir={}", lab.dir().join("state").display());
     let mut dnsmasq = None;
     let _daemon = match server {
-        Server::NspawnNetd => Some(lab.start_daemon(&[
-            "--interface=nat0",
-            "--dhcp-range=192.168.26.20-100",
-            &lease_arg,
-        ])),
+        // Bridge, addresses, forwarding, NAT44/NAT66 and the daemon.
+        Server::NspawnNetd => Some(lab.start_daemon(&["up", &state_arg, &lease_arg])),
         Server::Dnsmasq => {
+            add_nat(&host, &lab);
             dnsmasq = Some(
                 host.cmd("dnsmasq")
                     .args([
