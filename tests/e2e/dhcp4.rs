@@ -309,3 +309,48 @@ fn a_range_outside_the_interface_is_refused_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn a_damaged_lease_file_keeps_its_good_leases_and_a_copy_of_the_rest() {
+    let mut lab = Lab::new();
+    let args = seed_args(lab.dir());
+    let c = lab.container("d");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mac = dhcp_wire::mac(5);
+    let mac_text = mac.map(|b| format!("{b:02x}")).join(":");
+    let text = format!(
+        "{} {mac_text} 192.168.26.55 web *\nthis is not a lease\n",
+        now + 3600
+    );
+    std::fs::write(lab.dir().join("leases"), &text).unwrap();
+    let daemon = start(&mut lab, Server::NspawnNetd, &args);
+    let log = daemon.log_text();
+    assert!(
+        log.contains("line 2"),
+        "the bad line is not reported:\n{log}"
+    );
+    let got = lab::in_netns(&c, move || {
+        let sock = dhcp_wire::client_socket("host0");
+        dhcp_wire::acquire(&sock, mac, 7)
+    });
+    assert_eq!(
+        got,
+        Some(Ipv4Addr::new(192, 168, 26, 55)),
+        "{}",
+        daemon.log_text()
+    );
+    let copies: Vec<_> = std::fs::read_dir(lab.dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("leases.damaged-")
+        })
+        .collect();
+    assert_eq!(copies.len(), 1, "no copy of the damaged file");
+    assert_eq!(std::fs::read_to_string(copies[0].path()).unwrap(), text);
+}

@@ -33,6 +33,15 @@ pub(super) async fn start(daemon: &mut Daemon) -> anyhow::Result<()> {
     for e in &loaded.errors {
         warn!("lease file {}: {e}; line skipped", path.display());
     }
+    if !loaded.errors.is_empty() {
+        // The rewrite below drops the unreadable lines; keep them.
+        let kept = keep_damaged_copy(&path)?;
+        warn!(
+            "lease file {}: the original, with its unreadable lines, is kept as {}",
+            path.display(),
+            kept.display()
+        );
+    }
     let lease_max = daemon
         .args
         .dhcp4
@@ -170,6 +179,21 @@ pub(super) fn resolve(
         authoritative: true,
         decline_hold: DECLINE_HOLD,
     })
+}
+
+/// Copies the lease file to `PATH.damaged-<unix time>` before it is
+/// rewritten without its unreadable lines.
+fn keep_damaged_copy(path: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".damaged-{secs}"));
+    let copy = std::path::PathBuf::from(name);
+    std::fs::copy(path, &copy)
+        .with_context(|| format!("keeping a copy of the lease file as {}", copy.display()))?;
+    Ok(copy)
 }
 
 fn list(nets: &[Ipv4Network]) -> String {
