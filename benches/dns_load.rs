@@ -23,12 +23,16 @@
 #[path = "../tests/e2e/lab.rs"]
 #[allow(unreachable_pub)]
 mod lab;
+#[path = "../tests/e2e/nsd.rs"]
+#[allow(unreachable_pub, dead_code)]
+mod nsd;
 
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use lab::{Lab, Netns, wait_until};
+use nsd::Nsd;
 
 const SERVER: &str = "192.168.26.1";
 const HIT_NAMES: usize = 100;
@@ -284,58 +288,22 @@ fn start_server(host: &Netns, argv: &[String], log: &Path) -> Child {
     child
 }
 
-fn start_nsd(inet: &Netns, dir: &Path) -> NsdGuard {
-    let nsd_dir = dir.join("nsd");
-    std::fs::create_dir_all(&nsd_dir).unwrap();
+/// nsd serving `bench.test` on 203.0.113.2: `h0..hN` for hits, `*.miss`
+/// for misses. It shares CPU 1 with dnsperf, away from the server under test.
+fn start_nsd(inet: &Netns, dir: &Path) -> Nsd {
     let mut zone = String::from(
         "$ORIGIN bench.test.\n$TTL 3600\n@ IN SOA ns admin 1 3600 600 86400 300\n@ IN NS ns\nns IN A 203.0.113.2\n*.miss IN A 198.51.100.9\n",
     );
     for i in 0..HIT_NAMES {
         zone.push_str(&format!("h{i} IN A 198.51.100.{}\n", i % 250 + 1));
     }
-    std::fs::write(nsd_dir.join("bench.test.zone"), zone).unwrap();
-    let d = nsd_dir.display();
-    let conf = format!(
-        "server:\n  ip-address: 203.0.113.2\n  port: 53\n  zonesdir: \"{d}\"\n  database: \"\"\n  \
-         pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  zonelistfile: \"{d}/zone.list\"\n  \
-         xfrdir: \"{d}\"\n  username: \"\"\n  chroot: \"\"\n  logfile: \"{d}/nsd.log\"\n  \
-         server-count: 1\n  verbosity: 0\n  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\nremote-control:\n  control-enable: no\n\
-         zone:\n  name: bench.test\n  zonefile: bench.test.zone\n"
-    );
-    let conf_path = nsd_dir.join("nsd.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    // nsd shares CPU 1 with dnsperf, away from the server under test. Its
-    // response rate limiting is off: it would drop answers to the one
-    // source address all forwarded queries come from.
-    let child = inet.spawn(&[
-        "taskset",
-        "-c",
-        "1",
-        "nsd",
-        "-d",
-        "-c",
-        conf_path.to_str().unwrap(),
-    ]);
-    let up = wait_until(Duration::from_secs(10), || {
-        let out = inet.run(&[
-            "dig",
-            "+short",
-            "+tries=1",
-            "+timeout=1",
-            "@203.0.113.2",
-            "h0.bench.test",
-        ]);
-        String::from_utf8_lossy(&out.stdout).contains("198.51.100.")
-    });
-    assert!(up, "nsd did not answer");
-    NsdGuard(child)
-}
-
-struct NsdGuard(Child);
-
-impl Drop for NsdGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+    Nsd::start(
+        inet,
+        dir,
+        "203.0.113.2",
+        "bench.test",
+        &zone,
+        "h0.bench.test",
+        Some(1),
+    )
 }

@@ -2,11 +2,11 @@
 //! namespace, nspawn-netd forwards for the bridge, and `dig` asks from
 //! container namespaces.
 
-use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::lab::{Lab, Netns, wait_until};
+use crate::nsd::Nsd;
 
 /// The zone nsd serves. `who` has TTL 0 (never cached) and says which
 /// server answered; `short` lives 3 seconds; `*.wild` answers any name.
@@ -40,59 +40,18 @@ fn big_records() -> String {
     z
 }
 
-/// nsd in the internet namespace, answering on `ip`, configured in its own
-/// directory; killed on drop.
-pub struct Nsd {
-    child: Child,
-    dir: PathBuf,
-}
-
-impl Nsd {
-    pub fn start(inet: &Netns, lab_dir: &Path, ip: &str, label: &str) -> Nsd {
-        let dir = lab_dir.join(format!("nsd-{ip}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("e2e.test.zone"), zone(label)).unwrap();
-        let d = dir.display();
-        let conf = format!(
-            "server:\n  ip-address: {ip}\n  port: 53\n  zonesdir: \"{d}\"\n  database: \"\"\n  \
-             pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  zonelistfile: \"{d}/zone.list\"\n  \
-             xfrdir: \"{d}\"\n  username: \"\"\n  chroot: \"\"\n  logfile: \"{d}/nsd.log\"\n  \
-             server-count: 1\n  verbosity: 1\n  rrl-ratelimit: 0\n  rrl-whitelist-ratelimit: 0\nremote-control:\n  control-enable: no\n\
-             zone:\n  name: e2e.test\n  zonefile: e2e.test.zone\n"
-        );
-        let conf_path = dir.join("nsd.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let child = inet.spawn(&["nsd", "-d", "-c", conf_path.to_str().unwrap()]);
-        let nsd = Nsd { child, dir };
-        let ready = wait_until(Duration::from_secs(10), || {
-            let out = inet.run(&[
-                "dig",
-                &format!("@{ip}"),
-                "+short",
-                "+tries=1",
-                "+timeout=1",
-                "www.e2e.test",
-            ]);
-            String::from_utf8_lossy(&out.stdout).contains("198.51.100.1")
-        });
-        assert!(ready, "nsd on {ip} did not answer:\n{}", nsd.log());
-        nsd
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("nsd.log")).unwrap_or_default()
-    }
-
-    pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Nsd {
-    fn drop(&mut self) {
-        self.stop();
-    }
+/// nsd answering `e2e.test` on `ip` of the internet namespace; `label`
+/// says which server answered (the `who` TXT record).
+fn start_nsd(inet: &Netns, lab_dir: &Path, ip: &str, label: &str) -> Nsd {
+    Nsd::start(
+        inet,
+        lab_dir,
+        ip,
+        "e2e.test",
+        &zone(label),
+        "www.e2e.test",
+        None,
+    )
 }
 
 /// `dig @server ARGS` in `ns`; returns stdout.
@@ -116,7 +75,7 @@ fn status(out: &str) -> &str {
 fn lab_with_upstream() -> (Lab, Netns, Netns, Nsd) {
     let mut lab = Lab::new();
     let inet = lab.internet();
-    let nsd = Nsd::start(&inet, lab.dir(), "203.0.113.2", "one");
+    let nsd = start_nsd(&inet, lab.dir(), "203.0.113.2", "one");
     lab.host().set_resolv_conf("nameserver 203.0.113.2\n");
     let c = lab.container("a");
     c.run_ok(&["ip", "addr", "add", "192.168.26.50/24", "dev", "host0"]);
@@ -173,7 +132,7 @@ fn a_query_from_outside_the_bridge_is_refused() {
 fn a_rewritten_resolv_conf_takes_effect_without_restart() {
     let (mut lab, inet, c, _one) = lab_with_upstream();
     inet.run_ok(&["ip", "addr", "add", "203.0.113.3/24", "dev", "eth0"]);
-    let _two = Nsd::start(&inet, lab.dir(), "203.0.113.3", "two");
+    let _two = start_nsd(&inet, lab.dir(), "203.0.113.3", "two");
     let d = lab.start_daemon(&["--interface=nat0"]);
     let out = dig(&c, "192.168.26.1", &["+short", "who.e2e.test", "TXT"]);
     assert_eq!(out.trim(), "\"one\"", "{}", d.log_text());
@@ -190,7 +149,7 @@ fn a_rewritten_resolv_conf_takes_effect_without_restart() {
 fn killing_the_first_of_two_upstreams_keeps_answers_within_a_second() {
     let (mut lab, inet, c, mut one) = lab_with_upstream();
     inet.run_ok(&["ip", "addr", "add", "203.0.113.3/24", "dev", "eth0"]);
-    let _two = Nsd::start(&inet, lab.dir(), "203.0.113.3", "two");
+    let _two = start_nsd(&inet, lab.dir(), "203.0.113.3", "two");
     lab.host()
         .set_resolv_conf("nameserver 203.0.113.2\nnameserver 203.0.113.3\n");
     let d = lab.start_daemon(&["--interface=nat0"]);
@@ -346,7 +305,7 @@ fn answers_over_ipv6_and_binds_an_address_that_comes_up_later() {
 fn domain_servers_address_rules_and_hosts_files_answer_as_configured() {
     let (mut lab, inet, c, _one) = lab_with_upstream();
     inet.run_ok(&["ip", "addr", "add", "203.0.113.3/24", "dev", "eth0"]);
-    let _two = Nsd::start(&inet, lab.dir(), "203.0.113.3", "two");
+    let _two = start_nsd(&inet, lab.dir(), "203.0.113.3", "two");
     let hosts = lab.dir().join("extra-hosts");
     std::fs::write(&hosts, "10.7.7.7 printer.office\n").unwrap();
     let hosts_arg = format!("--addn-hosts={}", hosts.display());

@@ -13,3 +13,4 @@ mod dns;
 mod ipv6;
 mod lab;
 mod lab_selftest;
+mod nsd;

@@ -11,12 +11,13 @@
 //! bridge and the test a masquerade, as a user would by hand.
 
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Bookworm, bookworm, text};
 use crate::lab::{Lab, Netns, wait_until};
+use crate::nsd::Nsd;
 
 /// One boot at a time: nspawn locks the rootfs while it runs.
 static BOOT: Mutex<()> = Mutex::new(());
@@ -42,51 +43,21 @@ fn booted_container_is_networked_by_dnsmasq_oracle() {
 }
 
 /// nsd serving `upstream.test` on 203.0.113.2 in the internet namespace.
-fn start_nsd(lab: &Lab, inet: &Netns) -> Child {
-    let dir = lab.dir().join("nsd");
-    std::fs::create_dir_all(&dir).unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("zone"),
-        format!(
-            "$ORIGIN {UPSTREAM_ZONE}.\n$TTL 300\n\
-             @ IN SOA ns hostmaster 1 3600 600 86400 300\n\
-             @ IN NS ns\nns IN A 203.0.113.2\nwww IN A {UPSTREAM_ADDR}\n"
-        ),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("nsd.conf"),
-        format!(
-            "server:\n  ip-address: 203.0.113.2\n  port: 53\n  username: \"\"\n  chroot: \"\"\n\
-             \x20 zonesdir: \"{d}\"\n  zonelistfile: \"{d}/zone.list\"\n  database: \"\"\n\
-             \x20 pidfile: \"{d}/nsd.pid\"\n  xfrdfile: \"{d}/xfrd.state\"\n  xfrdir: \"{d}\"\n\
-             \x20 logfile: \"{d}/nsd.log\"\n\
-             remote-control:\n  control-enable: no\n\
-             zone:\n  name: \"{UPSTREAM_ZONE}\"\n  zonefile: \"{d}/zone\"\n"
-        ),
-    )
-    .unwrap();
-    let conf = dir.join("nsd.conf");
-    let nsd = inet.spawn(&["nsd", "-d", "-c", conf.to_str().unwrap()]);
-    let up = wait_until(Duration::from_secs(10), || {
-        inet.run(&[
-            "dig",
-            "+short",
-            "+time=1",
-            "+tries=1",
-            "@203.0.113.2",
-            UPSTREAM_NAME,
-        ])
-        .stdout
-        .starts_with(UPSTREAM_ADDR.as_bytes())
-    });
-    assert!(
-        up,
-        "nsd did not answer: {}",
-        std::fs::read_to_string(dir.join("nsd.log")).unwrap_or_default()
+fn start_nsd(lab: &Lab, inet: &Netns) -> Nsd {
+    let zone = format!(
+        "$ORIGIN {UPSTREAM_ZONE}.\n$TTL 300\n\
+         @ IN SOA ns hostmaster 1 3600 600 86400 300\n\
+         @ IN NS ns\nns IN A 203.0.113.2\nwww IN A {UPSTREAM_ADDR}\n"
     );
-    nsd
+    Nsd::start(
+        inet,
+        lab.dir(),
+        "203.0.113.2",
+        UPSTREAM_ZONE,
+        &zone,
+        UPSTREAM_NAME,
+        None,
+    )
 }
 
 /// Forwarding and a masquerade from the bridge's subnet out of `uplink`.
@@ -367,7 +338,8 @@ fn boot_scenario(server: Server) {
         text(&list)
     );
 
-    for child in [Some(&mut nsd), dnsmasq.as_mut()].into_iter().flatten() {
+    nsd.stop();
+    if let Some(child) = dnsmasq.as_mut() {
         let _ = child.kill();
         let _ = child.wait();
     }
