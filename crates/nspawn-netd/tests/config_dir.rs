@@ -88,6 +88,29 @@ fn every_shipped_config_file_parses() {
     assert!(checked >= 4, "only {checked} files in config/");
 }
 
+/// The annotated TOML's commented-out examples (`# key = value`) are valid
+/// settings too.
+#[test]
+fn the_commented_examples_in_the_toml_parse() {
+    let text = std::fs::read_to_string(config_dir().join("nspawn-netd.toml")).unwrap();
+    let examples: String = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            l.split_once(" = ").is_some_and(|(k, _)| {
+                !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            })
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(examples.lines().count() >= 5, "{examples}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("examples.toml");
+    std::fs::write(&path, &examples).unwrap();
+    parse_args(vec!["--config".into(), path.display().to_string()])
+        .unwrap_or_else(|e| panic!("{e}\n{examples}"));
+}
+
 #[test]
 fn the_dnsmasq_file_means_what_the_seed_command_line_means() {
     let cli = parse_args(vec![
