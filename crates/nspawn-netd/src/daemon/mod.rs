@@ -85,6 +85,8 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
         .iter()
         .map(|r| parse_dhcp_range(r))
         .collect::<Result<Vec<_>, _>>()?;
+    // Handlers first: a SIGTERM right after "ready" must stop us cleanly.
+    let signals = Signals::install()?;
     let (reload, _) = broadcast::channel(4);
     let mut daemon = Daemon {
         names: LocalNames::new(args.common.domain.as_deref()),
@@ -111,14 +113,33 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     };
     notify::ready();
     info!(interface = %daemon.iface.name, "nspawn-netd ready");
-    wait(&mut daemon).await
+    wait(&mut daemon, signals).await
+}
+
+/// The signals the daemon acts on.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("installing SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing SIGINT handler")?,
+            hup: signal(SignalKind::hangup()).context("installing SIGHUP handler")?,
+        })
+    }
 }
 
 /// Runs until a signal or a failed task, then drains.
-async fn wait(daemon: &mut Daemon) -> anyhow::Result<()> {
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+async fn wait(daemon: &mut Daemon, signals: Signals) -> anyhow::Result<()> {
+    let Signals {
+        mut term,
+        mut int,
+        mut hup,
+    } = signals;
     let mut failure = None;
     loop {
         tokio::select! {
