@@ -115,7 +115,17 @@ impl LeaseTable {
             self.remove(old);
         }
         if let Some(other) = self.by_addr.get(&lease.addr) {
+            // A caller bug, never a client's doing: tests stop on it, a
+            // running server says so loudly and keeps the newer lease.
             debug_assert_eq!(other.key, lease.key, "address given twice");
+            if other.key != lease.key {
+                tracing::error!(
+                    addr = %lease.addr,
+                    holder = ?other.key,
+                    newcomer = ?lease.key,
+                    "lease table: address already held by another client; the older lease is dropped"
+                );
+            }
             self.remove(lease.addr);
         }
         self.next_seq += 1;
