@@ -231,17 +231,8 @@ fn a_container_reaches_the_internet_through_nat_on_v4_and_v6() {
     let inet = lab.internet();
     netd_ok(&lab, &["up", "--no-daemon"]);
     let c = lab.container("nat");
-    c.run_ok(&["ip", "addr", "add", "192.168.26.50/24", "dev", "host0"]);
-    c.run_ok(&[
-        "ip",
-        "-6",
-        "addr",
-        "add",
-        "fd23::50/64",
-        "dev",
-        "host0",
-        "nodad",
-    ]);
+    c.add_host0_addr("192.168.26.50/24");
+    c.add_host0_addr("fd23::50/64");
     c.run_ok(&["ip", "route", "add", "default", "via", "192.168.26.1"]);
     c.run_ok(&["ip", "-6", "route", "add", "default", "via", "fd23::1"]);
 

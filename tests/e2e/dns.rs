@@ -78,7 +78,7 @@ fn lab_with_upstream() -> (Lab, Netns, Netns, Nsd) {
     let nsd = start_nsd(&inet, lab.dir(), "203.0.113.2", "one");
     lab.host().set_resolv_conf("nameserver 203.0.113.2\n");
     let c = lab.container("a");
-    c.run_ok(&["ip", "addr", "add", "192.168.26.50/24", "dev", "host0"]);
+    c.add_host0_addr("192.168.26.50/24");
     (lab, inet, c, nsd)
 }
 
@@ -225,7 +225,7 @@ fn a_containers_dhcp_hostname_resolves_from_another_container() {
         .unwrap_or_else(|| panic!("udhcpc got no lease:\n{text}\n{}", d.log_text()))
         .to_owned();
     let beta = lab.container("beta");
-    beta.run_ok(&["ip", "addr", "add", "192.168.26.51/24", "dev", "host0"]);
+    beta.add_host0_addr("192.168.26.51/24");
     let out = dig(&beta, "192.168.26.1", &["+short", "alpha", "A"]);
     assert_eq!(out.trim(), leased, "{}", d.log_text());
     let out = dig(&beta, "192.168.26.1", &["+short", "-x", &leased]);
@@ -279,16 +279,7 @@ fn sighup_clears_the_cache() {
 fn answers_over_ipv6_and_binds_an_address_that_comes_up_later() {
     let (mut lab, _inet, c, _nsd) = lab_with_upstream();
     lab.add_ipv6();
-    c.run_ok(&[
-        "ip",
-        "-6",
-        "addr",
-        "add",
-        "fd23::50/64",
-        "dev",
-        "host0",
-        "nodad",
-    ]);
+    c.add_host0_addr("fd23::50/64");
     // 192.168.26.2 is not on nat0 yet: IP_FREEBIND lets the daemon bind it.
     let d = lab.start_daemon(&["--interface=nat0", "--listen-address=192.168.26.2"]);
     let out = dig(&c, "fd23::1", &["+short", "www.e2e.test", "AAAA"]);

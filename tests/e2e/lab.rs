@@ -106,6 +106,17 @@ impl Netns {
         std::io::Write::write_all(&mut f, text.as_bytes()).expect("writing resolv.conf");
     }
 
+    /// Puts a static address (`192.168.26.50/24`, `fd23::50/64`) on the
+    /// container's `host0`, as a container without DHCP would have;
+    /// IPv6 without duplicate address detection, so it is usable at once.
+    pub fn add_host0_addr(&self, cidr: &str) {
+        if cidr.contains(':') {
+            self.run_ok(&["ip", "-6", "addr", "add", cidr, "dev", "host0", "nodad"]);
+        } else {
+            self.run_ok(&["ip", "addr", "add", cidr, "dev", "host0"]);
+        }
+    }
+
     /// The MAC address of `ifname` inside this namespace.
     pub fn mac(&self, ifname: &str) -> [u8; 6] {
         let out = self.run_ok(&["cat", &format!("/sys/class/net/{ifname}/address")]);

@@ -11,7 +11,7 @@ fn a_container_reaches_the_bridge_and_drop_removes_everything() {
     {
         let mut lab = Lab::new();
         let c = lab.container("a");
-        c.run_ok(&["ip", "addr", "add", "192.168.26.50/24", "dev", "host0"]);
+        c.add_host0_addr("192.168.26.50/24");
         c.run_ok(&["ping", "-c", "1", "-W", "5", "192.168.26.1"]);
         let inet = lab.internet();
         inet.run_ok(&["ping", "-c", "1", "-W", "5", "203.0.113.1"]);

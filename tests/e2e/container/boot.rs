@@ -248,7 +248,7 @@ fn boot_scenario(server: Server) {
 
     // Another container on the bridge resolves its name.
     let peer = lab.container("peer");
-    peer.run_ok(&["ip", "addr", "add", "192.168.26.250/24", "dev", "host0"]);
+    peer.add_host0_addr("192.168.26.250/24");
     let answer = peer.run_ok(&[
         "dig",
         "+short",
