@@ -20,19 +20,12 @@
 //! sets the length of the hit run (default 10), `DNS_LOAD_MISSES` the number
 //! of miss queries (default 50000).
 
-#[path = "../tests/e2e/lab.rs"]
-#[allow(unreachable_pub)]
-mod lab;
-#[path = "../tests/e2e/nsd.rs"]
-#[allow(unreachable_pub, dead_code)]
-mod nsd;
-
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use lab::{Lab, Netns, wait_until};
-use nsd::Nsd;
+use netd_testkit::lab::{Lab, Netns, wait_until};
+use netd_testkit::nsd::Nsd;
 
 const SERVER: &str = "192.168.26.1";
 const HIT_NAMES: usize = 100;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::lab::{Lab, Netns, wait_until};
+use netd_testkit::lab::{Lab, Netns, wait_until};
 
 /// Runs `nspawn-netd ARGS --state-dir LAB/state` in the host namespace.
 fn netd(lab: &Lab, args: &[&str]) -> Output {

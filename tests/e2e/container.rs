@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::lab::{require_root, wait_until};
+use netd_testkit::lab::{require_root, wait_until};
 
 mod bookworm;
 mod boot;

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, MessageType};
 
-use crate::clients::{self, Client, Run};
-use crate::dhcp_wire;
-use crate::lab::{self, Daemon, Lab};
+use netd_testkit::clients::{self, Client, Run};
+use netd_testkit::dhcp_wire;
+use netd_testkit::lab::{self, Daemon, Lab};
 
 const POOL: (Ipv4Addr, Ipv4Addr) = (
     Ipv4Addr::new(192, 168, 26, 20),

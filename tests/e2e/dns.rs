@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::lab::{Lab, Netns, wait_until};
-use crate::nsd::Nsd;
+use netd_testkit::lab::{Lab, Netns, wait_until};
+use netd_testkit::nsd::Nsd;
 
 /// The zone nsd serves. `who` has TTL 0 (never cached) and says which
 /// server answered; `short` lives 3 seconds; `*.wild` answers any name.

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::lab::{Lab, Netns, read_or_empty, wait_until};
+use netd_testkit::lab::{Lab, Netns, read_or_empty, wait_until};
 
 mod names;
 
@@ -381,7 +381,7 @@ fn ra_waits_for_a_usable_link_local_address_and_then_starts() {
 }
 
 /// Waits until the daemon's log shows `addr` published for `mac`.
-fn wait_published(daemon: &crate::lab::Daemon, mac: &str, addr: &str) -> bool {
+fn wait_published(daemon: &netd_testkit::lab::Daemon, mac: &str, addr: &str) -> bool {
     wait_until(Duration::from_secs(30), || {
         daemon
             .log_text()

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::lab::Lab;
+use netd_testkit::lab::Lab;
 
 #[test]
 fn a_container_reaches_the_bridge_and_drop_removes_everything() {

@@ -5,12 +5,8 @@
 #![allow(unreachable_pub)]
 
 mod bridge;
-mod clients;
 mod container;
 mod dhcp4;
-mod dhcp_wire;
 mod dns;
 mod ipv6;
-mod lab;
 mod lab_selftest;
-mod nsd;

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use super::{Dirs, text};
-use crate::lab::require_root;
+use netd_testkit::lab::require_root;
 
 /// The archive this machine's apt uses for Debian, from
 /// `/etc/apt/sources.list.d/*.sources` (deb822) or `/etc/apt/sources.list`:

@@ -16,8 +16,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{Bookworm, bookworm, text};
-use crate::lab::{Lab, Netns, wait_until};
-use crate::nsd::Nsd;
+use netd_testkit::lab::{Lab, Netns, wait_until};
+use netd_testkit::nsd::Nsd;
 
 /// One boot at a time: nspawn locks the rootfs while it runs.
 static BOOT: Mutex<()> = Mutex::new(());

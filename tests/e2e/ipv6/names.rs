@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{AddrGen, SEED_RANGE, slaac_address, slaac_container};
-use crate::lab::{Lab, Netns, wait_until};
+use netd_testkit::lab::{Lab, Netns, wait_until};
 
 /// A DHCPv4 lease for `host0` carrying `hostname` (busybox udhcpc; the
 /// script does nothing, only the server's lease matters here).

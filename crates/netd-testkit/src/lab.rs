@@ -8,8 +8,6 @@
 //! not collide. `Drop` kills what the lab started and deletes every
 //! namespace and its `/etc/netns/NAME` directory, even when the test panics.
 
-#![allow(dead_code)]
-
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,6 +24,27 @@ pub const INTERNET_V4: &str = "203.0.113.2/24";
 pub const INTERNET_V6: &str = "2001:db8:1::2/64";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The `nspawn-netd` executable under test: `$NSPAWN_NETD_BIN` if set, else
+/// the one Cargo built beside the running test or bench
+/// (`target/PROFILE/deps/TEST-HASH` -> `target/PROFILE/nspawn-netd`).
+pub fn netd_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NSPAWN_NETD_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the running test's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test binary inside target/PROFILE/deps");
+    let bin = profile_dir.join("nspawn-netd");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it with `cargo build` (cargo test and cargo bench build it)",
+        bin.display()
+    );
+    bin
+}
 
 /// Panics unless we are root with `ip netns` at hand: CI runs as root, so an
 /// end-to-end test never skips silently.
@@ -331,7 +350,8 @@ impl Lab {
     /// Starts `nspawn-netd ARGS` in the host namespace and waits (≤10 s) for
     /// `ready_line` in its log.
     pub fn spawn_netd(&mut self, args: &[&str], ready_line: &str) -> Daemon {
-        self.spawn_server(env!("CARGO_BIN_EXE_nspawn-netd"), args, ready_line)
+        let bin = netd_bin();
+        self.spawn_server(&bin.to_string_lossy(), args, ready_line)
     }
 
     /// Starts `program ARGS` in the host namespace, output to a log file in
