@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dhcproto::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
 use dhcproto::{Encodable, Encoder};
-use netd_core::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Server};
+use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Server};
 
 const LEASES: u32 = 10_000;
 

@@ -65,6 +65,7 @@ impl Links {
         for a in &msg.attributes {
             match a {
                 LinkAttribute::Address(mac) => obs.mac = mac.clone(),
+                LinkAttribute::Mtu(mtu) => obs.mtu = Some(*mtu),
                 LinkAttribute::LinkInfo(infos) => {
                     for i in infos {
                         if let LinkInfo::Kind(k) = i {

@@ -12,6 +12,8 @@ pub struct ObservedLink {
     /// `IFLA_INFO_KIND` (`bridge`, `veth`, …); `None` for a plain device.
     pub kind: Option<String>,
     pub mac: Vec<u8>,
+    /// `IFLA_MTU`, when the kernel reported it.
+    pub mtu: Option<u32>,
     /// `IFF_UP` is set.
     pub up: bool,
     /// Its addresses (link-local IPv6 included).
@@ -141,6 +143,7 @@ mod tests {
             index: 4,
             kind: Some("bridge".into()),
             mac: cfg().mac().to_vec(),
+            mtu: None,
             up: true,
             addresses: vec![
                 "192.168.26.1/24".parse().unwrap(),
@@ -158,6 +161,7 @@ mod tests {
             index: 4,
             kind: Some("bridge".into()),
             mac: vec![2, 0, 0, 0, 0, 1],
+            mtu: None,
             up: false,
             addresses: vec![
                 "192.168.26.1/16".parse().unwrap(),

@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use netd_core::dhcp4::Reservation;
+use netd_proto::dhcp4::Reservation;
 use thiserror::Error;
 
 use crate::dhcp_range::parse_lease_time;
@@ -83,7 +83,7 @@ fn is_hostname(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netd_core::dhcp4::LeaseTime;
+    use netd_proto::dhcp4::LeaseTime;
     use std::time::Duration;
 
     #[test]

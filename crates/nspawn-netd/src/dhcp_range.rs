@@ -10,7 +10,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use netd_core::dhcp4::LeaseTime;
+use netd_proto::dhcp4::LeaseTime;
 use thiserror::Error;
 
 /// dnsmasq raises shorter leases to two minutes; so do we.

@@ -16,8 +16,8 @@ use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use ipnetwork::Ipv6Network;
-use netd_core::dhcp4::LeaseTime;
-use netd_core::ra::RouterPreference;
+use netd_proto::dhcp4::LeaseTime;
+use netd_proto::ra::RouterPreference;
 use thiserror::Error;
 
 use crate::dhcp_range::parse_lease_time;

@@ -10,11 +10,11 @@ pub fn init(common: &CommonArgs) {
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     if common.log_dhcp {
         filter = filter
-            .add_directive("netd_core::dhcp4=debug".parse().expect("static directive"))
-            .add_directive("netd_core::dhcp6=debug".parse().expect("static directive"));
+            .add_directive("netd_serve::dhcp4=debug".parse().expect("static directive"))
+            .add_directive("netd_serve::dhcp6=debug".parse().expect("static directive"));
     }
     if common.log_queries {
-        filter = filter.add_directive("netd_core::dns=debug".parse().expect("static directive"));
+        filter = filter.add_directive("netd_serve::dns=debug".parse().expect("static directive"));
     }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -7,6 +7,7 @@ fn healthy() -> (BridgeConfig, Facts) {
             index: 3,
             kind: Some("bridge".into()),
             mac: cfg.mac().to_vec(),
+            mtu: None,
             up: true,
             addresses: vec![
                 "192.168.26.1/24".parse().unwrap(),

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use ipnetwork::Ipv6Network;
-use netd_core::iface::interface_info;
-use netd_core::ra::{AdvertPrefix, Lifetime, RaConfig, RaSender, RaTiming};
+use netd_proto::ra::{AdvertPrefix, Lifetime, RaConfig, RaTiming};
+use netd_serve::iface::interface_info;
+use netd_serve::ra::RaSender;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -59,8 +60,8 @@ pub fn config(args: &RaArgs) -> anyhow::Result<RaConfig> {
     let lifetime = match parse_lease_time(&args.prefix_lifetime)
         .map_err(|e| anyhow::anyhow!("--prefix-lifetime: {e}"))?
     {
-        netd_core::dhcp4::LeaseTime::Infinite => Lifetime::INFINITY,
-        netd_core::dhcp4::LeaseTime::Finite(d) => Lifetime::from_duration(d),
+        netd_proto::dhcp4::LeaseTime::Infinite => Lifetime::INFINITY,
+        netd_proto::dhcp4::LeaseTime::Finite(d) => Lifetime::from_duration(d),
     };
     let prefixes = args
         .prefix
@@ -81,7 +82,7 @@ pub fn config(args: &RaArgs) -> anyhow::Result<RaConfig> {
     config.other_config = args.other_config;
     config.dns_servers = args.rdnss.clone();
     for d in &args.domain {
-        if !netd_core::ra::option::valid_search_domain(d) {
+        if !netd_proto::ra::option::valid_search_domain(d) {
             bail!("--domain={d} is not a valid DNS name");
         }
         config
@@ -93,7 +94,9 @@ pub fn config(args: &RaArgs) -> anyhow::Result<RaConfig> {
 
 async fn serve(args: RaArgs) -> anyhow::Result<()> {
     let config = config(&args)?;
-    interface_info(&args.interface).with_context(|| format!("--interface={}", args.interface))?;
+    interface_info(&args.interface)
+        .await
+        .with_context(|| format!("--interface={}", args.interface))?;
     let cancel = CancellationToken::new();
     let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
     let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;

@@ -7,10 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Context, bail};
 use ipnetwork::Ipv4Network;
-use netd_core::dhcp4::{
-    Dhcp4Config, Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseTime, Server, server,
-};
-use netd_core::iface::InterfaceInfo;
+use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Server, server};
+use netd_serve::dhcp4::{Dhcp4Shell, Dhcp4Socket, LeaseStore};
+use netd_serve::iface::InterfaceInfo;
 use tracing::{info, warn};
 
 use super::Daemon;
@@ -129,7 +128,7 @@ pub(super) fn resolve(
     iface: &InterfaceInfo,
     dns_servers: Vec<Ipv4Addr>,
     domain: Option<String>,
-    reservations: Vec<netd_core::dhcp4::Reservation>,
+    reservations: Vec<netd_proto::dhcp4::Reservation>,
 ) -> anyhow::Result<Dhcp4Config> {
     let net = iface
         .ipv4

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use ipnetwork::IpNetwork;
-use netd_core::dns::config::{self, ServerSpec};
-use netd_core::dns::serve::{self, ResolvSource, Shared, TcpLimits};
-use netd_core::dns::{DnsConfig, Hosts, Resolver, Upstreams};
+use netd_proto::dns::config::{self, ServerSpec};
+use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
+use netd_serve::dns::{self as serve, ResolvSource, Shared, TcpLimits};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 use tracing::{info, warn};

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use netd_core::iface::{InterfaceInfo, interface_info};
-use netd_core::names::LocalNames;
+use netd_proto::names::LocalNames;
+use netd_serve::iface::{InterfaceInfo, interface_info};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
@@ -78,7 +78,9 @@ pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     if args.common.except_interface.contains(&iface_name) {
         bail!("--interface={iface_name} is also given as --except-interface");
     }
-    let iface = interface_info(&iface_name).with_context(|| format!("--interface={iface_name}"))?;
+    let iface = interface_info(&iface_name)
+        .await
+        .with_context(|| format!("--interface={iface_name}"))?;
     let ranges = args
         .common
         .dhcp_range

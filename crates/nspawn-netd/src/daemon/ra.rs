@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use ipnetwork::Ipv6Network;
-use netd_core::dhcp4::LeaseTime;
-use netd_core::dhcp6::{Dhcp6Config, Dhcp6Server, Dhcp6Shell, server::IRT_DEFAULT};
-use netd_core::iface::InterfaceInfo;
-use netd_core::neighbours::NeighbourWatcher;
-use netd_core::ra::{AdvMtu, AdvertPrefix, Lifetime, RaConfig, RaSender, RaTiming};
+use netd_proto::dhcp4::LeaseTime;
+use netd_proto::dhcp6::{Dhcp6Config, Dhcp6Server, server::IRT_DEFAULT};
+use netd_proto::ra::{AdvMtu, AdvertPrefix, Lifetime, RaConfig, RaTiming};
+use netd_serve::dhcp6::Dhcp6Shell;
+use netd_serve::iface::InterfaceInfo;
+use netd_serve::neighbours::NeighbourWatcher;
+use netd_serve::ra::RaSender;
 use tokio::sync::Notify;
 
 use super::Daemon;
@@ -176,12 +178,12 @@ pub(crate) fn plan(
         .into_iter()
         .collect();
     if let Some(d) = ra.search_domains.first()
-        && !netd_core::ra::option::valid_search_domain(d)
+        && !netd_proto::ra::option::valid_search_domain(d)
     {
         bail!("--domain={d} is not a valid DNS name");
     }
     let dhcp6 = stateless.then(|| Dhcp6Config {
-        server_duid: Dhcp6Config::duid_ll(iface.mac.unwrap_or_default()),
+        server_duid: Dhcp6Config::duid_ll(iface.mac.unwrap_or_default().octets()),
         dns_servers: ra.dns_servers.clone(),
         search_domains: ra.search_domains.clone(),
         information_refresh_time: match ranges.iter().find_map(|r| r.lease) {
@@ -246,7 +248,7 @@ mod tests {
         InterfaceInfo {
             name: "nat0".into(),
             index: 3,
-            mac: Some([2, 0, 0, 0, 0, 1]),
+            mac: Some(netd_proto::MacAddr([2, 0, 0, 0, 0, 1])),
             mtu: Some(1500),
             ipv4: vec!["192.168.26.1/24".parse().unwrap()],
             ipv6: vec!["fd23::1/64".parse().unwrap(), "fe80::1/64".parse().unwrap()],

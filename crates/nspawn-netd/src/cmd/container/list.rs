@@ -7,7 +7,7 @@ use std::time::SystemTime;
 use anyhow::Context;
 use clap::Args;
 use netd_container::machines;
-use netd_core::dhcp4::lease_file::{self, LeaseRecord};
+use netd_proto::dhcp4::lease_file::{self, LeaseRecord};
 use serde::Serialize;
 
 use super::Dirs;

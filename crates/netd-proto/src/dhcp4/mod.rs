@@ -1,0 +1,38 @@
+//! The DHCPv4 server.
+//!
+//! The sans-IO core — no socket, clock or file inside:
+//! - [`server::Server`]: the RFC 2131 state machine, `handle(now, bytes)`
+//!   returning a [`Reply`], lease events, `poll_timeout`/`handle_timeout`;
+//! - [`leases`]: the lease table (by address, by client, expiry set);
+//! - [`pool`]: which addresses may go to whom, and the stable pick;
+//! - [`wire`] and [`request`]: reading a received message without trusting
+//!   it; [`reply`] and [`options`]: the encoded answer and its destination;
+//! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
+//! - [`commit`]: which ACKs wait for which lease-file write (group commit).
+//!
+//! [`config`] holds what the server is told. The socket, the lease file and
+//! the clock are the shell's, in `netd-serve`.
+//!
+//! Not here: parsing `--dhcp-range`/`--dhcp-host` (the binary does), relays'
+//! subnets other than the served one, BOOTP-only clients, DHCP over
+//! non-Ethernet links.
+
+pub mod commit;
+pub mod config;
+pub mod lease_file;
+pub mod leases;
+pub mod options;
+pub mod pool;
+pub mod reply;
+pub mod request;
+pub mod server;
+pub mod wire;
+
+pub use config::{Dhcp4Config, LeaseTime, Reservation};
+pub use lease_file::{LeaseRecord, LineError};
+pub use leases::ClientKey;
+pub use reply::{Destination, Reply};
+pub use server::{LeaseChange, LeaseEvent, Server};
+
+#[cfg(test)]
+mod testkit;

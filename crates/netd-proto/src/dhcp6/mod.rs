@@ -1,0 +1,14 @@
+//! Stateless DHCPv6 (RFC 8415 6.1): DNS information for hosts that ignore
+//! the RDNSS/DNSSL options of Router Advertisements.
+//!
+//! - [`server`]: the sans-IO server: bytes in, reply bytes out.
+//!
+//! The UDP socket on port 547 is `netd-serve`'s.
+//!
+//! It assigns no addresses and delegates no prefixes: a Solicit gets an
+//! Advertise carrying only the status NoAddrsAvail (RFC 8415 18.3.9), other
+//! stateful messages are dropped.
+
+pub mod server;
+
+pub use server::{Dhcp6Config, Dhcp6Server, Dhcp6Stats};

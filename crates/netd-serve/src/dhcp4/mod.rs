@@ -1,0 +1,12 @@
+//! The DHCPv4 server's shell: [`socket`] (port 67 on one interface, replies
+//! delivered as RFC 2131 §4.1 says, ARP entries), [`lease_store`] (the
+//! crash-safe lease file) and [`shell`] (the task that ties them to
+//! `netd_proto::dhcp4::Server` and publishes hostnames).
+
+pub mod lease_store;
+pub mod shell;
+pub mod socket;
+
+pub use lease_store::LeaseStore;
+pub use shell::Dhcp4Shell;
+pub use socket::Dhcp4Socket;

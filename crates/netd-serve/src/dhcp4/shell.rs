@@ -1,0 +1,236 @@
+//! The tokio shell around the DHCPv4 core: it owns the socket, the clock and
+//! the lease file, feeds the [`Server`] and carries out what it decides.
+//!
+//! Durability with group commit ([`CommitQueue`]): an ACK that grants or
+//! extends a lease is held until a lease-file write that includes it has
+//! completed. One write runs at a time, on a blocking thread; ACKs decided
+//! while it runs wait for the next write, which then covers all of them at
+//! once. So a burst of N requests costs about two fsync rounds, not N, and an
+//! ACK never leaves before its lease is on disk. A failed write drops the
+//! held ACKs (the clients retransmit) and is retried a second later.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, debug_span, info, warn};
+
+use netd_proto::MacAddr;
+use netd_proto::dhcp4::commit::CommitQueue;
+use netd_proto::dhcp4::reply::Reply;
+use netd_proto::dhcp4::server::{LeaseChange, Server};
+use netd_proto::names::LocalNames;
+
+use super::lease_store::LeaseStore;
+use super::socket::{Dhcp4Socket, Received};
+
+/// Wait between a failed lease-file write and the next try.
+const WRITE_RETRY: Duration = Duration::from_secs(1);
+/// Longest sleep before looking at the wall clock again, so a clock step
+/// does not leave a lease unexpired for long.
+const MAX_TIMER: Duration = Duration::from_secs(60);
+/// Larger than any DHCP message we accept (RFC 2131: 576 by default).
+const RECV_BUF: usize = 4096;
+
+#[derive(Debug)]
+pub struct Dhcp4Shell {
+    server: Server,
+    socket: Dhcp4Socket,
+    store: LeaseStore,
+    /// Where the leases' hostnames are published for DNS.
+    names: Arc<LocalNames>,
+    iface: String,
+    /// Packets that arrive on another interface (IP_PKTINFO) are dropped.
+    ifindex: u32,
+}
+
+impl Dhcp4Shell {
+    pub fn new(
+        server: Server,
+        socket: Dhcp4Socket,
+        store: LeaseStore,
+        names: Arc<LocalNames>,
+        iface: String,
+        ifindex: u32,
+    ) -> Dhcp4Shell {
+        Dhcp4Shell {
+            server,
+            socket,
+            store,
+            names,
+            iface,
+            ifindex,
+        }
+    }
+
+    /// Serves until `cancel`, then finishes the write in flight and makes
+    /// the last changes durable.
+    pub async fn run(mut self, cancel: CancellationToken) {
+        let span = debug_span!("dhcp4", iface = %self.iface);
+        self.names.set_dhcp(self.server.names());
+        let mut buf = vec![0u8; RECV_BUF];
+        let mut queue = CommitQueue::default();
+        // The lease-file write in flight, if any.
+        let mut writer: Option<JoinHandle<io::Result<()>>> = None;
+        let mut retry_at = Instant::now();
+        loop {
+            // Timeouts are handled here, on every turn, rather than only when
+            // the timer branch wins: under a steady stream of packets the
+            // biased select below would never reach the timer.
+            let now = SystemTime::now();
+            if self.server.poll_timeout().is_some_and(|t| t <= now) {
+                self.server.handle_timeout(now);
+            }
+            if self.drain_events() {
+                queue.changed();
+            }
+            if queue.should_start() {
+                writer = Some(self.start_write());
+                queue.started();
+            }
+            let timer = self.timer();
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break,
+                done = async { writer.as_mut().expect("guarded").await }, if writer.is_some() => {
+                    writer = None;
+                    // A writer that panicked counts as a failed write.
+                    match done.unwrap_or_else(|e| Err(io::Error::other(e))) {
+                        Ok(()) => self.send_all(queue.succeeded()).instrument(span.clone()).await,
+                        Err(e) => {
+                            let dropped = queue.failed();
+                            warn!(path = %self.store.path().display(), "writing the lease file failed: {e}; {dropped} ACKs not sent; retrying");
+                            retry_at = Instant::now() + WRITE_RETRY;
+                        }
+                    }
+                }
+                _ = sleep_until(retry_at), if queue.is_backing_off() => queue.retry_now(),
+                received = self.socket.recv(&mut buf) => {
+                    let now = span.in_scope(|| self.on_packet(received, &buf, &mut queue));
+                    if let Some(reply) = now {
+                        self.send(&reply).instrument(span.clone()).await;
+                    }
+                }
+                // Only wakes the loop; its top handles what is due.
+                _ = sleep(timer) => {}
+            }
+        }
+        self.finish(writer, queue).instrument(span).await;
+    }
+
+    /// Runs one received packet through the core. Returns the reply to send
+    /// now; ACKs that must wait for the lease file go to `queue`.
+    fn on_packet(
+        &mut self,
+        received: io::Result<Received>,
+        buf: &[u8],
+        queue: &mut CommitQueue,
+    ) -> Option<Reply> {
+        let r = match received {
+            Ok(r) => r,
+            Err(e) => {
+                warn!("receiving: {e}");
+                return None;
+            }
+        };
+        if r.ifindex.is_some_and(|i| i != self.ifindex) {
+            debug!(ifindex = ?r.ifindex, "packet from another interface; dropped");
+            return None;
+        }
+        debug!(from = %r.from, len = r.len, "received");
+        let reply = self.server.handle(SystemTime::now(), &buf[..r.len])?;
+        if reply.needs_commit {
+            queue.hold(reply);
+            None
+        } else {
+            Some(reply)
+        }
+    }
+
+    /// Publishes the hostnames and writes a snapshot of the bound leases on
+    /// a blocking thread. Both happen once per batch of changes, not once
+    /// per change, so a busy table is not re-sorted for every packet.
+    fn start_write(&self) -> JoinHandle<io::Result<()>> {
+        self.names.set_dhcp(self.server.names());
+        let records = self.server.records();
+        let store = self.store.clone();
+        debug!(leases = records.len(), "writing the lease file");
+        tokio::task::spawn_blocking(move || store.write(&records))
+    }
+
+    /// On shutdown: the write in flight completes (its ACKs go out), and
+    /// whatever changed after it is written once more.
+    async fn finish(&mut self, writer: Option<JoinHandle<io::Result<()>>>, mut queue: CommitQueue) {
+        if let Some(w) = writer {
+            match w.await {
+                Ok(Ok(())) => self.send_all(queue.succeeded()).await,
+                _ => {
+                    queue.failed();
+                }
+            }
+        }
+        let (dirty, acks) = queue.take_remaining();
+        if dirty {
+            match self.start_write().await {
+                Ok(Ok(())) => self.send_all(acks).await,
+                Ok(Err(e)) => warn!("writing the lease file on shutdown failed: {e}"),
+                Err(e) => warn!("lease-file writer failed on shutdown: {e}"),
+            }
+        }
+    }
+
+    /// How long until the core's next timeout.
+    fn timer(&self) -> Duration {
+        match self.server.poll_timeout() {
+            Some(t) => t
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_TIMER),
+            None => MAX_TIMER,
+        }
+    }
+
+    /// Logs the lease events; true when the table changed.
+    fn drain_events(&mut self) -> bool {
+        let mut changed = false;
+        while let Some(event) = self.server.poll_event() {
+            changed = true;
+            let r = &event.record;
+            let mac = MacAddr(r.mac);
+            let name = r.hostname.as_deref().unwrap_or("*");
+            match event.change {
+                LeaseChange::Added => {
+                    info!(iface = %self.iface, addr = %r.addr, %mac, name, "lease granted")
+                }
+                LeaseChange::Renewed => {
+                    debug!(iface = %self.iface, addr = %r.addr, %mac, "lease renewed")
+                }
+                LeaseChange::Released => {
+                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease released")
+                }
+                LeaseChange::Declined => {
+                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease declined")
+                }
+                LeaseChange::Expired => {
+                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease expired")
+                }
+            }
+        }
+        changed
+    }
+
+    async fn send_all(&self, replies: Vec<Reply>) {
+        for reply in &replies {
+            self.send(reply).await;
+        }
+    }
+
+    async fn send(&self, reply: &Reply) {
+        if let Err(e) = self.socket.send(&reply.bytes, reply.dest).await {
+            debug!(dest = ?reply.dest, "sending {:?} failed: {e}", reply.msg_type);
+        }
+    }
+}
