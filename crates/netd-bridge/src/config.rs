@@ -1,5 +1,6 @@
 //! What the host network should look like: the bridge's name and addresses.
 
+use crate::defaults;
 use crate::nft::Ruleset;
 use ipnetwork::{Ipv4Network, Ipv6Network};
 
@@ -20,9 +21,9 @@ impl BridgeConfig {
     /// The defaults of the documented recipe: `nat0`, 192.168.26.1/24, fd23::1/64.
     pub fn default_nat0() -> BridgeConfig {
         BridgeConfig {
-            name: "nat0".into(),
-            ipv4: "192.168.26.1/24".parse().expect("static network"),
-            ipv6: Some("fd23::1/64".parse().expect("static network")),
+            name: defaults::BRIDGE.into(),
+            ipv4: defaults::IPV4.parse().expect("static network"),
+            ipv6: Some(defaults::IPV6.parse().expect("static network")),
         }
     }
 

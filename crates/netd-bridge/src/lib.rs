@@ -16,6 +16,7 @@
 mod error;
 
 pub mod config;
+pub mod defaults;
 pub mod doctor;
 pub mod link;
 pub mod nft;

@@ -22,7 +22,7 @@ pub struct RaArgs {
     #[arg(long, value_name = "PREFIX/LEN", required = true)]
     pub prefix: Vec<Ipv6Network>,
     /// The interface to advertise on.
-    #[arg(long, short = 'i', default_value = "nat0")]
+    #[arg(long, short = 'i', default_value = netd_bridge::defaults::BRIDGE)]
     pub interface: String,
     /// A DNS server to advertise (RDNSS, repeatable).
     #[arg(long, value_name = "ADDR")]

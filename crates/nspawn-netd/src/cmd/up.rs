@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use ipnetwork::{Ipv4Network, Ipv6Network};
+use netd_bridge::defaults;
 use netd_bridge::nft::heal;
 use netd_bridge::state::DEFAULT_STATE_DIR;
 use netd_bridge::sysctl::Sysctls;
@@ -33,13 +34,13 @@ use crate::cli::DaemonArgs;
 #[derive(Debug, Clone, Args)]
 pub struct BridgeArgs {
     /// Name of the container bridge.
-    #[arg(long, value_name = "NAME", default_value = "nat0")]
+    #[arg(long, value_name = "NAME", default_value = defaults::BRIDGE)]
     pub bridge: String,
     /// The bridge's IPv4 address and the containers' prefix.
-    #[arg(long, value_name = "ADDR/LEN", default_value = "192.168.26.1/24")]
+    #[arg(long, value_name = "ADDR/LEN", default_value = defaults::IPV4)]
     pub ipv4: Ipv4Network,
     /// The bridge's IPv6 address and the containers' prefix.
-    #[arg(long, value_name = "ADDR/LEN", default_value = "fd23::1/64")]
+    #[arg(long, value_name = "ADDR/LEN", default_value = defaults::IPV6)]
     pub ipv6: Ipv6Network,
     /// No IPv6: no address, no IPv6 forwarding, no NAT66, no RA.
     #[arg(long)]
@@ -80,10 +81,6 @@ pub struct UpArgs {
     pub daemon: DaemonArgs,
 }
 
-/// The lease time of the default range, as in the dnsmasq recipe `up`
-/// replaces.
-const DEFAULT_LEASE: &str = "12h";
-
 /// Fills in the daemon options `up` can derive from the bridge.
 pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Result<DaemonArgs> {
     let c = &mut args.common;
@@ -94,15 +91,17 @@ pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Resul
     let has_v6 = c.dhcp_range.iter().any(|r| r.contains(':'));
     if !has_v4 {
         let net = bridge.ipv4;
-        if net.prefix() > 25 {
+        let (first, last) = (defaults::POOL_FIRST_HOST, defaults::POOL_LAST_HOST);
+        if net.size() <= last + 1 {
             bail!(
-                "--ipv4={net} is too small for the default DHCP range .20-.100; give --dhcp-range"
+                "--ipv4={net} is too small for the default DHCP range .{first}-.{last}; give --dhcp-range"
             );
         }
         let base = u32::from(net.network());
-        let start = std::net::Ipv4Addr::from(base + 20);
-        let end = std::net::Ipv4Addr::from(base + 100);
-        c.dhcp_range.push(format!("{start},{end},{DEFAULT_LEASE}"));
+        let start = std::net::Ipv4Addr::from(base + first);
+        let end = std::net::Ipv4Addr::from(base + last);
+        c.dhcp_range
+            .push(format!("{start},{end},{}", defaults::LEASE));
     }
     if let Some(v6) = bridge.ipv6
         && !has_v6

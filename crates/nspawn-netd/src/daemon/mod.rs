@@ -69,7 +69,10 @@ impl Daemon {
 pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
     let iface_name = match args.common.interface.as_slice() {
         [one] => one.clone(),
-        [] => bail!("--interface is required: name the bridge to serve (e.g. --interface=nat0)"),
+        [] => bail!(
+            "--interface is required: name the bridge to serve (e.g. --interface={})",
+            netd_bridge::defaults::BRIDGE
+        ),
         many => bail!(
             "serving more than one interface ({}) is not supported; run one nspawn-netd per bridge",
             many.join(", ")

@@ -33,10 +33,10 @@ pub struct CreateArgs {
     #[arg(long, value_name = "PATH")]
     pub directory: Option<PathBuf>,
     /// The bridge the container joins (written to its .nspawn file).
-    #[arg(long, default_value = "nat0")]
+    #[arg(long, default_value = netd_bridge::defaults::BRIDGE)]
     pub bridge: String,
     /// The DNS server the container uses: nspawn-netd's address on the bridge.
-    #[arg(long, value_name = "ADDR", default_value = "192.168.26.1")]
+    #[arg(long, value_name = "ADDR", default_value = netd_bridge::defaults::IPV4_ADDR)]
     pub dns: Vec<IpAddr>,
     /// Set root's password from the first line of FILE.
     #[arg(long, value_name = "FILE", conflicts_with = "root_password_prompt")]
