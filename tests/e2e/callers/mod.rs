@@ -4,6 +4,8 @@
 //! (`run_with(binary: &Path)`); its nspawn-netd test is `#[ignore]`d with
 //! the reason, and is switched on by removing the attribute.
 //!
+//! - [`lxc_net`]: Debian's `lxc-net start`/`stop` in a lab host namespace
+//!   without a bridge (lxc-net makes `lxcbr0` itself).
 //! - [`recorded`]: the command lines the callers' sources build
 //!   ([`command_lines`]) run on a bridge named as each caller names it.
 //!
@@ -13,6 +15,7 @@
 //! caller's files (pid file, lease file) from the lab directory.
 
 pub mod command_lines;
+mod lxc_net;
 mod recorded;
 mod syntax;
 
