@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod bridge;
+mod callers;
 mod container;
 mod dhcp4;
 mod dns;

@@ -230,13 +230,20 @@ pub struct Lab {
 impl Lab {
     /// Host namespace with `nat0` = 192.168.26.1/24, up.
     pub fn new() -> Lab {
+        Lab::with_bridge("nat0", BRIDGE_V4)
+    }
+
+    /// Host namespace with a bridge named as a caller of dnsmasq names its
+    /// own (`lxcbr0`, `incusbr0`, `virbr0`), holding `cidr`, up. STP off
+    /// and no forward delay, so a port forwards as soon as it is added.
+    pub fn with_bridge(name: &str, cidr: &str) -> Lab {
         let lab = Lab::without_bridge();
         let h = lab.host();
         h.run_ok(&[
             "ip",
             "link",
             "add",
-            "nat0",
+            name,
             "type",
             "bridge",
             "stp_state",
@@ -244,8 +251,8 @@ impl Lab {
             "forward_delay",
             "0",
         ]);
-        h.run_ok(&["ip", "addr", "add", BRIDGE_V4, "dev", "nat0"]);
-        h.run_ok(&["ip", "link", "set", "nat0", "up"]);
+        h.run_ok(&["ip", "addr", "add", cidr, "dev", name]);
+        h.run_ok(&["ip", "link", "set", name, "up"]);
         lab
     }
 
@@ -289,6 +296,13 @@ impl Lab {
     /// A container namespace joined to `nat0`; inside, `host0` is up with no
     /// address.
     pub fn container(&mut self, short: &str) -> Netns {
+        self.container_on("nat0", short)
+    }
+
+    /// A container namespace joined to the host's bridge `bridge`, which
+    /// must exist by now (made by [`Lab::with_bridge`], or by a program
+    /// under test such as lxc-net); inside, `host0` is up with no address.
+    pub fn container_on(&mut self, bridge: &str, short: &str) -> Netns {
         self.containers += 1;
         let ns = Netns {
             name: format!("{}-c{}{}", self.prefix, self.containers, short),
@@ -301,9 +315,15 @@ impl Lab {
             &ns.name,
         ]);
         self.host
-            .run_ok(&["ip", "link", "set", &host_side, "master", "nat0", "up"]);
+            .run_ok(&["ip", "link", "set", &host_side, "master", bridge, "up"]);
         ns.run_ok(&["ip", "link", "set", "host0", "up"]);
         ns
+    }
+
+    /// Unplugs a container from its bridge (deletes its veth pair), as
+    /// stopping the container would; the namespace stays until `Drop`.
+    pub fn unplug(&self, container: &Netns) {
+        container.run_ok(&["ip", "link", "del", "host0"]);
     }
 
     /// An "internet" namespace behind the host's `uplink`.

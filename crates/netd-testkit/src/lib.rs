@@ -1,6 +1,8 @@
 //! The test lab shared by `tests/` and `benches/`: network namespaces made
 //! for one test ([`lab`]), real DHCP clients ([`clients`]), a bare DHCPv4
-//! client for precise cases ([`dhcp_wire`]) and an nsd upstream ([`nsd`]).
+//! client for precise cases ([`dhcp_wire`]), an nsd upstream ([`nsd`]) and
+//! private mount namespaces for running real callers of dnsmasq with the
+//! binary under test in its place ([`private_mounts`]).
 //!
 //! Only tests and benches depend on this crate. Nothing here is ever linked
 //! to the machine's own network namespace.
@@ -9,3 +11,4 @@ pub mod clients;
 pub mod dhcp_wire;
 pub mod lab;
 pub mod nsd;
+pub mod private_mounts;
