@@ -91,6 +91,43 @@ pub async fn interface_info(name: &str) -> Result<InterfaceInfo, IfaceError> {
     }
 }
 
+/// The name of the interface that holds `addr`, if any: how the daemon
+/// finds the interface to serve when only `--listen-address` is given
+/// (NetworkManager's shared mode passes no `--interface`).
+pub async fn interface_holding(addr: IpAddr) -> Result<Option<String>, IfaceError> {
+    use futures::TryStreamExt;
+    use netlink_packet_route::address::AddressAttribute;
+    use netlink_packet_route::link::LinkAttribute;
+    let netlink = |e: std::io::Error| IfaceError::Netlink {
+        name: addr.to_string(),
+        source: netd_bridge::Error::Netlink("opening an rtnetlink socket".into(), e),
+    };
+    let (conn, handle, _) = rtnetlink::new_connection().map_err(netlink)?;
+    let conn = tokio::spawn(conn);
+    let found = async {
+        let mut addrs = handle.address().get().execute();
+        while let Some(msg) = addrs.try_next().await.ok().flatten() {
+            let holds = msg.attributes.iter().any(|a| {
+                matches!(a, AddressAttribute::Local(ip) | AddressAttribute::Address(ip) if *ip == addr)
+            });
+            if !holds {
+                continue;
+            }
+            let mut links = handle.link().get().match_index(msg.header.index).execute();
+            if let Some(link) = links.try_next().await.ok().flatten() {
+                return link.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::IfName(n) => Some(n.clone()),
+                    _ => None,
+                });
+            }
+        }
+        None
+    }
+    .await;
+    conn.abort();
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use std::net::Ipv4Addr;
@@ -103,6 +140,18 @@ mod tests {
         assert!(lo.index > 0);
         assert!(lo.ipv4.iter().any(|n| n.ip() == Ipv4Addr::LOCALHOST));
         assert!(lo.mtu.unwrap_or(0) > 0);
+    }
+
+    #[tokio::test]
+    async fn loopback_holds_127_0_0_1() {
+        let name = interface_holding(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("lo"));
+        let none = interface_holding("192.0.2.254".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(none, None);
     }
 
     #[tokio::test]

@@ -13,6 +13,9 @@
 //! - [`dhcp6`]: port 547 on the interface.
 //! - [`neighbours`]: the kernel's neighbour table, for `ra-names`.
 //! - [`iface`]: what a service reads about its interface (rtnetlink).
+//! - [`service`]: the shape every service follows (plan, bind, run), the
+//!   context they share; [`settings`], [`stats`] and [`transient`]: where
+//!   options came from, the counters, the failure policy.
 //!
 //! Every `unsafe` system call is in one private module, `sys`, behind a safe
 //! function with a `SAFETY:` comment; the rest of the crate may not write
@@ -23,10 +26,19 @@
 
 #![deny(unsafe_code)]
 
+pub mod atomic_file;
 pub mod dhcp4;
 pub mod dhcp6;
 pub mod dns;
+mod error;
 pub mod iface;
 pub mod neighbours;
+pub mod process;
 pub mod ra;
+pub mod service;
+pub mod settings;
+pub mod stats;
 mod sys;
+pub mod transient;
+
+pub use error::ServeError;

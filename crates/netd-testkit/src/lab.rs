@@ -369,9 +369,20 @@ impl Lab {
 
     /// Starts `nspawn-netd ARGS` in the host namespace and waits (≤10 s) for
     /// `ready_line` in its log.
+    /// The daemon itself (no subcommand) is kept in the foreground
+    /// (`--keep-in-foreground`), logging to stderr, so the lab owns its
+    /// process; it still drops to its service user as it does in use.
     pub fn spawn_netd(&mut self, args: &[&str], ready_line: &str) -> Daemon {
         let bin = netd_bin();
-        self.spawn_server(&bin.to_string_lossy(), args, ready_line)
+        let subcommand = args
+            .first()
+            .is_some_and(|a| ["up", "ra", "down", "doctor", "container"].contains(a));
+        let mut all: Vec<&str> = Vec::with_capacity(args.len() + 1);
+        if !subcommand {
+            all.push("--keep-in-foreground");
+        }
+        all.extend_from_slice(args);
+        self.spawn_server(&bin.to_string_lossy(), &all, ready_line)
     }
 
     /// Starts `program ARGS` in the host namespace, output to a log file in

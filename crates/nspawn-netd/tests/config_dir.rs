@@ -6,9 +6,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
 use nspawn_netd::cli::Cli;
-use nspawn_netd::config_file::expand_config_args;
+use nspawn_netd::settings;
 
 fn config_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
@@ -19,8 +18,11 @@ fn parse_args(args: Vec<String>) -> Result<Cli, String> {
         .chain(args)
         .map(OsString::from)
         .collect();
-    let argv = expand_config_args(argv).map_err(|e| e.to_string())?;
-    Cli::try_parse_from(argv).map_err(|e| e.to_string())
+    let loaded = settings::load(argv).map_err(|e| e.to_string())?;
+    loaded
+        .daemon_settings(&loaded.cli.daemon)
+        .map_err(|e| e.to_string())?;
+    Ok(loaded.cli)
 }
 
 /// `[Section]` / `key=value` lines, as systemd reads them.
@@ -120,7 +122,10 @@ fn the_dnsmasq_file_means_what_the_seed_command_line_means() {
     .unwrap();
     let c = &cli.daemon.common;
     assert_eq!(c.interface, ["nat0"]);
-    assert_eq!(c.dhcp_range, ["192.168.26.20,192.168.26.100,12h"]);
+    assert_eq!(
+        c.dhcp_range,
+        [settings::values::dhcp_range("192.168.26.20,192.168.26.100,12h").unwrap()]
+    );
     assert_eq!(cli.daemon.dns.port, 53);
     assert!(c.bind_interfaces);
 }

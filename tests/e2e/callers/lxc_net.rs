@@ -215,11 +215,10 @@ fn lxc_net_runs_dnsmasq_for_a_container() {
     run_with(&dnsmasq());
 }
 
-/// Switch on by removing `#[ignore]`: lxc-net starts dnsmasq without
-/// `--keep-in-foreground` (it waits for the start to return, then reads the
-/// pid file), with `-u` and with `--dhcp-no-override`.
+/// lxc-net starts dnsmasq without `--keep-in-foreground` (it waits for the
+/// start to return, then reads the pid file), with `-u` and with
+/// `--dhcp-no-override`.
 #[test]
-#[ignore = "waits for nspawn-netd to fork into the background and accept -u and --dhcp-no-override"]
 fn lxc_net_runs_nspawn_netd_for_a_container() {
     run_with(&netd_bin());
 }

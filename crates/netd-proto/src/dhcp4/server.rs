@@ -50,9 +50,19 @@ pub struct LeaseEvent {
     pub record: LeaseRecord,
 }
 
-/// Counters for what the server dropped or refused.
+/// Counters of what the server received and answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// Requests received, by message type.
+    pub discovers: u64,
+    pub requests: u64,
+    pub declines: u64,
+    pub releases: u64,
+    pub informs: u64,
+    /// Replies decided, by message type (an ACK counts when decided, even
+    /// if it then waits for the lease file).
+    pub offers: u64,
+    pub acks: u64,
     /// Packets that were not a usable DHCP request.
     pub malformed: u64,
     pub naks: u64,
@@ -148,14 +158,34 @@ impl Server {
         }
         debug!(msg_type = ?req.msg_type, "received");
         let reply = match req.msg_type {
-            MessageType::Discover => self.discover(now, &req),
-            MessageType::Request => self.request(now, &req),
-            MessageType::Decline => self.decline(now, &req),
-            MessageType::Release => self.release(&req),
-            MessageType::Inform => Some(self.inform(&req)),
+            MessageType::Discover => {
+                self.stats.discovers += 1;
+                self.discover(now, &req)
+            }
+            MessageType::Request => {
+                self.stats.requests += 1;
+                self.request(now, &req)
+            }
+            MessageType::Decline => {
+                self.stats.declines += 1;
+                self.decline(now, &req)
+            }
+            MessageType::Release => {
+                self.stats.releases += 1;
+                self.release(&req)
+            }
+            MessageType::Inform => {
+                self.stats.informs += 1;
+                Some(self.inform(&req))
+            }
             _ => None,
         };
         if let Some(r) = &reply {
+            match r.msg_type {
+                MessageType::Offer => self.stats.offers += 1,
+                MessageType::Ack => self.stats.acks += 1,
+                _ => {}
+            }
             debug!(msg_type = ?r.msg_type, yiaddr = %r.yiaddr, dest = ?r.dest, "reply");
         }
         reply
@@ -180,6 +210,11 @@ impl Server {
                 self.push_event(LeaseChange::Expired, &lease);
             }
         }
+    }
+
+    /// Leases and offers held.
+    pub fn lease_count(&self) -> usize {
+        self.leases.len()
     }
 
     /// The bound leases as lease-file records, oldest first.

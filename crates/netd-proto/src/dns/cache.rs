@@ -40,6 +40,9 @@ pub struct Cache {
     /// `--no-negcache` clears this.
     negative: bool,
     generation: u64,
+    /// Answers stored and entries evicted for room, for the statistics.
+    insertions: u64,
+    evictions: u64,
 }
 
 impl Cache {
@@ -51,6 +54,8 @@ impl Cache {
             capacity,
             negative,
             generation: 0,
+            insertions: 0,
+            evictions: 0,
         }
     }
 
@@ -60,6 +65,11 @@ impl Cache {
 
     pub fn is_empty(&self) -> bool {
         self.map.is_empty()
+    }
+
+    /// Answers stored, and live entries evicted to make room, so far.
+    pub fn counters(&self) -> (u64, u64) {
+        (self.insertions, self.evictions)
     }
 
     pub fn clear(&mut self) {
@@ -111,6 +121,7 @@ impl Cache {
             generation: self.generation,
         };
         self.map.insert(key.into(), entry);
+        self.insertions += 1;
         self.order.push_back((key.into(), self.generation));
         if self.order.len() > 2 * self.capacity.max(16) {
             let map = &self.map;
@@ -129,6 +140,7 @@ impl Cache {
                 .is_some_and(|e| e.generation == generation)
             {
                 self.map.remove(&key);
+                self.evictions += 1;
                 return true;
             }
         }

@@ -139,8 +139,10 @@ impl Resolver {
         self.hosts = hosts;
     }
 
-    pub fn cache_len(&self) -> usize {
-        self.cache.len()
+    /// Cache entries now, answers stored and entries evicted so far.
+    pub fn cache_counters(&self) -> (usize, u64, u64) {
+        let (insertions, evictions) = self.cache.counters();
+        (self.cache.len(), insertions, evictions)
     }
 
     /// Decides what to do with `msg` from `source`; a reply goes to `out`.

@@ -24,6 +24,21 @@ struct Upstream {
     failures: u32,
     /// Not tried first before this instant (after a timeout).
     backoff_until: Option<Instant>,
+    /// Answers and timeouts so far, for the statistics.
+    answers: u64,
+    timeouts: u64,
+}
+
+/// One upstream as the statistics show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamReport {
+    pub addr: SocketAddr,
+    /// Smoothed round-trip time, once it has answered.
+    pub srtt: Option<Duration>,
+    pub answers: u64,
+    pub timeouts: u64,
+    /// Timeouts in a row now.
+    pub failing: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -61,6 +76,8 @@ impl Upstreams {
                 srtt: None,
                 failures: 0,
                 backoff_until: None,
+                answers: 0,
+                timeouts: 0,
             }));
         }
         self.servers = servers;
@@ -73,6 +90,20 @@ impl Upstreams {
 
     pub fn is_empty(&self) -> bool {
         self.servers.is_empty()
+    }
+
+    /// Every server with its counters, in configured order.
+    pub fn report(&self) -> Vec<UpstreamReport> {
+        self.servers
+            .iter()
+            .map(|s| UpstreamReport {
+                addr: s.addr,
+                srtt: s.srtt,
+                answers: s.answers,
+                timeouts: s.timeouts,
+                failing: s.failures,
+            })
+            .collect()
     }
 
     /// The order in which to try the default servers at `now`.
@@ -118,12 +149,14 @@ impl Upstreams {
             });
             s.failures = 0;
             s.backoff_until = None;
+            s.answers += 1;
         }
     }
 
     pub fn timed_out(&mut self, addr: SocketAddr, now: Instant) {
         if let Some(s) = self.servers.iter_mut().find(|s| s.addr == addr) {
             s.failures = s.failures.saturating_add(1);
+            s.timeouts += 1;
             let backoff = Duration::from_secs(1 << s.failures.min(6)).min(MAX_BACKOFF);
             s.backoff_until = Some(now + backoff);
         }

@@ -1,19 +1,24 @@
 //! The lease file on disk: loaded once at start, then rewritten whole after
-//! changes, crash-safe: a temporary file in the same directory, written and
-//! fsynced, renamed over the old one, and the directory fsynced, so the file
-//! is always either the old or the new table, never half of one.
+//! changes, crash-safe ([`crate::atomic_file`]): the file is always either
+//! the old or the new table, never half of one. The write goes through a
+//! [`FileWriter`]: this process, or the privileged helper when the daemon
+//! runs as an unprivileged user.
 //!
 //! Blocking I/O: the shell runs [`LeaseStore::write`] on a blocking thread.
 
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::atomic_file::{Direct, FileWriter};
 
 use netd_proto::dhcp4::lease_file::{self, LeaseRecord, LineError};
 
 #[derive(Debug, Clone)]
 pub struct LeaseStore {
     path: PathBuf,
+    writer: Arc<dyn FileWriter>,
 }
 
 /// What loading found.
@@ -25,8 +30,16 @@ pub struct Loaded {
 }
 
 impl LeaseStore {
+    /// A store that writes in this process.
     pub fn new(path: impl Into<PathBuf>) -> LeaseStore {
-        LeaseStore { path: path.into() }
+        LeaseStore::with_writer(path, Arc::new(Direct))
+    }
+
+    pub fn with_writer(path: impl Into<PathBuf>, writer: Arc<dyn FileWriter>) -> LeaseStore {
+        LeaseStore {
+            path: path.into(),
+            writer,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -50,29 +63,8 @@ impl LeaseStore {
 
     /// Replaces the file with `records`, durably.
     pub fn write(&self, records: &[LeaseRecord]) -> io::Result<()> {
-        let dir = self.dir().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
-        let name = self.path.file_name().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "lease file path has no file name",
-            )
-        })?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(".tmp");
-        let tmp = dir.join(tmp_name);
-        let result = (|| {
-            let mut file = File::create(&tmp)?;
-            file.write_all(lease_file::format(records).as_bytes())?;
-            file.sync_all()?;
-            fs::rename(&tmp, &self.path)?;
-            File::open(dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        self.writer
+            .replace(&self.path, lease_file::format(records).as_bytes())
     }
 
     fn dir(&self) -> Option<&Path> {

@@ -4,9 +4,11 @@
 //! `netd_proto::dhcp4::Server` and publishes hostnames).
 
 pub mod lease_store;
+pub mod service;
 pub mod shell;
 pub mod socket;
 
 pub use lease_store::LeaseStore;
+pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};
 pub use shell::Dhcp4Shell;
 pub use socket::Dhcp4Socket;

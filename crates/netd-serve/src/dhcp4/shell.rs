@@ -26,6 +26,8 @@ use netd_proto::names::LocalNames;
 
 use super::lease_store::LeaseStore;
 use super::socket::{Dhcp4Socket, Received};
+use crate::stats::{self, Dhcp4Stats};
+use crate::transient::TransientErrors;
 
 /// Wait between a failed lease-file write and the next try.
 const WRITE_RETRY: Duration = Duration::from_secs(1);
@@ -45,6 +47,8 @@ pub struct Dhcp4Shell {
     iface: String,
     /// Packets that arrive on another interface (IP_PKTINFO) are dropped.
     ifindex: u32,
+    stats: Arc<Dhcp4Stats>,
+    errors: TransientErrors,
 }
 
 impl Dhcp4Shell {
@@ -55,21 +59,24 @@ impl Dhcp4Shell {
         names: Arc<LocalNames>,
         iface: String,
         ifindex: u32,
+        stats: Arc<Dhcp4Stats>,
     ) -> Dhcp4Shell {
         Dhcp4Shell {
+            errors: TransientErrors::new("dhcp4", &iface),
             server,
             socket,
             store,
             names,
             iface,
             ifindex,
+            stats,
         }
     }
 
     /// Serves until `cancel`, then finishes the write in flight and makes
     /// the last changes durable.
     pub async fn run(mut self, cancel: CancellationToken) {
-        let span = debug_span!("dhcp4", iface = %self.iface);
+        let span = debug_span!("dhcp4", interface = %self.iface);
         self.names.set_dhcp(self.server.names());
         let mut buf = vec![0u8; RECV_BUF];
         let mut queue = CommitQueue::default();
@@ -99,10 +106,14 @@ impl Dhcp4Shell {
                     writer = None;
                     // A writer that panicked counts as a failed write.
                     match done.unwrap_or_else(|e| Err(io::Error::other(e))) {
-                        Ok(()) => self.send_all(queue.succeeded()).instrument(span.clone()).await,
+                        Ok(()) => {
+                            stats::add(&self.stats.writes, 1);
+                            self.send_all(queue.succeeded()).instrument(span.clone()).await
+                        }
                         Err(e) => {
+                            stats::add(&self.stats.write_failures, 1);
                             let dropped = queue.failed();
-                            warn!(path = %self.store.path().display(), "writing the lease file failed: {e}; {dropped} ACKs not sent; retrying");
+                            warn!(interface = %self.iface, path = %self.store.path().display(), "writing the lease file failed: {e}; {dropped} ACKs not sent; retrying");
                             retry_at = Instant::now() + WRITE_RETRY;
                         }
                     }
@@ -110,6 +121,7 @@ impl Dhcp4Shell {
                 _ = sleep_until(retry_at), if queue.is_backing_off() => queue.retry_now(),
                 received = self.socket.recv(&mut buf) => {
                     let now = span.in_scope(|| self.on_packet(received, &buf, &mut queue));
+                    self.publish_stats();
                     if let Some(reply) = now {
                         self.send(&reply).instrument(span.clone()).await;
                     }
@@ -132,7 +144,7 @@ impl Dhcp4Shell {
         let r = match received {
             Ok(r) => r,
             Err(e) => {
-                warn!("receiving: {e}");
+                self.errors.note(&self.stats.io_errors, "receiving", &e);
                 return None;
             }
         };
@@ -182,6 +194,28 @@ impl Dhcp4Shell {
         }
     }
 
+    /// Copies the core's counters and the table's size into the shared
+    /// stats.
+    fn publish_stats(&self) {
+        let s = self.server.stats();
+        let st = &self.stats;
+        for (gauge, v) in [
+            (&st.discover, s.discovers),
+            (&st.request, s.requests),
+            (&st.decline, s.declines),
+            (&st.release, s.releases),
+            (&st.inform, s.informs),
+            (&st.offer, s.offers),
+            (&st.ack, s.acks),
+            (&st.nak, s.naks),
+            (&st.exhausted, s.exhausted),
+            (&st.malformed, s.malformed),
+            (&st.leases, self.server.lease_count() as u64),
+        ] {
+            stats::set(gauge, v);
+        }
+    }
+
     /// How long until the core's next timeout.
     fn timer(&self) -> Duration {
         match self.server.poll_timeout() {
@@ -203,34 +237,35 @@ impl Dhcp4Shell {
             let name = r.hostname.as_deref().unwrap_or("*");
             match event.change {
                 LeaseChange::Added => {
-                    info!(iface = %self.iface, addr = %r.addr, %mac, name, "lease granted")
+                    info!(interface = %self.iface, addr = %r.addr, %mac, name, "lease granted")
                 }
                 LeaseChange::Renewed => {
-                    debug!(iface = %self.iface, addr = %r.addr, %mac, "lease renewed")
+                    debug!(interface = %self.iface, addr = %r.addr, %mac, "lease renewed")
                 }
                 LeaseChange::Released => {
-                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease released")
+                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease released")
                 }
                 LeaseChange::Declined => {
-                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease declined")
+                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease declined")
                 }
                 LeaseChange::Expired => {
-                    info!(iface = %self.iface, addr = %r.addr, %mac, "lease expired")
+                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease expired")
                 }
             }
         }
         changed
     }
 
-    async fn send_all(&self, replies: Vec<Reply>) {
+    async fn send_all(&mut self, replies: Vec<Reply>) {
         for reply in &replies {
             self.send(reply).await;
         }
     }
 
-    async fn send(&self, reply: &Reply) {
+    async fn send(&mut self, reply: &Reply) {
         if let Err(e) = self.socket.send(&reply.bytes, reply.dest).await {
-            debug!(dest = ?reply.dest, "sending {:?} failed: {e}", reply.msg_type);
+            let what = format!("sending {:?} to {:?}", reply.msg_type, reply.dest);
+            self.errors.note(&self.stats.io_errors, &what, &e);
         }
     }
 }

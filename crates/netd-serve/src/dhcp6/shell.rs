@@ -4,13 +4,17 @@
 
 use std::io;
 use std::net::{Ipv6Addr, SocketAddr, SocketAddrV6};
+use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::info;
 
 use netd_proto::dhcp6::Dhcp6Server;
+
+use crate::stats::{self, Dhcp6Stats};
+use crate::transient::TransientErrors;
 
 /// ff02::1:2, All_DHCP_Relay_Agents_and_Servers (RFC 8415 7.1).
 pub const ALL_DHCP_RELAY_AGENTS_AND_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
@@ -22,12 +26,18 @@ pub struct Dhcp6Shell {
     socket: UdpSocket,
     server: Dhcp6Server,
     ifname: String,
+    stats: Arc<Dhcp6Stats>,
 }
 
 impl Dhcp6Shell {
     /// Binds `[::]:547` on `ifname` (SO_BINDTODEVICE, so daemons on other
     /// bridges can bind the same port) and joins ff02::1:2 there.
-    pub fn bind(ifname: &str, ifindex: u32, server: Dhcp6Server) -> io::Result<Dhcp6Shell> {
+    pub fn bind(
+        ifname: &str,
+        ifindex: u32,
+        server: Dhcp6Server,
+        stats: Arc<Dhcp6Stats>,
+    ) -> io::Result<Dhcp6Shell> {
         let s = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP))?;
         s.set_only_v6(true)?;
         s.set_reuse_address(true)?;
@@ -41,24 +51,39 @@ impl Dhcp6Shell {
             socket,
             server,
             ifname: ifname.to_owned(),
+            stats,
         })
     }
 
     pub async fn run(mut self, cancel: CancellationToken) -> io::Result<()> {
         info!(interface = %self.ifname, "stateless DHCPv6 listening on port 547");
         let mut buf = vec![0u8; 1500];
+        let mut errors = TransientErrors::new("dhcp6", &self.ifname);
         loop {
-            let (n, from) = tokio::select! {
+            let got = tokio::select! {
                 _ = cancel.cancelled() => break,
-                got = self.socket.recv_from(&mut buf) => got?,
+                got = self.socket.recv_from(&mut buf) => got,
+            };
+            let (n, from) = match got {
+                Ok(got) => got,
+                Err(e) => {
+                    errors.note(&self.stats.io_errors, "receiving DHCPv6", &e);
+                    continue;
+                }
             };
             let SocketAddr::V6(from) = from else { continue };
-            let Some(reply) = self.server.handle(&buf[..n]) else {
+            let reply = self.server.handle(&buf[..n]);
+            self.publish_stats();
+            let Some(reply) = reply else {
                 continue;
             };
             let to = SocketAddrV6::new(*from.ip(), from.port(), 0, from.scope_id());
             if let Err(e) = self.socket.send_to(&reply, to).await {
-                debug!(interface = %self.ifname, %to, "sending the DHCPv6 reply: {e}");
+                errors.note(
+                    &self.stats.io_errors,
+                    &format!("sending the DHCPv6 reply to {to}"),
+                    &e,
+                );
             }
         }
         let s = &self.server.stats;
@@ -71,5 +96,17 @@ impl Dhcp6Shell {
             "stateless DHCPv6 stopped"
         );
         Ok(())
+    }
+
+    fn publish_stats(&self) {
+        let (st, s) = (&self.stats, &self.server.stats);
+        for (gauge, v) in [
+            (&st.replies, s.replies),
+            (&st.advertises, s.advertises),
+            (&st.malformed, s.malformed),
+            (&st.ignored, s.ignored),
+        ] {
+            stats::set(gauge, v);
+        }
     }
 }

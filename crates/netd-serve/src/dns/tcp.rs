@@ -13,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::{Shared, forward};
+use crate::stats;
+use crate::transient::TransientErrors;
 use netd_proto::dns::resolver::{Decision, Transport};
 
 #[derive(Debug, Clone, Copy)]
@@ -39,13 +41,22 @@ pub async fn serve_tcp(
     cancel: CancellationToken,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let mut errors = TransientErrors::new(
+        "dns",
+        &listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+    );
     loop {
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
             r = listener.accept() => match r {
                 Ok(got) => got,
                 Err(e) => {
-                    debug!(error = %e, "DNS TCP accept failed");
+                    errors.note(&shared.stats.io_errors, "accepting a DNS TCP connection", &e);
+                    // EMFILE and friends do not pass by themselves at once.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             },
@@ -82,21 +93,23 @@ async fn connection(
             Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Ok(r) => r?,
         };
-        let decision = shared.resolver().handle_query(
-            &msg,
-            peer.ip(),
-            Transport::Tcp,
-            Instant::now(),
-            &mut out,
-        );
+        let decision = {
+            let mut r = shared.resolver();
+            let d = r.handle_query(&msg, peer.ip(), Transport::Tcp, Instant::now(), &mut out);
+            shared.publish(&r);
+            d
+        };
         match decision {
             Decision::Reply => {}
             Decision::Drop => return Ok(()),
             Decision::Forward(fwd) => {
                 let reply = forward::resolve(shared, &fwd).await;
-                shared
-                    .resolver()
-                    .complete(&fwd, reply.as_deref(), Instant::now(), &mut out);
+                if reply.is_none() {
+                    stats::add(&shared.stats.upstream_failures, 1);
+                }
+                let mut r = shared.resolver();
+                r.complete(&fwd, reply.as_deref(), Instant::now(), &mut out);
+                shared.publish(&r);
             }
         }
         let mut framed = Vec::with_capacity(out.len() + 2);

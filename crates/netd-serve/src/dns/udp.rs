@@ -13,7 +13,9 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::{Shared, forward};
+use crate::stats;
 use crate::sys::mmsg::{self, RecvBatch, SendBatch};
+use crate::transient::TransientErrors;
 use netd_proto::dns::resolver::{Decision, Forward, Transport};
 use netd_proto::dns::wire::EDNS_UDP_PAYLOAD;
 
@@ -32,6 +34,13 @@ pub async fn serve_udp(
     let mut queries = RecvBatch::new(MAX_QUERY);
     let mut replies = SendBatch::new(usize::from(EDNS_UDP_PAYLOAD));
     let mut forwards: Vec<(Box<Forward>, SocketAddr)> = Vec::with_capacity(mmsg::BATCH);
+    let mut errors = TransientErrors::new(
+        "dns",
+        &socket
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default(),
+    );
     let cancelled = cancel.cancelled();
     tokio::pin!(cancelled);
     loop {
@@ -45,7 +54,7 @@ pub async fn serve_udp(
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
             Err(e) => {
                 // ICMP errors from earlier sends surface here; not fatal.
-                debug!(error = %e, "DNS UDP receive error");
+                errors.note(&shared.stats.io_errors, "receiving DNS queries", &e);
                 continue;
             }
         };
@@ -63,9 +72,11 @@ pub async fn serve_udp(
                     Decision::Forward(fwd) => forwards.push((fwd, src)),
                 }
             }
+            shared.publish(&resolver);
         }
         for (fwd, src) in forwards.drain(..) {
             let Ok(permit) = shared.in_flight.try_acquire() else {
+                stats::add(&shared.stats.dropped, 1);
                 debug!(%src, "too many queries in flight; dropped one");
                 continue;
             };
@@ -83,7 +94,11 @@ pub async fn serve_udp(
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => socket.writable().await?,
                 Err(e) => {
                     if let Some((_, to)) = replies.get(sent) {
-                        debug!(%to, error = %e, "DNS UDP send failed");
+                        errors.note(
+                            &shared.stats.io_errors,
+                            &format!("sending a DNS reply to {to}"),
+                            &e,
+                        );
                     }
                     sent += 1;
                 }
@@ -96,9 +111,14 @@ pub async fn serve_udp(
 async fn forward_and_reply(socket: &UdpSocket, shared: &Shared, fwd: &Forward, src: SocketAddr) {
     let reply = forward::resolve(shared, fwd).await;
     let mut out = Vec::with_capacity(reply.as_ref().map_or(64, Vec::len) + 16);
-    shared
-        .resolver()
-        .complete(fwd, reply.as_deref(), Instant::now(), &mut out);
+    if reply.is_none() {
+        stats::add(&shared.stats.upstream_failures, 1);
+    }
+    {
+        let mut r = shared.resolver();
+        r.complete(fwd, reply.as_deref(), Instant::now(), &mut out);
+        shared.publish(&r);
+    }
     send(socket, &out, src).await;
 }
 

@@ -20,6 +20,7 @@ use netd_proto::ra::wire::{ICMPV6_ROUTER_SOLICIT, RouterSolicitRepr};
 
 use super::icmp_socket::IcmpSocket;
 use crate::iface::{InterfaceInfo, interface_info};
+use crate::stats::{self, RaStats};
 
 /// ff02::1, where RAs go.
 pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
@@ -36,41 +37,25 @@ pub struct RaSender {
     /// Notified on every valid Router Solicitation (a new host on the link),
     /// e.g. to look for its addresses soon.
     pub on_solicit: Option<Arc<Notify>>,
-}
-
-/// Counters for the lifecycle logs.
-#[derive(Debug, Default)]
-struct Counters {
-    sent: u64,
-    /// Valid Router Solicitations received.
-    solicits: u64,
-    /// RAs sent in answer to them (several solicitations share one).
-    solicited: u64,
-    dropped: u64,
+    pub stats: Arc<RaStats>,
 }
 
 impl RaSender {
     /// Runs until `cancel`; never fails: socket errors are logged and the
     /// socket reopened.
     pub async fn run(self, cancel: CancellationToken) {
-        let mut counters = Counters::default();
         loop {
             let Some((socket, info)) = self.open(&cancel).await else {
                 return;
             };
-            match self.serve(&socket, &info, &cancel, &mut counters).await {
+            match self.serve(&socket, &info, &cancel).await {
                 Ok(()) => {
-                    info!(
-                        interface = %self.ifname,
-                        sent = counters.sent,
-                        solicits = counters.solicits,
-                        solicited = counters.solicited,
-                        dropped = counters.dropped,
-                        "router advertisements stopped"
-                    );
+                    let snapshot = self.stats.snapshot();
+                    info!(interface = %self.ifname, ?snapshot, "router advertisements stopped");
                     return;
                 }
                 Err(e) => {
+                    stats::add(&self.stats.io_errors, 1);
                     warn!(interface = %self.ifname, "router advertisement socket failed, reopening: {e}");
                     sleep(WAIT_RETRY).await;
                 }
@@ -123,22 +108,21 @@ impl RaSender {
         socket: &IcmpSocket,
         info: &InterfaceInfo,
         cancel: &CancellationToken,
-        counters: &mut Counters,
     ) -> io::Result<()> {
         let mut scheduler = Scheduler::new(Instant::now().into_std(), self.config.timing);
         let mut buf = vec![0u8; 1500];
         loop {
             tokio::select! {
                 _ = cancel.cancelled() => {
-                    self.send(socket, info, true, counters).await?;
+                    self.send(socket, info, true).await?;
                     info!(interface = %self.ifname, "sent the final router advertisement (router lifetime 0)");
                     return Ok(());
                 }
                 _ = sleep_until(Instant::from_std(scheduler.poll_timeout())) => {
                     if let Some(trigger) = scheduler.handle_timeout(Instant::now().into_std(), rand::random()) {
                         debug!(interface = %self.ifname, ?trigger, "router advertisement due");
-                        self.send(socket, info, false, counters).await?;
-                        if trigger == Trigger::Solicited { counters.solicited += 1; }
+                        self.send(socket, info, false).await?;
+                        if trigger == Trigger::Solicited { stats::add(&self.stats.solicited, 1); }
                     }
                 }
                 got = socket.recv(&mut buf) => {
@@ -147,13 +131,13 @@ impl RaSender {
                     match RouterSolicitRepr::parse(bytes, *got.source.ip(), got.hop_limit.unwrap_or(0)) {
                         Ok(rs) => {
                             debug!(interface = %self.ifname, from = %got.source.ip(), lladdr = ?rs.source_lladdr.map(MacAddr), "router solicitation");
-                            counters.solicits += 1;
+                            stats::add(&self.stats.solicits, 1);
                             scheduler.handle_solicit(Instant::now().into_std(), rand::random());
                             if let Some(n) = &self.on_solicit { n.notify_one(); }
                         }
                         Err(e) => {
-                            counters.dropped += 1;
-                            debug!(interface = %self.ifname, from = %got.source.ip(), dropped = counters.dropped, "dropping router solicitation: {e}");
+                            stats::add(&self.stats.dropped, 1);
+                            debug!(interface = %self.ifname, from = %got.source.ip(), "dropping router solicitation: {e}");
                         }
                     }
                 }
@@ -166,7 +150,6 @@ impl RaSender {
         socket: &IcmpSocket,
         info: &InterfaceInfo,
         final_ra: bool,
-        counters: &mut Counters,
     ) -> io::Result<()> {
         // A bridge's MAC changes as ports come and go: read it every time.
         let now = interface_info(&self.ifname)
@@ -176,7 +159,7 @@ impl RaSender {
             .config
             .advert(now.mac.or(info.mac).map(MacAddr::octets), now.mtu, final_ra);
         socket.send_to(&ra.emit(), ALL_NODES).await?;
-        counters.sent += 1;
+        stats::add(&self.stats.sent, 1);
         debug!(
             interface = %self.ifname,
             router_lifetime = ra.router_lifetime,

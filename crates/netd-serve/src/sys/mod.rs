@@ -8,6 +8,7 @@
 //! - [`sockopt`], the socket options socket2 lacks (`IP_PKTINFO`,
 //!   `IPV6_RECVHOPLIMIT`, the ICMPv6 type filter);
 //! - [`arp`], `SIOCSARP`;
+//! - [`process`], fork, sessions, users, groups and capabilities;
 //! - [`async_fd`], registering a socket with tokio.
 
 #![allow(unsafe_code)]
@@ -16,6 +17,7 @@ pub(crate) mod addr;
 pub(crate) mod arp;
 pub(crate) mod mmsg;
 pub(crate) mod msg;
+pub(crate) mod process;
 pub(crate) mod sockopt;
 
 /// Registers `socket` with the tokio reactor.

@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use netd_proto::dhcp4::Reservation;
+
+use crate::settings::values;
 
 /// dnsmasq's default lease file is its own; ours sits beside it.
 pub const DEFAULT_LEASE_FILE: &str = "/var/lib/misc/nspawn-netd.leases";
@@ -10,8 +13,8 @@ pub const DEFAULT_LEASE_FILE: &str = "/var/lib/misc/nspawn-netd.leases";
 #[derive(Debug, Clone, Default, Args)]
 pub struct Dhcp4Args {
     /// A static reservation: `MAC,IP[,NAME][,LEASE]`.
-    #[arg(short = 'G', long, value_name = "MAC,IP[,NAME][,LEASE]")]
-    pub dhcp_host: Vec<String>,
+    #[arg(short = 'G', long, value_name = "MAC,IP[,NAME][,LEASE]", value_parser = values::dhcp_host)]
+    pub dhcp_host: Vec<Reservation>,
     /// Where leases are kept, in dnsmasq's lease-file format.
     #[arg(
         short = 'l',
@@ -28,6 +31,15 @@ pub struct Dhcp4Args {
     /// Upper bound on leases held at once (dnsmasq's default: 1000).
     #[arg(short = 'X', long, value_name = "N")]
     pub dhcp_lease_max: Option<usize>,
+    /// Accepted for dnsmasq compatibility: nspawn-netd never puts options
+    /// into the file and server-name fields, so there is nothing to turn
+    /// off.
+    #[arg(long)]
+    pub dhcp_no_override: bool,
+    /// Accepted for dnsmasq compatibility: nspawn-netd never pings an
+    /// address before offering it.
+    #[arg(long)]
+    pub no_ping: bool,
 }
 
 impl Dhcp4Args {

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use netd_proto::dns::config::{AddressRule, ServerSpec};
+
+use crate::settings::values;
 
 #[derive(Debug, Clone, Args)]
 pub struct DnsArgs {
@@ -14,8 +17,8 @@ pub struct DnsArgs {
     /// `/DOMAIN/[DOMAIN/...]IP[#PORT]` for a domain's own server,
     /// `/DOMAIN/` to answer a domain from local names only, `/DOMAIN/#` for
     /// the normal servers.
-    #[arg(short = 'S', long, value_name = "SERVER")]
-    pub server: Vec<String>,
+    #[arg(short = 'S', long, value_name = "SERVER", value_parser = values::server)]
+    pub server: Vec<ServerSpec>,
     /// Read upstream servers from this file instead of /etc/resolv.conf;
     /// it is watched and re-read when it changes.
     #[arg(short = 'r', long, value_name = "FILE")]
@@ -41,8 +44,8 @@ pub struct DnsArgs {
     /// Answer a domain and all names below it locally:
     /// `/DOMAIN/[DOMAIN/...]IP`, `/DOMAIN/#` (0.0.0.0 and ::), or
     /// `/DOMAIN/` (NXDOMAIN).
-    #[arg(short = 'A', long, value_name = "/DOMAIN/[IP]")]
-    pub address: Vec<String>,
+    #[arg(short = 'A', long, value_name = "/DOMAIN/[IP]", value_parser = values::address)]
+    pub address: Vec<AddressRule>,
     /// Never forward single-label A/AAAA queries (always on here; accepted
     /// for dnsmasq compatibility).
     #[arg(short = 'D', long)]
@@ -51,6 +54,11 @@ pub struct DnsArgs {
     /// accepted for dnsmasq compatibility).
     #[arg(short = 'b', long)]
     pub bogus_priv: bool,
+    /// A DNSSEC trust anchor. Accepted for dnsmasq compatibility (Debian's
+    /// service passes the root's): dnsmasq uses it only with --dnssec,
+    /// which nspawn-netd does not support and rejects.
+    #[arg(long, value_name = "DOMAIN,KEYTAG,ALG,DIGESTTYPE,DIGEST")]
+    pub trust_anchor: Vec<String>,
 }
 
 impl Default for DnsArgs {
@@ -68,6 +76,7 @@ impl Default for DnsArgs {
             address: Vec::new(),
             domain_needed: false,
             bogus_priv: false,
+            trust_anchor: Vec::new(),
         }
     }
 }
@@ -101,7 +110,11 @@ mod tests {
         ])
         .unwrap();
         let d = &cli.daemon.dns;
-        assert_eq!(d.server, ["203.0.113.2#5353", "/corp/10.0.0.1"]);
+        assert_eq!(
+            d.server,
+            ["203.0.113.2#5353", "/corp/10.0.0.1"]
+                .map(|s| crate::settings::values::server(s).unwrap())
+        );
         assert_eq!(
             d.resolv_file.as_deref(),
             Some(std::path::Path::new("/run/resolv.conf"))
@@ -109,7 +122,10 @@ mod tests {
         assert!(d.strict_order && d.no_negcache && d.no_hosts && d.domain_needed && d.bogus_priv);
         assert_eq!(d.cache_size, 500);
         assert_eq!(d.addn_hosts.len(), 1);
-        assert_eq!(d.address, ["/ads.test/#"]);
+        assert_eq!(
+            d.address,
+            [crate::settings::values::address("/ads.test/#").unwrap()]
+        );
         let cli = Cli::try_parse_from(["nspawn-netd", "-R"]).unwrap();
         assert!(cli.daemon.dns.no_resolv);
     }

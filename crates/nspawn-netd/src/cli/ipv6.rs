@@ -1,7 +1,10 @@
 //! IPv6 options: router advertisements and stateless DHCPv6. The IPv6
-//! `--dhcp-range` forms are read by [`crate::ipv6_range`].
+//! `--dhcp-range` forms are read by [`crate::settings::ipv6_range`].
 
 use clap::Args;
+
+use crate::settings::ipv6_range::RaParam;
+use crate::settings::values;
 
 #[derive(Debug, Clone, Default, Args)]
 pub struct Ipv6Args {
@@ -13,8 +16,8 @@ pub struct Ipv6Args {
     /// Router advertisement timing: `IF,[mtu:N|mtu:off,][high|low,]INTERVAL[,LIFETIME]`,
     /// INTERVAL the longest time between RAs (4-1800 s, default 600),
     /// LIFETIME the router lifetime (default 1800 s, 0 = not a default router).
-    #[arg(long, value_name = "IF,[high|low,]INTERVAL[,LIFETIME]")]
-    pub ra_param: Vec<String>,
+    #[arg(long, value_name = "IF,[high|low,]INTERVAL[,LIFETIME]", value_parser = values::ra_param)]
+    pub ra_param: Vec<RaParam>,
 }
 
 #[cfg(test)]
@@ -36,10 +39,13 @@ mod tests {
             "--ra-param=nat0,high,60",
         ]);
         assert!(cli.daemon.ipv6.enable_ra);
-        assert_eq!(cli.daemon.ipv6.ra_param, ["nat0,high,60"]);
+        assert_eq!(
+            cli.daemon.ipv6.ra_param,
+            [crate::settings::values::ra_param("nat0,high,60").unwrap()]
+        );
         assert_eq!(
             cli.daemon.common.dhcp_range,
-            ["fd23::/64,ra-stateless,ra-names"]
+            [crate::settings::values::dhcp_range("fd23::/64,ra-stateless,ra-names").unwrap()]
         );
     }
 

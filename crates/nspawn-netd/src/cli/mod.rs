@@ -21,12 +21,15 @@ pub use ipv6::Ipv6Args;
 #[derive(Debug, Parser)]
 #[command(
     name = "nspawn-netd",
-    version,
     about = "DHCP, DNS and IPv6 router advertisements for a systemd-nspawn container bridge",
     args_conflicts_with_subcommands = true,
-    args_override_self = true
+    args_override_self = true,
+    disable_version_flag = true
 )]
 pub struct Cli {
+    /// Print the version and exit (run as `dnsmasq`, in dnsmasq's form).
+    #[arg(short = 'v', long)]
+    pub version: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
     #[command(flatten)]
@@ -87,7 +90,10 @@ mod tests {
         let c = &cli.daemon.common;
         assert_eq!(c.interface, ["nat0"]);
         assert_eq!(c.except_interface, ["lo"]);
-        assert_eq!(c.dhcp_range, ["192.168.26.20,192.168.26.100,12h"]);
+        assert_eq!(
+            c.dhcp_range,
+            [crate::settings::values::dhcp_range("192.168.26.20,192.168.26.100,12h").unwrap()]
+        );
         assert_eq!(
             c.listen_address,
             ["192.168.26.1".parse::<std::net::IpAddr>().unwrap()]
@@ -103,7 +109,10 @@ mod tests {
     fn the_short_form_parses_with_spaces() {
         let cli = parse(&["--interface", "nat0", "--dhcp-range", "192.168.26.20-100"]).unwrap();
         assert_eq!(cli.daemon.common.interface, ["nat0"]);
-        assert_eq!(cli.daemon.common.dhcp_range, ["192.168.26.20-100"]);
+        assert_eq!(
+            cli.daemon.common.dhcp_range,
+            [crate::settings::values::dhcp_range("192.168.26.20-100").unwrap()]
+        );
     }
 
     #[test]

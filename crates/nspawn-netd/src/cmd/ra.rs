@@ -10,11 +10,12 @@ use ipnetwork::Ipv6Network;
 use netd_proto::ra::{AdvertPrefix, Lifetime, RaConfig, RaTiming};
 use netd_serve::iface::interface_info;
 use netd_serve::ra::RaSender;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
+
+use crate::signals::Signals;
 use tracing::info;
 
-use crate::dhcp_range::parse_lease_time;
+use crate::settings::dhcp_range::parse_lease_time;
 
 #[derive(Debug, Clone, Args)]
 pub struct RaArgs {
@@ -45,7 +46,7 @@ pub struct RaArgs {
 }
 
 pub fn run(args: RaArgs) -> anyhow::Result<()> {
-    crate::logging::init(&crate::cli::CommonArgs::default());
+    crate::logging::init_stderr();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
@@ -98,19 +99,17 @@ async fn serve(args: RaArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("--interface={}", args.interface))?;
     let cancel = CancellationToken::new();
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    let mut signals = Signals::install()?;
     let sender = RaSender {
         ifname: args.interface.clone(),
         config,
         on_solicit: None,
+        stats: Default::default(),
     };
     let task = tokio::spawn(sender.run(cancel.clone()));
     info!(interface = %args.interface, "nspawn-netd ready");
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM: stopping"),
-        _ = int.recv() => info!("SIGINT: stopping"),
-    }
+    let stop = signals.stop().await;
+    info!("{stop:?}: stopping");
     cancel.cancel();
     tokio::time::timeout(Duration::from_secs(3), task)
         .await

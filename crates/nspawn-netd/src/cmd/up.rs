@@ -23,11 +23,22 @@ use netd_bridge::nft::heal;
 use netd_bridge::state::DEFAULT_STATE_DIR;
 use netd_bridge::sysctl::Sysctls;
 use netd_bridge::{BridgeConfig, Host};
-use tokio::signal::unix::{SignalKind, signal};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use netd_serve::atomic_file::Direct;
+use netd_serve::dhcp4::Ipv4Range;
+use netd_serve::process::Startup;
+use netd_serve::ra::{Ipv6Mode, Ipv6Range, PrefixSpec};
+use netd_serve::settings::Sourced;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::cli::DaemonArgs;
+use crate::logging::LogHandle;
+use crate::settings::DaemonSettings;
+use crate::settings::dhcp_range::parse_lease_time;
+use crate::signals::Signals;
 
 /// The bridge and where to record what was changed; shared by `up`,
 /// `down` and `doctor`.
@@ -81,15 +92,17 @@ pub struct UpArgs {
     pub daemon: DaemonArgs,
 }
 
-/// Fills in the daemon options `up` can derive from the bridge.
-pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Result<DaemonArgs> {
-    let c = &mut args.common;
-    if c.interface.is_empty() {
-        c.interface.push(bridge.name.clone());
+/// Fills in the daemon settings `up` can derive from the bridge: the
+/// interface, a DHCPv4 range of .20-.100 and, with IPv6, a stateless range
+/// with ra-names. Given options win.
+pub fn fill_from_bridge(
+    bridge: &BridgeConfig,
+    settings: &mut DaemonSettings,
+) -> anyhow::Result<()> {
+    if settings.interface.is_none() {
+        settings.interface = Some(bridge.name.clone());
     }
-    let has_v4 = c.dhcp_range.iter().any(|r| !r.contains(':'));
-    let has_v6 = c.dhcp_range.iter().any(|r| r.contains(':'));
-    if !has_v4 {
+    if settings.dhcp4.ranges.is_empty() {
         let net = bridge.ipv4;
         let (first, last) = (defaults::POOL_FIRST_HOST, defaults::POOL_LAST_HOST);
         if net.size() <= last + 1 {
@@ -98,24 +111,41 @@ pub fn daemon_args(bridge: &BridgeConfig, mut args: DaemonArgs) -> anyhow::Resul
             );
         }
         let base = u32::from(net.network());
-        let start = std::net::Ipv4Addr::from(base + first);
-        let end = std::net::Ipv4Addr::from(base + last);
-        c.dhcp_range
-            .push(format!("{start},{end},{}", defaults::LEASE));
+        let range = Ipv4Range {
+            start: Ipv4Addr::from(base + first),
+            end: Ipv4Addr::from(base + last),
+            netmask: None,
+            lease: Some(parse_lease_time(defaults::LEASE).map_err(anyhow::Error::msg)?),
+        };
+        let text = format!("{},{},{}", range.start, range.end, defaults::LEASE);
+        settings
+            .dhcp4
+            .ranges
+            .push(Sourced::default_of(range, "dhcp-range", text, "up"));
     }
     if let Some(v6) = bridge.ipv6
-        && !has_v6
+        && settings.ipv6.ranges.is_empty()
     {
-        c.dhcp_range.push(format!(
-            "{}/{},ra-stateless,ra-names",
-            v6.network(),
-            v6.prefix()
-        ));
+        let prefix = Ipv6Network::new(v6.network(), v6.prefix())?;
+        let range = Ipv6Range {
+            prefix: PrefixSpec::Fixed(prefix),
+            mode: Ipv6Mode::RaStateless,
+            ra_names: true,
+            lease: None,
+        };
+        let text = format!("{prefix},ra-stateless,ra-names");
+        settings
+            .ipv6
+            .ranges
+            .push(Sourced::default_of(range, "dhcp-range", text, "up"));
     }
-    Ok(args)
+    // `up` runs the daemon in its own process, in front, as root: it
+    // repairs the firewall and may tear the network down on exit.
+    settings.process.user = None;
+    Ok(())
 }
 
-pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<()> {
     let cfg = args.bridge.config();
     let host = args.bridge.host();
     let no_daemon = args.daemon.common.no_daemon;
@@ -123,7 +153,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let daemon = if no_daemon {
         None
     } else {
-        Some(daemon_args(&cfg, args.daemon.clone())?)
+        fill_from_bridge(&cfg, &mut settings)?;
+        Some(settings)
     };
     // Subscribed before the table is installed: no change goes unseen.
     let notifications = if stay {
@@ -148,10 +179,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let cancel = CancellationToken::new();
     let healer = tokio::spawn(heal::watch(notifications, cfg.ruleset(), cancel.clone()));
     let result = match daemon {
-        Some(args) => crate::daemon::run(args).await,
+        Some(settings) => crate::daemon::serve(
+            settings,
+            &mut Startup::foreground(),
+            None,
+            Arc::new(Direct),
+            LogHandle::default(),
+        )
+        .await
+        .map_err(|f| f.error),
         None => {
             info!(bridge = %cfg.name, "nspawn-netd ready (network only, keeping nf_tables whole)");
-            wait_for_stop().await
+            Signals::install()?.stop().await;
+            Ok(())
         }
     };
     cancel.cancel();
@@ -167,104 +207,5 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     result
 }
 
-async fn wait_for_stop() -> anyhow::Result<()> {
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => info!("SIGTERM: stopping"),
-        _ = int.recv() => info!("SIGINT: stopping"),
-    }
-    Ok(())
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_daemon_defaults_come_from_the_bridge() {
-        let cfg = BridgeConfig::default_nat0();
-        let args = daemon_args(&cfg, DaemonArgs::default()).unwrap();
-        assert_eq!(args.common.interface, ["nat0"]);
-        assert_eq!(
-            args.common.dhcp_range,
-            [
-                "192.168.26.20,192.168.26.100,12h",
-                "fd23::/64,ra-stateless,ra-names"
-            ]
-        );
-    }
-
-    #[test]
-    fn given_daemon_options_win() {
-        let mut cfg = BridgeConfig::default_nat0();
-        cfg.ipv6 = None;
-        let mut given = DaemonArgs::default();
-        given.common.interface.push("br9".into());
-        given.common.dhcp_range.push("192.168.26.50-60".into());
-        let args = daemon_args(&cfg, given).unwrap();
-        assert_eq!(args.common.interface, ["br9"]);
-        assert_eq!(args.common.dhcp_range, ["192.168.26.50-60"]);
-    }
-
-    #[test]
-    fn settings_come_from_flags_and_the_config_file() {
-        use clap::Parser;
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("netd.toml");
-        std::fs::write(
-            &file,
-            "bridge = \"br7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\n\
-             teardown-on-exit = true\ndomain = \"box\"\n",
-        )
-        .unwrap();
-        let argv = [
-            "nspawn-netd",
-            "up",
-            "--config",
-            file.to_str().unwrap(),
-            "--state-dir",
-            "/tmp/s",
-        ];
-        let argv =
-            crate::config_file::expand_config_args(argv.iter().map(Into::into).collect()).unwrap();
-        let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
-        let Some(crate::cli::Command::Up(up)) = cli.command else {
-            panic!("not up");
-        };
-        let cfg = up.bridge.config();
-        assert_eq!(cfg.name, "br7");
-        assert_eq!(cfg.ipv4.to_string(), "10.77.0.1/24");
-        assert_eq!(cfg.ipv6, None);
-        assert!(up.teardown_on_exit);
-        assert_eq!(up.bridge.state_dir, std::path::Path::new("/tmp/s"));
-        assert_eq!(up.daemon.common.domain.as_deref(), Some("box"));
-        let d = daemon_args(&cfg, up.daemon).unwrap();
-        assert_eq!(d.common.interface, ["br7"]);
-        assert_eq!(d.common.dhcp_range, ["10.77.0.20,10.77.0.100,12h"]);
-    }
-
-    #[test]
-    fn no_daemon_and_keep_in_foreground_are_the_daemon_flags() {
-        use clap::Parser;
-        let cli = crate::cli::Cli::try_parse_from([
-            "nspawn-netd",
-            "up",
-            "--no-daemon",
-            "--keep-in-foreground",
-        ])
-        .unwrap();
-        let Some(crate::cli::Command::Up(up)) = cli.command else {
-            panic!("not up");
-        };
-        assert!(up.daemon.common.no_daemon && up.daemon.common.keep_in_foreground);
-        assert_eq!(up.bridge.config(), BridgeConfig::default_nat0());
-    }
-
-    #[test]
-    fn a_small_subnet_needs_an_explicit_range() {
-        let mut cfg = BridgeConfig::default_nat0();
-        cfg.ipv4 = "10.0.0.1/28".parse().unwrap();
-        assert!(daemon_args(&cfg, DaemonArgs::default()).is_err());
-    }
-}
+mod tests;

@@ -1,185 +1,256 @@
-//! The daemon: resolves the options against the interface, binds every
-//! socket, says it is ready, then runs until SIGTERM or SIGINT.
+//! The daemon, in dnsmasq's process model:
 //!
-//! Each service (DHCPv4, DNS, RA, DHCPv6) has a `start` function in its own
-//! file that binds its sockets and spawns its tasks into [`Daemon::tasks`];
-//! nothing is ready until every `start` has returned.
+//! 1. [`run`], before any thread exists: fork into the background unless
+//!    `-k`/`-d` (the parent waits for the daemon's report and exits with
+//!    its code), set up logging, fork the privileged helper when the
+//!    daemon will drop root, and start a current-thread runtime.
+//! 2. [`serve`]: signal handlers first; the interface; every service's
+//!    plan (pure) and bind (every socket, the lease file); the pid file;
+//!    the switch to the service user with only the capabilities still
+//!    used; then "ready" (sd_notify, the parent's report, a log line).
+//! 3. Serve until SIGTERM/SIGINT or a failed task, then a bounded drain.
+//!    SIGHUP reloads, SIGUSR1 logs statistics, SIGUSR2 reopens the log.
+//!
+//! Every service has the shape of `netd_serve::service`.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use netd_proto::names::LocalNames;
-use netd_serve::iface::{InterfaceInfo, interface_info};
-use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::broadcast;
-use tokio::task::JoinSet;
-use tokio_util::sync::CancellationToken;
+use anyhow::anyhow;
+use netd_serve::atomic_file::{Direct, FileWriter};
+use netd_serve::iface::{InterfaceInfo, interface_holding, interface_info};
+use netd_serve::process::{self, Capability, Credentials, Helper, HelperConfig, Startup};
+use netd_serve::service::{self, Context, Tasks};
+use netd_serve::{dhcp4, dns, ra};
 use tracing::{error, info, warn};
 
-use crate::cli::DaemonArgs;
-use crate::dhcp_range::{DhcpRange, parse_dhcp_range};
+use crate::exit::{Code, Failure};
+use crate::logging::{self, LogHandle};
+use crate::settings::{DaemonSettings, Identity, RunMode};
+use crate::signals::{Signal, Signals};
 
-mod dhcp4;
-mod dns;
 mod notify;
 mod pid_file;
-mod ra;
+mod report;
+
+use report::Report;
 
 /// How long tasks get to finish after SIGTERM before they are abandoned.
 const DRAIN: Duration = Duration::from_secs(3);
 
-/// What the services share.
-#[derive(Debug)]
-pub struct Daemon {
-    pub args: DaemonArgs,
-    /// The served interface as it was at start.
-    pub iface: InterfaceInfo,
-    /// Parsed `--dhcp-range` values, IPv4 and IPv6.
-    pub ranges: Vec<DhcpRange>,
-    /// Cancelled on SIGTERM/SIGINT: every task stops.
-    pub cancel: CancellationToken,
-    /// Every long-running task; the daemon stops when one fails.
-    pub tasks: JoinSet<anyhow::Result<()>>,
-    /// Local names: DHCP and neighbour discovery write, DNS reads.
-    pub names: Arc<LocalNames>,
-    /// Sent on SIGHUP: services re-read what they read from files.
-    pub reload: broadcast::Sender<()>,
+/// The capabilities the daemon keeps after the switch to its user.
+const KEEP: [Capability; 3] = [
+    Capability::NetAdmin,
+    Capability::NetRaw,
+    Capability::NetBindService,
+];
+
+/// Runs the daemon to the end. Must be called before any thread exists.
+pub fn run(settings: DaemonSettings, identity: Identity) -> Result<(), Failure> {
+    let mut startup = match settings.process.mode {
+        RunMode::Fork => {
+            process::daemonize().map_err(|e| Failure::other(anyhow!("forking: {e}")))?
+        }
+        RunMode::Foreground | RunMode::Debug => Startup::foreground(),
+    };
+    let result = start(settings, &mut startup);
+    if let Err(f) = &result {
+        startup.failed(f.code as i32, &format!("{}: {f}", identity.name()));
+    }
+    result
 }
 
-impl Daemon {
-    /// The addresses DNS answers on and DHCP/RA advertise: the interface's
-    /// own addresses (link-local IPv6 excluded) plus `--listen-address`.
-    pub fn dns_addresses(&self) -> Vec<IpAddr> {
-        if self.args.dns.port == 0 {
-            return Vec::new();
-        }
-        let mut addrs: Vec<IpAddr> = self.iface.ipv4.iter().map(|n| IpAddr::V4(n.ip())).collect();
-        addrs.extend(self.iface.global_ipv6().map(|n| IpAddr::V6(n.ip())));
-        for a in &self.args.common.listen_address {
-            if !addrs.contains(a) && !a.is_loopback() {
-                addrs.push(*a);
-            }
-        }
-        addrs
-    }
+fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure> {
+    let log = logging::init(&settings.log)
+        .map_err(|e| Failure::file(anyhow!("opening the log file: {e}")))?;
+    let credentials = service_user(&settings)?;
+    let writer: Arc<dyn FileWriter> = match &credentials {
+        Some(_) => Arc::new(
+            Helper::spawn(HelperConfig {
+                lease_file: settings.dhcp4.lease_file.clone(),
+                pid_file: settings.process.pid_file.clone(),
+            })
+            .map_err(|e| Failure::other(anyhow!("starting the privileged helper: {e}")))?,
+        ),
+        None => Arc::new(Direct),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::other(anyhow!("starting the runtime: {e}")))?;
+    runtime.block_on(serve(settings, startup, credentials, writer, log))
 }
 
-pub async fn run(args: DaemonArgs) -> anyhow::Result<()> {
-    let iface_name = match args.common.interface.as_slice() {
-        [one] => one.clone(),
-        [] => bail!(
-            "--interface is required: name the bridge to serve (e.g. --interface={})",
-            netd_bridge::defaults::BRIDGE
-        ),
-        many => bail!(
-            "serving more than one interface ({}) is not supported; run one nspawn-netd per bridge",
-            many.join(", ")
-        ),
+/// The user to switch to after binding, or `None` to stay as we are (not
+/// root, or `-u root`).
+fn service_user(settings: &DaemonSettings) -> Result<Option<Credentials>, Failure> {
+    let Some(user) = &settings.process.user else {
+        return Ok(None);
     };
-    if args.common.except_interface.contains(&iface_name) {
-        bail!("--interface={iface_name} is also given as --except-interface");
+    if !process::privileges::is_root() || user == "root" {
+        return Ok(None);
     }
-    let iface = interface_info(&iface_name)
-        .await
-        .with_context(|| format!("--interface={iface_name}"))?;
-    let ranges = args
-        .common
-        .dhcp_range
-        .iter()
-        .map(|r| parse_dhcp_range(r))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Handlers first: a SIGTERM right after "ready" must stop us cleanly.
-    let signals = Signals::install()?;
-    let (reload, _) = broadcast::channel(4);
-    let mut daemon = Daemon {
-        names: LocalNames::new(args.common.domain.as_deref()),
-        args,
-        iface,
-        ranges,
-        cancel: CancellationToken::new(),
-        tasks: JoinSet::new(),
-        reload,
-    };
+    Credentials::lookup(user, settings.process.group.as_deref())
+        .map(Some)
+        .map_err(|e| Failure::config(format!("-u {user}: {e}")))
+}
 
-    dns::start(&mut daemon).await.context("starting DNS")?;
-    dhcp4::start(&mut daemon).await.context("starting DHCPv4")?;
-    ra::start(&mut daemon)
-        .await
-        .context("starting IPv6 router advertisements")?;
+/// Binds everything, drops privileges, says it is ready and serves until
+/// stopped. `up` calls this too, with its own runtime.
+pub async fn serve(
+    settings: DaemonSettings,
+    startup: &mut Startup,
+    credentials: Option<Credentials>,
+    writer: Arc<dyn FileWriter>,
+    log: LogHandle,
+) -> Result<(), Failure> {
+    // Handlers first: a signal right after "ready" must be handled.
+    let mut signals = Signals::install().map_err(Failure::other)?;
+    let iface = served_interface(&settings).await?;
+    let dns_addresses =
+        service::dns_addresses(&iface, &settings.listen_addresses, settings.dns.port);
+    let ctx = Context::new(iface, dns_addresses, settings.domain.clone());
 
-    if daemon.tasks.is_empty() {
-        bail!("nothing to serve: give a --dhcp-range");
+    let dns_plan = dns::plan(&settings.dns, &ctx)?;
+    let dhcp4_plan = dhcp4::plan(&settings.dhcp4, &ctx)?;
+    let ipv6_plan = ra::plan(&settings.ipv6, &ctx)?;
+    if dns_plan.is_none() && dhcp4_plan.is_none() && ipv6_plan.is_none() {
+        return Err(Failure::config(
+            "nothing to serve: give a --dhcp-range or a DNS --port",
+        ));
     }
-    let _pid_file = match &daemon.args.common.pid_file {
-        Some(path) => Some(pid_file::PidFile::create(path)?),
-        None => None,
+    let dns = dns_plan.map(|p| p.bind(&ctx)).transpose()?;
+    let dhcp4 = dhcp4_plan.map(|p| p.bind(&ctx, writer)).transpose()?;
+    let ipv6 = ipv6_plan.map(|p| p.bind(&ctx)).transpose()?;
+
+    let mut pid_file =
+        match &settings.process.pid_file {
+            Some(path) => Some(pid_file::PidFile::create(path).map_err(|e| {
+                Failure::file(anyhow!("writing the pid file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
+    if let Some(creds) = &credentials {
+        if let Some(file) = log.file() {
+            process::privileges::give_file(&file, creds).map_err(|e| {
+                Failure::file(anyhow!("giving the log file to {}: {e}", creds.user))
+            })?;
+        }
+        process::drop_privileges(creds, &KEEP)
+            .map_err(|e| Failure::other(anyhow!("switching to user {}: {e}", creds.user)))?;
+        if let Some(p) = &mut pid_file {
+            p.leave_to_helper();
+        }
+        info!(user = %creds.user, uid = creds.uid, gid = creds.gid, "serving without root");
+    }
+
+    let report = Report {
+        dhcp4: dhcp4.as_ref().map(|b| b.stats()),
+        dns: dns.as_ref().map(|b| (b.stats(), b.shared())),
+        ra: ipv6.as_ref().map(|b| b.ra_stats()),
+        dhcp6: ipv6.as_ref().map(|b| b.dhcp6_stats()),
     };
+    let mut tasks = Tasks::new();
+    if let Some(b) = dns {
+        b.run(&mut tasks, &ctx);
+    }
+    if let Some(b) = dhcp4 {
+        b.run(&mut tasks, &ctx);
+    }
+    if let Some(b) = ipv6 {
+        b.run(&mut tasks, &ctx);
+    }
+
     notify::ready();
-    info!(interface = %daemon.iface.name, "nspawn-netd ready");
-    wait(&mut daemon, signals).await
-}
-
-/// The signals the daemon acts on.
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn install() -> anyhow::Result<Signals> {
-        Ok(Signals {
-            term: signal(SignalKind::terminate()).context("installing SIGTERM handler")?,
-            int: signal(SignalKind::interrupt()).context("installing SIGINT handler")?,
-            hup: signal(SignalKind::hangup()).context("installing SIGHUP handler")?,
-        })
+    info!(interface = %ctx.iface.name, "nspawn-netd ready");
+    if startup.forked() {
+        startup.ready();
+        let _ = process::detach_stdio();
     }
+    let result = wait(&ctx, &mut tasks, &mut signals, &report, &log).await;
+    drop(pid_file);
+    result
+}
+
+/// `--interface`, or the interface holding `--listen-address`.
+async fn served_interface(settings: &DaemonSettings) -> Result<InterfaceInfo, Failure> {
+    let name = match &settings.interface {
+        Some(name) => name.clone(),
+        None => {
+            let mut found = None;
+            for a in &settings.listen_addresses {
+                if let Some(name) = interface_holding(*a).await.map_err(Failure::network)? {
+                    found = Some(name);
+                    break;
+                }
+            }
+            found.ok_or_else(|| {
+                Failure::config(format!(
+                    "--interface is required: name the bridge to serve (e.g. --interface={}), \
+                     or give a --listen-address that one of its addresses is",
+                    netd_bridge::defaults::BRIDGE
+                ))
+            })?
+        }
+    };
+    interface_info(&name)
+        .await
+        .map_err(|e| Failure::network(anyhow!("--interface={name}: {e}")))
 }
 
 /// Runs until a signal or a failed task, then drains.
-async fn wait(daemon: &mut Daemon, signals: Signals) -> anyhow::Result<()> {
-    let Signals {
-        mut term,
-        mut int,
-        mut hup,
-    } = signals;
+async fn wait(
+    ctx: &Context,
+    tasks: &mut Tasks,
+    signals: &mut Signals,
+    report: &Report,
+    log: &LogHandle,
+) -> Result<(), Failure> {
     let mut failure = None;
     loop {
         tokio::select! {
-            _ = term.recv() => { info!("SIGTERM: stopping"); break; }
-            _ = int.recv() => { info!("SIGINT: stopping"); break; }
-            _ = hup.recv() => {
-                info!("SIGHUP: reloading");
-                let _ = daemon.reload.send(());
-            }
-            Some(done) = daemon.tasks.join_next() => {
+            signal = signals.next() => match signal {
+                Signal::Terminate => { info!("SIGTERM: stopping"); break; }
+                Signal::Interrupt => { info!("SIGINT: stopping"); break; }
+                Signal::Reload => {
+                    info!("SIGHUP: reloading");
+                    let _ = ctx.reload.send(());
+                }
+                Signal::Statistics => report.log(),
+                Signal::ReopenLog => match log.reopen() {
+                    Ok(()) => info!("SIGUSR2: log file reopened"),
+                    Err(e) => warn!("SIGUSR2: reopening the log file: {e}"),
+                },
+            },
+            Some(done) = tasks.join_next() => {
                 match done {
                     Ok(Ok(())) => continue,
-                    Ok(Err(e)) => { error!("{e:#}"); failure = Some(e); }
-                    Err(e) => { error!("a task panicked: {e}"); failure = Some(anyhow::anyhow!("a task panicked: {e}")); }
+                    Ok(Err(e)) => { error!("{e}"); failure = Some(Failure::from(e)); }
+                    Err(e) => {
+                        error!("a task panicked: {e}");
+                        failure = Some(Failure::new(Code::Other, anyhow!("a task panicked: {e}")));
+                    }
                 }
                 break;
             }
         }
     }
     notify::stopping();
-    daemon.cancel.cancel();
+    ctx.cancel.cancel();
     let drained = tokio::time::timeout(DRAIN, async {
-        while let Some(done) = daemon.tasks.join_next().await {
+        while let Some(done) = tasks.join_next().await {
             if let Ok(Err(e)) = done {
-                warn!("while stopping: {e:#}");
+                warn!("while stopping: {e}");
             }
         }
     })
     .await;
     if drained.is_err() {
         warn!("tasks still running after {DRAIN:?}; abandoning them");
-        daemon.tasks.abort_all();
+        tasks.abort_all();
     }
     match failure {
-        Some(e) => Err(e),
+        Some(f) => Err(f),
         None => Ok(()),
     }
 }

@@ -1,29 +1,39 @@
-//! `--pid-file`: written once the daemon is ready, removed when it exits.
+//! `--pid-file`: written (crash-safe, never through a planted link) once
+//! every socket is bound and before privileges are dropped, so it can live
+//! in a root-owned directory such as /run. Removed on exit by whoever can:
+//! the daemon itself when it kept its privileges, else the privileged
+//! helper, which outlives it by a moment.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use netd_serve::atomic_file;
 
 #[derive(Debug)]
-pub(crate) struct PidFile(PathBuf);
+pub(crate) struct PidFile {
+    path: PathBuf,
+    /// Whether this process removes it on exit.
+    remove: bool,
+}
 
 impl PidFile {
-    pub(crate) fn create(path: &Path) -> anyhow::Result<PidFile> {
-        let tmp = path.with_extension("pid.tmp");
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("writing pid file {}", tmp.display()))?;
-        writeln!(f, "{}", std::process::id())
-            .and_then(|_| f.sync_all())
-            .with_context(|| format!("writing pid file {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("writing pid file {}", path.display()))?;
-        Ok(PidFile(path.to_owned()))
+    pub(crate) fn create(path: &Path) -> std::io::Result<PidFile> {
+        atomic_file::replace(path, format!("{}\n", std::process::id()).as_bytes())?;
+        Ok(PidFile {
+            path: path.to_owned(),
+            remove: true,
+        })
+    }
+
+    /// The privileged helper removes it: this process will not be allowed to.
+    pub(crate) fn leave_to_helper(&mut self) {
+        self.remove = false;
     }
 }
 
 impl Drop for PidFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        if self.remove {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `--dhcp-range` values. IPv4 ranges are parsed here; IPv6 forms
-//! (anything with a `:`) are kept as text for the IPv6 part to read.
+//! (anything with a `:`) by [`super::ipv6_range`].
 //!
 //! Accepted IPv4 forms:
 //! - `192.168.26.20-100`: start address, end's last octet (same /24 prefix);
@@ -11,6 +11,8 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use netd_proto::dhcp4::LeaseTime;
+pub use netd_serve::dhcp4::Ipv4Range;
+use netd_serve::ra::Ipv6Range;
 use thiserror::Error;
 
 /// dnsmasq raises shorter leases to two minutes; so do we.
@@ -19,16 +21,7 @@ pub const MIN_LEASE: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DhcpRange {
     V4(Ipv4Range),
-    /// An IPv6 range, as written.
-    V6(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ipv4Range {
-    pub start: Ipv4Addr,
-    pub end: Ipv4Addr,
-    pub netmask: Option<Ipv4Addr>,
-    pub lease: Option<LeaseTime>,
+    V6(Ipv6Range),
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -44,7 +37,9 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
         reason,
     };
     if value.contains(':') && !value.starts_with("tag:") && !value.starts_with("set:") {
-        return Ok(DhcpRange::V6(value.to_owned()));
+        return super::ipv6_range::parse_ipv6_range(value)
+            .map(DhcpRange::V6)
+            .map_err(|e| err(e.reason));
     }
     let fields: Vec<&str> = value.split(',').map(str::trim).collect();
     if let Some(f) = fields
@@ -211,10 +206,12 @@ mod tests {
 
     #[test]
     fn ipv6_forms_are_passed_on_and_errors_name_the_value() {
-        assert_eq!(
+        assert!(matches!(
             parse_dhcp_range("fd23::/64,ra-stateless,ra-names").unwrap(),
-            DhcpRange::V6("fd23::/64,ra-stateless,ra-names".into())
-        );
+            DhcpRange::V6(r) if r.ra_names
+        ));
+        let e = parse_dhcp_range("fd23::/64,ra-bogus").unwrap_err();
+        assert!(e.to_string().contains("ra-bogus"), "{e}");
         let e = parse_dhcp_range("192.168.26.100-20").unwrap_err();
         assert!(e.to_string().contains("192.168.26.100-20"), "{e}");
         assert!(parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").is_err());

@@ -16,45 +16,11 @@ use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use ipnetwork::Ipv6Network;
-use netd_proto::dhcp4::LeaseTime;
 use netd_proto::ra::RouterPreference;
 use thiserror::Error;
 
-use crate::dhcp_range::parse_lease_time;
-
-/// Where the advertised prefix comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrefixSpec {
-    Fixed(Ipv6Network),
-    /// `constructor:IFACE`: the interface's global prefixes of this length.
-    Constructor {
-        iface: String,
-        len: u8,
-    },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ipv6Mode {
-    RaOnly,
-    RaStateless,
-    Slaac,
-}
-
-impl Ipv6Mode {
-    /// Whether the stateless DHCPv6 server runs (and the RA sets O=1).
-    pub fn dhcpv6(self) -> bool {
-        matches!(self, Ipv6Mode::RaStateless | Ipv6Mode::Slaac)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ipv6Range {
-    pub prefix: PrefixSpec,
-    pub mode: Ipv6Mode,
-    pub ra_names: bool,
-    /// The prefixes' valid and preferred lifetime.
-    pub lease: Option<LeaseTime>,
-}
+use super::dhcp_range::parse_lease_time;
+pub use netd_serve::ra::{Ipv6Mode, Ipv6Range, PrefixSpec, RaParam};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("{option}={value}: {reason}")]
@@ -157,18 +123,6 @@ pub fn parse_ipv6_range(value: &str) -> Result<Ipv6Range, Ipv6OptionError> {
     })
 }
 
-/// `--ra-param=IF,[mtu:N|mtu:off,][high|low,]INTERVAL[,LIFETIME]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RaParam {
-    pub iface: String,
-    /// `Some(None)`: no MTU option; `Some(Some(n))`: advertise n.
-    pub mtu: Option<Option<u32>>,
-    pub preference: Option<RouterPreference>,
-    /// MaxRtrAdvInterval.
-    pub interval: Duration,
-    pub router_lifetime: Option<u16>,
-}
-
 pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
     let err = |reason: String| Ipv6OptionError {
         option: "--ra-param",
@@ -236,6 +190,7 @@ pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netd_proto::dhcp4::LeaseTime;
 
     fn fixed(s: &str) -> Ipv6Network {
         s.parse().unwrap()

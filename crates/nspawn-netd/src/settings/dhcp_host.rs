@@ -3,10 +3,11 @@
 
 use std::net::Ipv4Addr;
 
+use netd_proto::MacAddr;
 use netd_proto::dhcp4::Reservation;
 use thiserror::Error;
 
-use crate::dhcp_range::parse_lease_time;
+use super::dhcp_range::parse_lease_time;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 #[error("--dhcp-host={value}: {reason}")]
@@ -59,16 +60,7 @@ pub fn parse_dhcp_host(value: &str) -> Result<Reservation, HostError> {
 
 /// `aa:bb:cc:dd:ee:ff` or with dashes.
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
-    let mut mac = [0u8; 6];
-    let mut parts = s.split([':', '-']);
-    for byte in &mut mac {
-        let p = parts.next()?;
-        if p.len() != 2 {
-            return None;
-        }
-        *byte = u8::from_str_radix(p, 16).ok()?;
-    }
-    parts.next().is_none().then_some(mac)
+    s.parse::<MacAddr>().ok().map(MacAddr::octets)
 }
 
 /// One DNS label: letters, digits, hyphens; not starting or ending with `-`.

@@ -1,0 +1,316 @@
+//! The DHCPv4 service, in the shape every service has: [`plan`] (pure:
+//! settings and the interface in, the server's configuration out, or an
+//! error naming the option and where it was given), [`Dhcp4Plan::bind`]
+//! (loads the lease file, opens port 67: everything that can fail before
+//! readiness), [`Dhcp4Bound::run`] (spawns the task).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use ipnetwork::Ipv4Network;
+use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Reservation, Server};
+use tracing::{info, warn};
+
+use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore};
+use crate::ServeError;
+use crate::atomic_file::FileWriter;
+use crate::iface::InterfaceInfo;
+use crate::service::{Context, Tasks};
+use crate::settings::Sourced;
+use crate::stats::{self, Dhcp4Stats};
+
+/// How long a DECLINEd address stays out of the pool (dnsmasq: 10 minutes).
+const DECLINE_HOLD: Duration = Duration::from_secs(600);
+/// dnsmasq's default `--dhcp-lease-max`.
+pub const DEFAULT_LEASE_MAX: usize = 1000;
+
+/// One IPv4 `--dhcp-range`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ipv4Range {
+    pub start: Ipv4Addr,
+    pub end: Ipv4Addr,
+    pub netmask: Option<Ipv4Addr>,
+    pub lease: Option<LeaseTime>,
+}
+
+/// What the options say about DHCPv4.
+#[derive(Debug, Clone, Default)]
+pub struct Dhcp4Settings {
+    pub ranges: Vec<Sourced<Ipv4Range>>,
+    pub hosts: Vec<Sourced<Reservation>>,
+    pub lease_file: PathBuf,
+    pub lease_max: Option<usize>,
+}
+
+/// The server's configuration on this interface.
+#[derive(Debug, Clone)]
+pub struct Dhcp4Plan {
+    pub config: Dhcp4Config,
+    pub lease_file: PathBuf,
+    pub lease_max: usize,
+}
+
+/// `None` when no IPv4 range is given.
+pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>, ServeError> {
+    let range = match settings.ranges.as_slice() {
+        [] => return Ok(None),
+        [one] => one,
+        [_, second, ..] => {
+            return Err(ServeError::config(format!(
+                "{}: more than one IPv4 --dhcp-range is not supported",
+                second.describe()
+            )));
+        }
+    };
+    let dns: Vec<Ipv4Addr> = ctx
+        .dns_addresses
+        .iter()
+        .filter_map(|a| match a {
+            IpAddr::V4(a) => Some(*a),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    let config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    Ok(Some(Dhcp4Plan {
+        config,
+        lease_file: settings.lease_file.clone(),
+        lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
+    }))
+}
+
+/// Places `range` in the interface's subnet and checks it fits.
+pub fn resolve(
+    range: &Sourced<Ipv4Range>,
+    iface: &InterfaceInfo,
+    dns_servers: Vec<Ipv4Addr>,
+    domain: Option<String>,
+    hosts: &[Sourced<Reservation>],
+) -> Result<Dhcp4Config, ServeError> {
+    let what = range.describe();
+    let r = &range.value;
+    let bad = |m: String| ServeError::config(format!("{what}: {m}"));
+    let net = iface
+        .ipv4
+        .iter()
+        .find(|n| n.contains(r.start))
+        .copied()
+        .ok_or_else(|| {
+            bad(format!(
+                "{} is not inside any IPv4 subnet of {} ({})",
+                r.start,
+                iface.name,
+                list(&iface.ipv4)
+            ))
+        })?;
+    let subnet = match r.netmask {
+        Some(mask) => Ipv4Network::with_netmask(net.ip(), mask)
+            .map_err(|e| bad(format!("netmask {mask}: {e}")))?,
+        None => net,
+    };
+    let subnet =
+        Ipv4Network::new(subnet.network(), subnet.prefix()).map_err(|e| bad(e.to_string()))?;
+    if !subnet.contains(r.end) {
+        return Err(bad(format!("the end {} is outside {subnet}", r.end)));
+    }
+    for (which, a) in [("start", r.start), ("end", r.end)] {
+        if a == subnet.network() || a == subnet.broadcast() {
+            return Err(bad(format!(
+                "the {which} {a} is the network or broadcast address of {subnet}"
+            )));
+        }
+    }
+    for h in hosts {
+        if !subnet.contains(h.value.addr) {
+            return Err(ServeError::config(format!(
+                "{}: {} is outside {subnet}",
+                h.describe(),
+                h.value.addr
+            )));
+        }
+    }
+    Ok(Dhcp4Config {
+        server_addr: net.ip(),
+        subnet,
+        pool_start: r.start,
+        pool_end: r.end,
+        lease_time: r.lease.unwrap_or(LeaseTime::DEFAULT),
+        router: Some(net.ip()),
+        dns_servers,
+        domain,
+        mtu: None,
+        reservations: hosts.iter().map(|h| h.value.clone()).collect(),
+        authoritative: true,
+        decline_hold: DECLINE_HOLD,
+    })
+}
+
+fn list(nets: &[Ipv4Network]) -> String {
+    if nets.is_empty() {
+        return "it has no IPv4 address".into();
+    }
+    nets.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lease table loaded and port 67 open.
+#[derive(Debug)]
+pub struct Dhcp4Bound {
+    shell: Dhcp4Shell,
+    stats: Arc<Dhcp4Stats>,
+}
+
+impl Dhcp4Plan {
+    /// Loads the lease file (bad lines are reported and kept in a copy),
+    /// proves it writable, and binds port 67 on the interface.
+    pub fn bind(
+        self,
+        ctx: &Context,
+        writer: Arc<dyn FileWriter>,
+    ) -> Result<Dhcp4Bound, ServeError> {
+        tracing::debug!(config = ?self.config, "DHCPv4 configuration");
+        let path = self.lease_file;
+        let shown = path.display().to_string();
+        let store = LeaseStore::with_writer(&path, writer);
+        let loaded = store
+            .load()
+            .map_err(ServeError::file(format!("reading the lease file {shown}")))?;
+        for e in &loaded.errors {
+            warn!("lease file {shown}: {e}; line skipped");
+        }
+        if !loaded.errors.is_empty() {
+            // The rewrite below drops the unreadable lines; keep them.
+            let kept = keep_damaged_copy(&path)?;
+            warn!(
+                "lease file {shown}: the original, with its unreadable lines, is kept as {}",
+                kept.display()
+            );
+        }
+        let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
+        let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
+        let server = Server::new(self.config, SystemTime::now(), loaded.records)
+            .with_lease_max(self.lease_max);
+        // Rewrite at once: drops what did not load, and proves the file
+        // writable before the daemon says it is ready.
+        store
+            .write(&server.records())
+            .map_err(ServeError::file(format!("writing the lease file {shown}")))?;
+        let iface = &ctx.iface.name;
+        let socket = Dhcp4Socket::bind(iface).map_err(ServeError::network(format!(
+            "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
+        )))?;
+        let stats = Arc::new(Dhcp4Stats::default());
+        stats::set(&stats.pool_size, pool_size);
+        stats::set(&stats.leases, server.records().len() as u64);
+        info!(
+            interface = %iface,
+            range = %format_args!("{pool_start}-{pool_end}"),
+            leases = server.records().len(),
+            lease_file = %shown,
+            "DHCPv4 server listening"
+        );
+        let shell = Dhcp4Shell::new(
+            server,
+            socket,
+            store,
+            ctx.names.clone(),
+            iface.clone(),
+            ctx.iface.index,
+            stats.clone(),
+        );
+        Ok(Dhcp4Bound { shell, stats })
+    }
+}
+
+impl Dhcp4Bound {
+    pub fn stats(&self) -> Arc<Dhcp4Stats> {
+        self.stats.clone()
+    }
+
+    pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
+        let cancel = ctx.cancel.clone();
+        tasks.spawn(async move {
+            self.shell.run(cancel).await;
+            Ok(())
+        });
+    }
+}
+
+/// Copies the lease file to `PATH.damaged-<unix time>` before it is
+/// rewritten without its unreadable lines.
+fn keep_damaged_copy(path: &std::path::Path) -> Result<PathBuf, ServeError> {
+    let secs = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".damaged-{secs}"));
+    let copy = PathBuf::from(name);
+    std::fs::copy(path, &copy).map_err(ServeError::file(format!(
+        "keeping a copy of the lease file as {}",
+        copy.display()
+    )))?;
+    Ok(copy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Origin;
+
+    fn nat0() -> InterfaceInfo {
+        InterfaceInfo {
+            name: "nat0".into(),
+            index: 3,
+            mac: None,
+            mtu: Some(1500),
+            ipv4: vec!["192.168.26.1/24".parse().unwrap()],
+            ipv6: vec![],
+        }
+    }
+
+    fn range(start: [u8; 4], end: [u8; 4], origin: Origin) -> Sourced<Ipv4Range> {
+        let r = Ipv4Range {
+            start: start.into(),
+            end: end.into(),
+            netmask: None,
+            lease: None,
+        };
+        Sourced::new(r, "dhcp-range", "as written", origin)
+    }
+
+    #[test]
+    fn the_range_lands_in_the_interface_subnet() {
+        let r = range([192, 168, 26, 20], [192, 168, 26, 100], Origin::CommandLine);
+        let c = resolve(&r, &nat0(), vec![], None, &[]).unwrap();
+        assert_eq!(c.server_addr, Ipv4Addr::new(192, 168, 26, 1));
+        assert_eq!(c.subnet.to_string(), "192.168.26.0/24");
+        assert_eq!(c.router, Some(c.server_addr));
+        assert_eq!(c.lease_time, LeaseTime::DEFAULT);
+    }
+
+    #[test]
+    fn a_range_outside_the_interface_names_the_file_line_and_the_addresses() {
+        let origin = Origin::File {
+            path: "/etc/dnsmasq.conf".into(),
+            line: 7,
+        };
+        let r = range([10, 0, 0, 2], [10, 0, 0, 9], origin);
+        let msg = resolve(&r, &nat0(), vec![], None, &[])
+            .unwrap_err()
+            .to_string();
+        for want in [
+            "/etc/dnsmasq.conf:7",
+            "--dhcp-range=as written",
+            "192.168.26.1/24",
+            "nat0",
+        ] {
+            assert!(msg.contains(want), "{want} missing: {msg}");
+        }
+        let r = range([192, 168, 26, 0], [192, 168, 26, 9], Origin::CommandLine);
+        assert!(resolve(&r, &nat0(), vec![], None, &[]).is_err());
+    }
+}

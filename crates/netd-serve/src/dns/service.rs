@@ -1,0 +1,272 @@
+//! The DNS service in the shape every service has: [`plan`] (pure: the
+//! resolver's configuration and the addresses to listen on), [`DnsPlan::bind`]
+//! (every UDP and TCP socket, hosts files and the resolv file read),
+//! [`DnsBound::run`] (the UDP and TCP tasks per address, the resolv file
+//! watcher, and SIGHUP's reload).
+//!
+//! Sockets are bound to the interface's addresses and `--listen-address`,
+//! never a wildcard; `IP_FREEBIND`, so an address that is not up yet is fine.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ipnetwork::IpNetwork;
+use netd_proto::dns::config::{AddressRule, ServerSpec, routes_from};
+use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::net::{TcpListener, UdpSocket};
+use tracing::{info, warn};
+
+use super::{ResolvSource, Shared, TcpLimits};
+use crate::ServeError;
+use crate::service::{Context, Tasks};
+use crate::settings::Sourced;
+use crate::stats::DnsStats;
+
+/// The hosts file read unless `--no-hosts`.
+pub const SYSTEM_HOSTS: &str = "/etc/hosts";
+/// The resolv file read unless `--resolv-file` or `--no-resolv` says
+/// otherwise.
+pub const DEFAULT_RESOLV_FILE: &str = "/etc/resolv.conf";
+/// Receive buffer asked for each UDP socket, to ride out query bursts.
+const UDP_RECV_BUFFER: usize = 1 << 20;
+
+/// What the options say about DNS.
+#[derive(Debug, Clone)]
+pub struct DnsSettings {
+    /// 0 turns DNS off.
+    pub port: u16,
+    pub servers: Vec<Sourced<ServerSpec>>,
+    pub addresses: Vec<Sourced<AddressRule>>,
+    /// `None` with `--no-resolv`.
+    pub resolv_file: Option<PathBuf>,
+    pub strict_order: bool,
+    pub cache_size: usize,
+    pub negcache: bool,
+    /// `/etc/hosts` unless `--no-hosts`, then `--addn-hosts`.
+    pub hosts_files: Vec<PathBuf>,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        DnsSettings {
+            port: 53,
+            servers: Vec::new(),
+            addresses: Vec::new(),
+            resolv_file: Some(PathBuf::from(DEFAULT_RESOLV_FILE)),
+            strict_order: false,
+            cache_size: 10_000,
+            negcache: true,
+            hosts_files: vec![PathBuf::from(SYSTEM_HOSTS)],
+        }
+    }
+}
+
+/// The forwarder's configuration and where it listens.
+#[derive(Debug, Clone)]
+pub struct DnsPlan {
+    pub config: DnsConfig,
+    pub listen: Vec<SocketAddr>,
+    pub source: ResolvSource,
+    pub strict_order: bool,
+    pub hosts_files: Vec<PathBuf>,
+}
+
+/// `None` when DNS is off (`--port=0`).
+pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, ServeError> {
+    if settings.port == 0 || ctx.dns_addresses.is_empty() {
+        return Ok(None);
+    }
+    let specs: Vec<ServerSpec> = settings.servers.iter().map(|s| s.value.clone()).collect();
+    let mut client_nets: Vec<IpNetwork> =
+        ctx.iface.ipv4.iter().map(|n| IpNetwork::V4(*n)).collect();
+    client_nets.extend(ctx.iface.ipv6.iter().map(|n| IpNetwork::V6(*n)));
+    let config = DnsConfig {
+        client_nets,
+        domain: ctx
+            .domain
+            .as_ref()
+            .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
+        domain_needed: true,
+        bogus_priv: true,
+        cache_size: settings.cache_size,
+        negcache: settings.negcache,
+        addresses: settings.addresses.iter().map(|a| a.value.clone()).collect(),
+        routes: routes_from(&specs),
+    };
+    let source = ResolvSource {
+        fixed: specs
+            .iter()
+            .filter_map(|s| match s {
+                ServerSpec::Upstream(a) => Some(*a),
+                ServerSpec::Domains(..) => None,
+            })
+            .collect(),
+        file: settings.resolv_file.clone(),
+    };
+    if source.file.is_none() && source.fixed.is_empty() {
+        return Err(ServeError::config(
+            "--no-resolv without any --server=IP: there is no upstream to forward to",
+        ));
+    }
+    Ok(Some(DnsPlan {
+        config,
+        listen: ctx
+            .dns_addresses
+            .iter()
+            .map(|a| SocketAddr::new(*a, settings.port))
+            .collect(),
+        source,
+        strict_order: settings.strict_order,
+        hosts_files: settings.hosts_files.clone(),
+    }))
+}
+
+/// Every socket bound and the resolver built.
+#[derive(Debug)]
+pub struct DnsBound {
+    shared: Arc<Shared>,
+    sockets: Vec<(SocketAddr, Arc<UdpSocket>, TcpListener)>,
+    source: ResolvSource,
+    hosts_files: Vec<PathBuf>,
+}
+
+impl DnsPlan {
+    pub fn bind(self, ctx: &Context) -> Result<DnsBound, ServeError> {
+        let resolver = Resolver::new(
+            self.config,
+            ctx.names.clone(),
+            read_hosts(&self.hosts_files),
+        );
+        let shared = Arc::new(Shared::new(
+            resolver,
+            Upstreams::new(&self.source.fixed, self.strict_order),
+        ));
+        super::reload_resolv(&self.source, &shared);
+        if shared.upstreams().is_empty() {
+            warn!(
+                "no upstream DNS server yet: forwarded queries get SERVFAIL until the resolv file names one"
+            );
+        }
+        let mut sockets = Vec::with_capacity(self.listen.len());
+        for sa in &self.listen {
+            let udp =
+                bind_udp(*sa).map_err(ServeError::network(format!("binding DNS UDP {sa}")))?;
+            let tcp =
+                bind_tcp(*sa).map_err(ServeError::network(format!("binding DNS TCP {sa}")))?;
+            sockets.push((*sa, Arc::new(udp), tcp));
+        }
+        info!(interface = %ctx.iface.name, addresses = ?self.listen, "DNS listening");
+        Ok(DnsBound {
+            shared,
+            sockets,
+            source: self.source,
+            hosts_files: self.hosts_files,
+        })
+    }
+}
+
+impl DnsBound {
+    pub fn stats(&self) -> Arc<DnsStats> {
+        self.shared.stats.clone()
+    }
+
+    /// The resolver, its cache and the upstreams, for the statistics.
+    pub fn shared(&self) -> Arc<Shared> {
+        self.shared.clone()
+    }
+
+    pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
+        let DnsBound {
+            shared,
+            sockets,
+            source,
+            hosts_files,
+        } = self;
+        for (sa, udp, tcp) in sockets {
+            let (s, c) = (shared.clone(), ctx.cancel.clone());
+            tasks.spawn(async move {
+                super::serve_udp(udp, s, c)
+                    .await
+                    .map_err(|e| ServeError::Fatal(format!("DNS UDP on {sa}: {e}")))
+            });
+            let (s, c) = (shared.clone(), ctx.cancel.clone());
+            tasks.spawn(async move {
+                super::serve_tcp(tcp, s, TcpLimits::default(), c)
+                    .await
+                    .map_err(|e| ServeError::Fatal(format!("DNS TCP on {sa}: {e}")))
+            });
+        }
+        if source.file.is_some() {
+            let (src, s, c) = (source.clone(), shared.clone(), ctx.cancel.clone());
+            tasks.spawn(async move {
+                super::watch_resolv_conf(src, s, c)
+                    .await
+                    .map_err(|e| ServeError::Fatal(format!("watching the resolv file: {e}")))
+            });
+        }
+        let mut reload = ctx.reload.subscribe();
+        let cancel = ctx.cancel.clone();
+        tasks.spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return Ok(()),
+                    r = reload.recv() => {
+                        if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
+                            return Ok(());
+                        }
+                        shared.resolver().reload(read_hosts(&hosts_files));
+                        super::reload_resolv(&source, &shared);
+                        info!("DNS: cache cleared, hosts files and resolv file re-read");
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Reads every hosts file; unreadable files and bad lines are logged and
+/// skipped, so a reload never leaves the forwarder without the good ones.
+fn read_hosts(files: &[PathBuf]) -> Hosts {
+    let mut hosts = Hosts::default();
+    for f in files {
+        match std::fs::read_to_string(f) {
+            Ok(text) => {
+                for e in hosts.add_file(&f.display().to_string(), &text) {
+                    warn!("hosts file: {e}");
+                }
+            }
+            Err(e) => warn!(file = %f.display(), error = %e, "cannot read hosts file"),
+        }
+    }
+    hosts
+}
+
+fn socket_for(addr: SocketAddr, ty: Type, proto: Protocol) -> std::io::Result<Socket> {
+    let socket = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    match addr.ip() {
+        IpAddr::V4(_) => socket.set_freebind_v4(true)?,
+        IpAddr::V6(_) => {
+            socket.set_only_v6(true)?;
+            socket.set_freebind_v6(true)?;
+        }
+    }
+    socket.set_nonblocking(true)?;
+    Ok(socket)
+}
+
+fn bind_udp(addr: SocketAddr) -> std::io::Result<UdpSocket> {
+    let socket = socket_for(addr, Type::DGRAM, Protocol::UDP)?;
+    let _ = socket.set_recv_buffer_size(UDP_RECV_BUFFER);
+    socket.bind(&addr.into())?;
+    UdpSocket::from_std(socket.into())
+}
+
+fn bind_tcp(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = socket_for(addr, Type::STREAM, Protocol::TCP)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    TcpListener::from_std(socket.into())
+}

@@ -1,0 +1,139 @@
+//! The privileged helper, forked before the daemon gives up root. It keeps
+//! the privileges that the lease file needs (a crash-safe rewrite creates
+//! and renames files in a directory such as `/var/lib/misc`, which only
+//! root may write) and accepts only these requests from the daemon, over a
+//! socket pair:
+//!
+//! - `W` + the lease file's new content: replace the configured lease file
+//!   (the path is fixed when the helper starts, never sent);
+//!
+//! Each request is a kind byte, a 4-byte big-endian length and the bytes;
+//! the answer is `0` (done) or `1` + a 4-byte length + the error text.
+//! When the daemon's end closes (it exited, or was killed with -9), the
+//! helper removes the pid file, if there is one, and exits.
+
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use super::require_one_thread;
+use crate::atomic_file::{self, FileWriter};
+use crate::sys::process as sys;
+
+/// Requests larger than this are refused: a lease file of 50,000 leases is
+/// about 4 MB.
+const MAX_REQUEST: u32 = 64 << 20;
+const WRITE_LEASES: u8 = b'W';
+
+/// What the helper may touch, fixed at fork.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelperConfig {
+    pub lease_file: PathBuf,
+    pub pid_file: Option<PathBuf>,
+}
+
+/// The daemon's end.
+#[derive(Debug)]
+pub struct Helper {
+    stream: Mutex<UnixStream>,
+    lease_file: PathBuf,
+}
+
+impl Helper {
+    /// Forks the helper. Must run while the process has one thread.
+    pub fn spawn(config: HelperConfig) -> io::Result<Helper> {
+        require_one_thread("start the privileged helper")?;
+        let (ours, theirs) = UnixStream::pair()?;
+        match sys::fork()? {
+            Some(_) => {
+                drop(theirs);
+                Ok(Helper {
+                    stream: Mutex::new(ours),
+                    lease_file: config.lease_file,
+                })
+            }
+            None => {
+                drop(ours);
+                // Keep only the standard streams and our end of the pair.
+                let _ = sys::dup2(theirs.as_raw_fd(), 3);
+                let _ = sys::close_from(4);
+                let code = match serve(sys::adopt_stream(3), &config) {
+                    Ok(()) => 0,
+                    Err(_) => 1,
+                };
+                if let Some(pid_file) = &config.pid_file {
+                    let _ = std::fs::remove_file(pid_file);
+                }
+                sys::exit_now(code)
+            }
+        }
+    }
+}
+
+/// The helper's loop: one request at a time until the daemon's end closes.
+fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
+    loop {
+        let mut head = [0u8; 5];
+        match stream.read_exact(&mut head) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+        if len > MAX_REQUEST {
+            return Err(io::Error::other("request too large"));
+        }
+        let mut body = vec![0u8; len as usize];
+        stream.read_exact(&mut body)?;
+        let result = match head[0] {
+            WRITE_LEASES => atomic_file::replace(&config.lease_file, &body),
+            other => Err(io::Error::other(format!("unknown request {other}"))),
+        };
+        match result {
+            Ok(()) => stream.write_all(&[0])?,
+            Err(e) => {
+                let text = e.to_string();
+                let mut answer = vec![1];
+                answer.extend_from_slice(&(text.len() as u32).to_be_bytes());
+                answer.extend_from_slice(text.as_bytes());
+                stream.write_all(&answer)?;
+            }
+        }
+    }
+}
+
+impl FileWriter for Helper {
+    /// Asks the helper to replace the lease file. Only the lease file the
+    /// helper was started with can be written.
+    fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
+        if path != self.lease_file {
+            return Err(io::Error::other(format!(
+                "the privileged helper writes only {}",
+                self.lease_file.display()
+            )));
+        }
+        let len =
+            u32::try_from(bytes.len()).map_err(|_| io::Error::other("lease file too large"))?;
+        let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
+        let mut request = Vec::with_capacity(5 + bytes.len());
+        request.push(WRITE_LEASES);
+        request.extend_from_slice(&len.to_be_bytes());
+        request.extend_from_slice(bytes);
+        stream.write_all(&request)?;
+        let mut status = [0u8; 1];
+        stream.read_exact(&mut status)?;
+        if status[0] == 0 {
+            return Ok(());
+        }
+        let mut n = [0u8; 4];
+        stream.read_exact(&mut n)?;
+        let mut text = vec![0u8; u32::from_be_bytes(n).min(4096) as usize];
+        stream.read_exact(&mut text)?;
+        Err(io::Error::other(format!(
+            "the privileged helper: {}",
+            String::from_utf8_lossy(&text)
+        )))
+    }
+}

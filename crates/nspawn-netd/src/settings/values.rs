@@ -1,0 +1,37 @@
+//! The command-line parser's value parsers: each option value is parsed
+//! once, here, into the type the services take. The message is the reason
+//! alone; the parser adds the option and value, and a file's line is added
+//! by [`super::check_file_values`].
+
+use std::path::PathBuf;
+
+use netd_proto::dhcp4::Reservation;
+use netd_proto::dns::config::{AddressRule, ServerSpec};
+
+use super::dhcp_range::DhcpRange;
+use super::ipv6_range::RaParam;
+
+pub fn dhcp_range(s: &str) -> Result<DhcpRange, String> {
+    super::dhcp_range::parse_dhcp_range(s).map_err(|e| e.reason)
+}
+
+pub fn dhcp_host(s: &str) -> Result<Reservation, String> {
+    super::dhcp_host::parse_dhcp_host(s).map_err(|e| e.reason)
+}
+
+pub fn server(s: &str) -> Result<ServerSpec, String> {
+    super::dns_values::parse_server(s).map_err(|e| e.reason().to_owned())
+}
+
+pub fn address(s: &str) -> Result<AddressRule, String> {
+    super::dns_values::parse_address(s).map_err(|e| e.reason().to_owned())
+}
+
+pub fn ra_param(s: &str) -> Result<RaParam, String> {
+    super::ipv6_range::parse_ra_param(s).map_err(|e| e.reason)
+}
+
+/// A path, where an empty value is allowed (and means "none").
+pub fn any_path(s: &str) -> Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
+}
