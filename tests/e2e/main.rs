@@ -11,3 +11,4 @@ mod dhcp4;
 mod dns;
 mod ipv6;
 mod lab_selftest;
+mod process;

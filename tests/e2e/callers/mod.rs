@@ -106,7 +106,7 @@ impl Proc {
         fs::read_to_string(path).ok()?.trim().parse().ok().map(Proc)
     }
 
-    fn status_field(&self, field: &str) -> Option<String> {
+    pub fn status_field(&self, field: &str) -> Option<String> {
         let text = fs::read_to_string(format!("/proc/{}/status", self.0)).ok()?;
         text.lines()
             .find_map(|l| l.strip_prefix(field))

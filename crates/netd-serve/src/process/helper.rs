@@ -56,7 +56,10 @@ impl Helper {
             }
             None => {
                 drop(ours);
-                // Keep only the standard streams and our end of the pair.
+                // Keep only our end of the pair, and no terminal or pipe of
+                // whoever started the daemon: a caller that reads the
+                // daemon's output until it closes must not wait for us.
+                let _ = sys::stdio_to_dev_null();
                 let _ = sys::dup2(theirs.as_raw_fd(), 3);
                 let _ = sys::close_from(4);
                 let code = match serve(sys::adopt_stream(3), &config) {

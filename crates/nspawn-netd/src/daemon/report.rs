@@ -59,8 +59,12 @@ impl Report {
                     .srtt
                     .map_or("-".to_owned(), |d| format!("{}ms", d.as_millis()));
                 info!(
-                    "server {}: answers {}, timeouts {}, failing {}, avg. latency {latency}",
-                    u.addr, u.answers, u.timeouts, u.failing
+                    "server {}#{}: answers {}, timeouts {}, failing {}, avg. latency {latency}",
+                    u.addr.ip(),
+                    u.addr.port(),
+                    u.answers,
+                    u.timeouts,
+                    u.failing
                 );
             }
         }
