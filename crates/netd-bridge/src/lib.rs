@@ -12,8 +12,15 @@
 //!
 //! What this crate does not do: serve DHCP, DNS or RA (that is the daemon),
 //! touch other tables or chains, or remove a bridge it did not create.
+//!
+//! Every `unsafe` system call is in one private module, `sys`, behind a safe
+//! function with a `SAFETY:` comment; the rest of the crate may not write
+//! `unsafe`.
+
+#![deny(unsafe_code)]
 
 mod error;
+mod sys;
 
 pub mod config;
 pub mod defaults;

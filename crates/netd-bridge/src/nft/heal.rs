@@ -59,9 +59,7 @@ pub fn subscribe() -> Result<AsyncFd<Socket>, Error> {
     s.bind_auto().map_err(io)?;
     s.add_membership(NFNLGRP_NFTABLES).map_err(io)?;
     s.set_non_blocking(true).map_err(io)?;
-    // SAFETY: the netlink socket owns its descriptor for its whole life and
-    // always returns the same one from as_raw_fd; the AsyncFd owns the socket.
-    unsafe { AsyncFd::register(s) }.map_err(|e| io(std::io::Error::other(e.to_string())))
+    crate::sys::async_fd(s).map_err(io)
 }
 
 /// Keeps our table whole until `cancel`: checks it at once, then after
