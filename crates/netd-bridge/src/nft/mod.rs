@@ -24,6 +24,11 @@ pub use socket::NfSocket;
 
 use crate::Error;
 
+/// True for our table: `family` as nft names it (`inet`), and its name.
+pub fn is_ours(family: &str, table: &str) -> bool {
+    family == "inet" && table == TABLE_NAME
+}
+
 /// Makes our table exactly `ruleset` in one transaction.
 pub fn apply(sock: &mut NfSocket, ruleset: &Ruleset) -> Result<(), Error> {
     sock.transact(|seq| batch::replace_table(ruleset, seq))
