@@ -83,9 +83,14 @@ fn snapshot(host: &Netns) -> Snapshot {
     }
 }
 
-/// The rules of `inet nspawn_netd` as nft prints them, one a line.
-fn our_rules_text(host: &Netns) -> String {
-    host.run_ok(&["nft", "list", "table", "inet", "nspawn_netd"])
+/// The name of `bridge`'s table.
+fn table(bridge: &str) -> String {
+    format!("nspawn_netd_{bridge}")
+}
+
+/// The rules of `bridge`'s table as nft prints them, one a line.
+fn our_rules_text(host: &Netns, bridge: &str) -> String {
+    host.run_ok(&["nft", "list", "table", "inet", &table(bridge)])
 }
 
 fn sysctl(host: &Netns, key: &str) -> String {
@@ -129,7 +134,7 @@ fn up_creates_everything_twice_changes_nothing_and_down_restores_all() {
     ] {
         assert_eq!(sysctl(&host, key), "1", "{key}");
     }
-    let rules = our_rules_text(&host);
+    let rules = our_rules_text(&host, "nat0");
     for line in [
         "type filter hook input priority filter; policy accept;",
         "iifname \"nat0\" udp dport 67 accept",
@@ -251,8 +256,8 @@ fn a_container_reaches_the_internet_through_nat_on_v4_and_v6() {
     assert!(!out.status.success(), "still reachable after down");
 }
 
-fn table_whole(host: &Netns) -> bool {
-    let out = host.run(&["nft", "list", "table", "inet", "nspawn_netd"]);
+fn table_whole(host: &Netns, bridge: &str) -> bool {
+    let out = host.run(&["nft", "list", "table", "inet", &table(bridge)]);
     out.status.success() && String::from_utf8_lossy(&out.stdout).contains("masquerade")
 }
 
@@ -270,16 +275,16 @@ fn a_flushed_ruleset_is_restored_within_a_second_while_up_runs() {
         "--state-dir",
         state,
     ]);
-    assert!(table_whole(&host));
+    assert!(table_whole(&host, "nat0"));
     for (i, breakage) in [
         vec!["nft", "flush", "ruleset"],
-        vec!["nft", "delete", "table", "inet", "nspawn_netd"],
+        vec!["nft", "delete", "table", "inet", "nspawn_netd_nat0"],
         vec![
             "nft",
             "flush",
             "chain",
             "inet",
-            "nspawn_netd",
+            "nspawn_netd_nat0",
             "postrouting",
         ],
         vec!["nft", "flush", "ruleset"],
@@ -290,7 +295,7 @@ fn a_flushed_ruleset_is_restored_within_a_second_while_up_runs() {
         host.run_ok(breakage);
         let broke = Instant::now();
         assert!(
-            wait_until(Duration::from_secs(3), || table_whole(&host)),
+            wait_until(Duration::from_secs(3), || table_whole(&host, "nat0")),
             "not restored after {breakage:?}:\n{}",
             daemon.log_text()
         );
@@ -310,7 +315,7 @@ fn a_flushed_ruleset_is_restored_within_a_second_while_up_runs() {
     netd_ok(&lab, &["down"]);
     assert!(
         !host
-            .run(&["nft", "list", "table", "inet", "nspawn_netd"])
+            .run(&["nft", "list", "table", "inet", &table("nat0")])
             .status
             .success()
     );
@@ -546,13 +551,13 @@ fn teardown_on_exit_undoes_everything_and_down_waits_for_up_to_stop() {
         "--state-dir",
         &state,
     ]);
-    assert!(table_whole(&host));
+    assert!(table_whole(&host, "nat0"));
     // A down under a running up would be undone by its watcher: refused.
     let refused = netd(&lab, &["down"]);
     assert!(!refused.status.success());
     let why = String::from_utf8_lossy(&refused.stderr);
     assert!(why.contains(&format!("pid {}", daemon.pid)), "{why}");
-    assert!(table_whole(&host));
+    assert!(table_whole(&host, "nat0"));
     let log = daemon.log.clone();
     assert!(daemon.stop().success());
     let log = std::fs::read_to_string(log).unwrap();
@@ -585,7 +590,7 @@ fn settings_come_from_a_config_file() {
     assert!(addrs.contains("inet 10.77.0.1/24"), "{addrs}");
     assert!(!addrs.contains("fd23::1"), "{addrs}");
     assert_eq!(sysctl(&host, "net/ipv6/conf/all/forwarding"), "0");
-    let rules = our_rules_text(&host);
+    let rules = our_rules_text(&host, "nat7");
     assert!(
         rules.contains("ip saddr 10.77.0.0/24 oifname != \"nat7\" masquerade"),
         "{rules}"

@@ -119,7 +119,7 @@ async fn install_table(
     report: &mut UpReport,
 ) -> Result<(), Error> {
     let ruleset = cfg.ruleset();
-    let table = nft::TABLE_NAME;
+    let table = ruleset.table_name();
     let applied =
         tokio::task::spawn_blocking(move || nft::ensure(&mut NfSocket::open()?, &ruleset))
             .await
@@ -213,10 +213,11 @@ pub async fn down(bridge: &str, host: &Host) -> DownReport {
     r
 }
 
-/// Deletes our table.
-async fn delete_table(_bridge: &str, r: &mut DownReport) {
-    let table = nft::TABLE_NAME;
-    match tokio::task::spawn_blocking(|| nft::delete(&mut NfSocket::open()?)).await {
+/// Deletes this bridge's table (and no other).
+async fn delete_table(bridge: &str, r: &mut DownReport) {
+    let table = nft::table_name(bridge);
+    let name = table.clone();
+    match tokio::task::spawn_blocking(move || nft::delete(&mut NfSocket::open()?, &name)).await {
         Ok(Ok(true)) => r
             .undone
             .push(format!("deleted nf_tables table inet {table}")),

@@ -253,7 +253,7 @@ pub fn our_table(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
             severity: Severity::Error,
             message: format!(
                 "the table inet {} is missing or altered: no NAT for the containers",
-                nft::TABLE_NAME
+                nft::table_name(br)
             ),
             fix: format!("nspawn-netd up --bridge {br} --no-daemon"),
         }],

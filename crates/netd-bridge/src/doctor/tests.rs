@@ -233,7 +233,7 @@ fn forward_drop_policy_names_the_chain_and_skips_ours() {
         hook: HOOK_FORWARD,
         policy: "drop".into(),
     };
-    facts.base_chains = vec![chain("inet", nft::TABLE_NAME), chain("inet", "fw")];
+    facts.base_chains = vec![chain("inet", &nft::table_name("nat1")), chain("inet", "fw")];
     let f = checks::forward_drop_policy(&cfg, &facts);
     assert_eq!(ids(&f), ["forward-drop-policy"]);
     assert!(
@@ -253,7 +253,7 @@ fn forward_drop_rules_are_warnings_except_in_our_table() {
         chain: "forward".into(),
         handle,
     };
-    facts.drop_rules = vec![rule(nft::TABLE_NAME, 11), rule("fw", 7)];
+    facts.drop_rules = vec![rule(&nft::table_name("nat0"), 11), rule("fw", 7)];
     let f = checks::forward_drop_rules(&cfg, &facts);
     assert_eq!(ids(&f), ["forward-drop-rule"]);
     assert_eq!(f[0].severity, Severity::Warning);

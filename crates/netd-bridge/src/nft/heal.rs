@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::socket::split_messages;
-use super::{NfSocket, Ruleset, TABLE_NAME};
+use super::{NfSocket, Ruleset};
 use crate::Error;
 
 /// `NFNLGRP_NFTABLES`: the multicast group of nf_tables changes.
@@ -71,7 +71,7 @@ pub async fn watch(
 ) -> Result<(), Error> {
     let own_pid = std::process::id();
     info!(
-        table = TABLE_NAME,
+        table = %ruleset.table_name(),
         "watching nf_tables for changes to our table"
     );
     repair_if_needed(&ruleset).await;
@@ -108,6 +108,7 @@ pub async fn watch(
 /// Repairs our table when it is not whole. A failure is logged, not
 /// returned: the next notification tries again.
 async fn repair_if_needed(ruleset: &Ruleset) {
+    let table = ruleset.table_name();
     let ruleset = ruleset.clone();
     let repaired = tokio::task::spawn_blocking(move || -> Result<bool, Error> {
         let mut sock = NfSocket::open()?;
@@ -121,11 +122,11 @@ async fn repair_if_needed(ruleset: &Ruleset) {
     match repaired {
         Ok(Ok(true)) => {
             info!(
-                table = TABLE_NAME,
+                %table,
                 "our nf_tables table was removed or changed; restored it"
             )
         }
-        Ok(Ok(false)) => debug!(table = TABLE_NAME, "nf_tables changed; our table is whole"),
+        Ok(Ok(false)) => debug!(%table, "nf_tables changed; our table is whole"),
         Ok(Err(e)) => warn!("restoring our nf_tables table failed: {e}"),
         Err(e) => warn!("the nf_tables repair task failed: {e}"),
     }

@@ -1,8 +1,10 @@
-//! Our table, `inet nspawn_netd`, as data: its three base chains and their
-//! rules, computed from the bridge's name and subnets. Pure: no socket.
+//! Our table for one bridge, `inet nspawn_netd_BR`, as data: its three base
+//! chains and their rules, computed from the bridge's name and subnets.
+//! Pure: no socket. Each bridge has a table of its own, so `up` on two
+//! bridges keeps two tables that never touch each other.
 //!
 //! ```text
-//! table inet nspawn_netd {
+//! table inet nspawn_netd_BR {
 //!   chain input { type filter hook input priority filter; policy accept;
 //!     iifname BR udp dport 67 accept; iifname BR udp dport 53 accept
 //!     iifname BR tcp dport 53 accept; iifname BR udp dport 547 accept
@@ -27,8 +29,35 @@ use super::expr::{
     masquerade, meta, payload, verdict,
 };
 
-/// The name of the one table nspawn-netd owns.
-pub const TABLE_NAME: &str = "nspawn_netd";
+/// What the name of every table nspawn-netd owns starts with.
+pub const TABLE_PREFIX: &str = "nspawn_netd_";
+
+/// `NFT_NAME_MAXLEN`: an nf_tables name holds at most this many bytes,
+/// its terminating NUL included.
+pub const NFT_NAME_MAXLEN: usize = 256;
+
+/// The name of `bridge`'s table: `nspawn_netd_BR`. A bridge name is at
+/// most 15 bytes (`IFNAMSIZ`), so the table name fits nf_tables' limit
+/// with room to spare. Interface names may hold characters nft's parser
+/// only takes quoted (`@`, `+`, `:`…); those become `_` and a hash of the
+/// real name is appended, so `nft list table inet NAME` works unquoted and
+/// two bridges never share a table.
+pub fn table_name(bridge: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+    if bridge.bytes().all(plain) {
+        return format!("{TABLE_PREFIX}{bridge}");
+    }
+    let cleaned: String = bridge
+        .bytes()
+        .map(|b| if plain(b) { char::from(b) } else { '_' })
+        .collect();
+    let hash = crate::config::bridge_mac(bridge)
+        .iter()
+        .skip(2)
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    format!("{TABLE_PREFIX}{cleaned}_{hash}")
+}
 
 /// `NFPROTO_IPV4`, `NFPROTO_IPV6` as `meta nfproto` loads them.
 const NFPROTO_IPV4: u8 = 2;
@@ -71,6 +100,11 @@ pub struct Ruleset {
 }
 
 impl Ruleset {
+    /// This bridge's table name.
+    pub fn table_name(&self) -> String {
+        table_name(&self.bridge)
+    }
+
     pub fn chains(&self) -> Vec<BaseChain> {
         vec![
             BaseChain {
@@ -107,11 +141,12 @@ impl Ruleset {
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         };
+        let table = self.table_name();
         for c in self.chains() {
-            feed(&super::batch::new_chain(&c));
+            feed(&super::batch::new_chain(&table, &c));
         }
         for r in self.rules() {
-            feed(&super::batch::new_rule(&r));
+            feed(&super::batch::new_rule(&table, &r));
         }
         h
     }

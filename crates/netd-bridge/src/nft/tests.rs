@@ -211,14 +211,14 @@ fn table_chain_and_rule_messages_match_nft() {
     // NEWTABLE body (after nlmsghdr): family inet, name, flags 0.
     assert_eq!(
         hex(&msgs[1][16..]),
-        "01000000100001006e737061776e5f6e657464000800020000000000"
+        "01000000150001006e737061776e5f6e6574645f6e617430000000000800020000000000"
     );
     // NEWCHAIN input: table, name, type filter, policy accept, hook input prio 0.
     assert_eq!(hex(&msgs[4][16..]), nft_chain_input());
     // NEWCHAIN postrouting: type nat, hook postrouting prio 100.
     assert_eq!(
         hex(&msgs[6][16..]),
-        "01000000100001006e737061776e5f6e6574640010000300706f7374726f7574696e6700080007006e61740008000500000000011400048008000100000000040800020000000064"
+        "01000000150001006e737061776e5f6e6574645f6e6174300000000010000300706f7374726f7574696e6700080007006e61740008000500000000011400048008000100000000040800020000000064"
     );
     // Flags of a rule message: REQUEST|ACK|CREATE|APPEND.
     let flags = u16::from_le_bytes([msgs[7][6], msgs[7][7]]);
@@ -239,7 +239,7 @@ fn rule_messages_match_nft_byte_for_byte() {
     let msgs = split(&b);
     // iifname "nat0" udp dport 67 accept
     let udp67 = [
-        "01000000100001006e737061776e5f6e657464000a000200696e7075740000004001048024000180090001006d657461",
+        "01000000150001006e737061776e5f6e6574645f6e617430000000000a000200696e7075740000004001048024000180090001006d657461",
         "0000000014000280080002000000000608000100000000013800018008000100636d70002c0002800800010000000001",
         "080002000000000018000380140001006e61743000000000000000000000000024000180090001006d65746100000000",
         "14000280080002000000001008000100000000012c00018008000100636d700020000280080001000000000108000200",
@@ -252,7 +252,7 @@ fn rule_messages_match_nft_byte_for_byte() {
     assert_eq!(hex(&msgs[7][16..]), udp67);
     // ip6 saddr fd23::/64 oifname != "nat0" masquerade
     let nat66 = [
-        "01000000100001006e737061776e5f6e6574640010000200706f7374726f7574696e6700280104802400018009000100",
+        "01000000150001006e737061776e5f6e6574645f6e6174300000000010000200706f7374726f7574696e6700280104802400018009000100",
         "6d6574610000000014000280080002000000000f08000100000000012c00018008000100636d70002000028008000100",
         "0000000108000200000000000c000380050001000a000000340001800c0001007061796c6f6164002400028008000100",
         "000000010800020000000001080003000000000808000400000000083000018008000100636d70002400028008000100",
@@ -265,7 +265,7 @@ fn rule_messages_match_nft_byte_for_byte() {
 }
 
 fn nft_chain_input() -> &'static str {
-    "01000000100001006e737061776e5f6e657464000a000300696e7075740000000b000700\
+    "01000000150001006e737061776e5f6e6574645f6e617430000000000a000300696e7075740000000b000700\
 66696c746572000008000500000000011400048008000100000000010800020000000000"
 }
 
@@ -298,4 +298,28 @@ fn without_ipv6_there_is_no_nat66_rule() {
     let mut rs = ruleset("nat0", "192.168.26.0/24", "fd23::/64");
     rs.ipv6 = None;
     assert_eq!(rs.rules().len(), 8);
+}
+
+#[test]
+fn each_bridge_has_its_own_table_name_that_nft_parses_unquoted() {
+    use super::{is_ours, table_name};
+    assert_eq!(table_name("nat0"), "nspawn_netd_nat0");
+    assert_eq!(table_name("br-lan.7"), "nspawn_netd_br-lan.7");
+    assert_ne!(table_name("nat0"), table_name("nat1"));
+    // Characters nft only takes quoted are replaced, and a hash of the
+    // real name keeps look-alike bridges apart.
+    let odd = table_name("br@x");
+    assert!(odd.starts_with("nspawn_netd_br_x_"), "{odd}");
+    assert_ne!(odd, table_name("br_x"));
+    assert_ne!(odd, table_name("br+x"));
+    assert!(
+        odd.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+    );
+    // The longest interface name (15 bytes) fits nf_tables' limit.
+    let long = table_name("@@@@@@@@@@@@@@@");
+    assert!(long.len() < super::rules::NFT_NAME_MAXLEN, "{long}");
+    assert!(is_ours("inet", &table_name("nat0")));
+    assert!(!is_ours("ip", &table_name("nat0")));
+    assert!(!is_ours("inet", "filter"));
 }
