@@ -145,6 +145,7 @@ fn up_creates_everything_twice_changes_nothing_and_down_restores_all() {
         "type filter hook forward priority filter; policy accept;",
         "iifname \"nat0\" accept",
         "oifname \"nat0\" ct state established,related accept",
+        "oifname \"nat0\" drop",
         "type nat hook postrouting priority srcnat; policy accept;",
         "ip saddr 192.168.26.0/24 oifname != \"nat0\" masquerade",
         "ip6 saddr fd23::/64 oifname != \"nat0\" masquerade",

@@ -33,6 +33,6 @@ pub mod setup;
 pub mod state;
 pub mod sysctl;
 
-pub use config::BridgeConfig;
+pub use config::{BridgeConfig, Inbound};
 pub use error::Error;
 pub use setup::{DownReport, Host, UpReport, down, up};

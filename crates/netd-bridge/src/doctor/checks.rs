@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::{Facts, Finding, Severity};
-use crate::config::BridgeConfig;
+use super::{Facts, Finding, OurTable, Severity};
+use crate::config::{BridgeConfig, Inbound};
 use crate::nft::{self, inspect::HOOK_FORWARD};
 use crate::sysctl::{accept_ra_key, forwarding_keys};
 
@@ -12,7 +12,7 @@ use crate::sysctl::{accept_ra_key, forwarding_keys};
 pub type Check = fn(&BridgeConfig, &Facts) -> Vec<Finding>;
 
 /// Every check, in report order: the bridge, the sysctls, the firewalls,
-/// our table, the service ports.
+/// our table, the service ports; then the inbound policy in force.
 pub const ALL: &[Check] = &[
     bridge_exists,
     bridge_up,
@@ -26,6 +26,7 @@ pub const ALL: &[Check] = &[
     iptables_legacy,
     our_table,
     port_conflicts,
+    inbound_policy,
 ];
 
 fn sysctl<'a>(facts: &'a Facts, key: &str) -> Option<&'a str> {
@@ -241,14 +242,14 @@ pub fn iptables_legacy(_cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
 /// Our table is there and whole (or the ruleset could not be read).
 pub fn our_table(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
     let br = &cfg.name;
-    match (&facts.nft_error, facts.our_table_intact) {
+    match (&facts.nft_error, facts.our_table) {
         (Some(e), _) => vec![Finding {
             id: "nftables-unreadable",
             severity: Severity::Warning,
             message: format!("could not read the nf_tables ruleset: {e}"),
             fix: "run nspawn-netd doctor as root".into(),
         }],
-        (None, Some(false)) | (None, None) => vec![Finding {
+        (None, Some(OurTable::MissingOrAltered) | None) => vec![Finding {
             id: "our-table-missing",
             severity: Severity::Error,
             message: format!(
@@ -257,7 +258,7 @@ pub fn our_table(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
             ),
             fix: format!("nspawn-netd up --bridge {br} --no-daemon"),
         }],
-        (None, Some(true)) => vec![],
+        (None, Some(OurTable::Whole(_))) => vec![],
     }
 }
 
@@ -302,4 +303,39 @@ pub fn port_conflicts(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
         });
     }
     out
+}
+
+/// Which inbound policy the bridge's whole table enforces, and what it
+/// means: not a problem either way, but nobody should have to read the
+/// rules to know whether the containers are reachable from outside.
+pub fn inbound_policy(cfg: &BridgeConfig, facts: &Facts) -> Vec<Finding> {
+    let br = &cfg.name;
+    let rs = cfg.ruleset();
+    let nets = match rs.ipv6 {
+        Some(v6) => format!("{} and {v6}", rs.ipv4),
+        None => rs.ipv4.to_string(),
+    };
+    match facts.our_table {
+        Some(OurTable::Whole(Inbound::Drop)) => vec![Finding {
+            id: "inbound-dropped",
+            severity: Severity::Info,
+            message: format!(
+                "new connections from outside into {br} are dropped (the default): containers reach out through NAT and get their replies, and this host and the containers on {br} reach them, but other hosts (even ones that route {nets} here), port forwards (DNAT) and containers on other bridges cannot connect to them"
+            ),
+            fix: format!(
+                "nspawn-netd up --bridge {br} --allow-inbound   # if you route to the containers or forward ports to them"
+            ),
+        }],
+        Some(OurTable::Whole(Inbound::Allow)) => vec![Finding {
+            id: "inbound-allowed",
+            severity: Severity::Info,
+            message: format!(
+                "new connections into {br} are accepted (up --allow-inbound): any host that can route to {nets} reaches every listening port of every container; only the containers' own firewalls (or another table's rules) stand in the way"
+            ),
+            fix: format!(
+                "nspawn-netd up --bridge {br}   # without --allow-inbound: drop new connections from outside"
+            ),
+        }],
+        _ => vec![],
+    }
 }

@@ -2,6 +2,10 @@
 //! addresses, DNS or internet, and says how to fix each. [`gather`] reads
 //! the host (netlink, `/proc`); [`diagnose`] is pure: facts in, findings out.
 //!
+//! Besides problems it reports, as `info`, which inbound policy the
+//! bridge's table enforces, so nobody has to read the rules to know
+//! whether the containers can be reached from outside.
+//!
 //! It reads only nf_tables (iptables-nft rules included); rules loaded with
 //! the legacy iptables backend are not seen.
 
@@ -10,7 +14,7 @@ pub mod ports;
 
 use serde::Serialize;
 
-use crate::config::BridgeConfig;
+use crate::config::{BridgeConfig, Inbound};
 use crate::link::Links;
 use crate::nft::inspect::{BaseChainInfo, DropRule, HOOK_FORWARD};
 use crate::nft::{self, NfSocket};
@@ -26,9 +30,12 @@ pub enum Severity {
     Error,
     /// Might break things, depending on traffic.
     Warning,
+    /// Not a problem: how things are set up, and how to change it.
+    Info,
 }
 
-/// One problem, explained, with the command that fixes it.
+/// One problem (or one fact worth knowing), explained, with the command
+/// that fixes (or changes) it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Stable identifier, e.g. `forward-drop-policy`.
@@ -36,6 +43,16 @@ pub struct Finding {
     pub severity: Severity,
     pub message: String,
     pub fix: String,
+}
+
+/// The bridge's nf_tables table, compared with what `up` makes for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OurTable {
+    /// Exactly what `up` makes, with this inbound policy.
+    Whole(Inbound),
+    /// Missing, or not what `up` would make for this bridge in either
+    /// policy (a rule removed, other addresses).
+    MissingOrAltered,
 }
 
 /// What the doctor looked at.
@@ -49,8 +66,9 @@ pub struct Facts {
     pub firewalld: bool,
     pub base_chains: Vec<BaseChainInfo>,
     pub drop_rules: Vec<DropRule>,
-    /// Our table: `Some(true)` whole, `Some(false)` missing or altered.
-    pub our_table_intact: Option<bool>,
+    /// The bridge's table as found; `None` when the ruleset could not be
+    /// read (`nft_error` says why).
+    pub our_table: Option<OurTable>,
     /// Why the ruleset could not be read, if it could not.
     pub nft_error: Option<String>,
     /// Tables of the legacy iptables backend (`/proc/net/ip{,6}_tables_names`),
@@ -93,7 +111,7 @@ pub async fn gather(cfg: &BridgeConfig, sysctls: &Sysctls) -> Facts {
         })
         .collect();
     facts.firewalld = process_running("firewalld");
-    let ruleset = cfg.ruleset();
+    let cfg = cfg.clone();
     let nft_facts = tokio::task::spawn_blocking(move || -> Result<_, crate::Error> {
         let mut sock = NfSocket::open()?;
         let chains = nft::inspect::base_chains(&mut sock)?;
@@ -103,15 +121,15 @@ pub async fn gather(cfg: &BridgeConfig, sysctls: &Sysctls) -> Facts {
             .cloned()
             .collect();
         let drops = nft::inspect::drop_rules(&mut sock, &forward)?;
-        let intact = nft::intact(&mut sock, &ruleset)?;
-        Ok((chains, drops, intact))
+        let table = our_table(&mut sock, &cfg)?;
+        Ok((chains, drops, table))
     })
     .await;
     match nft_facts {
-        Ok(Ok((chains, drops, intact))) => {
+        Ok(Ok((chains, drops, table))) => {
             facts.base_chains = chains;
             facts.drop_rules = drops;
-            facts.our_table_intact = Some(intact);
+            facts.our_table = Some(table);
         }
         Ok(Err(e)) => facts.nft_error = Some(e.to_string()),
         Err(e) => facts.nft_error = Some(e.to_string()),
@@ -119,6 +137,21 @@ pub async fn gather(cfg: &BridgeConfig, sysctls: &Sysctls) -> Facts {
     facts.listeners = ports::listeners(&[53, 67, 547], &[53]);
     facts.legacy_tables = legacy_tables();
     facts
+}
+
+/// The bridge's table: whole in one of the two inbound policies, or not.
+fn our_table(sock: &mut NfSocket, cfg: &BridgeConfig) -> Result<OurTable, crate::Error> {
+    for inbound in [Inbound::Drop, Inbound::Allow] {
+        let ruleset = BridgeConfig {
+            inbound,
+            ..cfg.clone()
+        }
+        .ruleset();
+        if nft::intact(sock, &ruleset)? {
+            return Ok(OurTable::Whole(inbound));
+        }
+    }
+    Ok(OurTable::MissingOrAltered)
 }
 
 /// `ip:filter`, `ip6:nat`, … for every table loaded by the legacy iptables
@@ -145,21 +178,23 @@ fn process_running(name: &str) -> bool {
         .any(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == name))
 }
 
-/// The findings for a person: one block each, or a line saying all is well.
+/// The findings for a person: one block each, and a line saying all is
+/// well when none is a problem.
 pub fn render_human(cfg: &BridgeConfig, findings: &[Finding]) -> String {
-    if findings.is_empty() {
-        return format!("{}: no problems found\n", cfg.name);
-    }
     let mut s = String::new();
     for f in findings {
-        let tag = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+        let (tag, fix) = match f.severity {
+            Severity::Error => ("error", "fix"),
+            Severity::Warning => ("warning", "fix"),
+            Severity::Info => ("info", "to change"),
         };
         s.push_str(&format!(
-            "{tag} [{}]: {}\n    fix: {}\n",
+            "{tag} [{}]: {}\n    {fix}: {}\n",
             f.id, f.message, f.fix
         ));
+    }
+    if findings.iter().all(|f| f.severity == Severity::Info) {
+        s.push_str(&format!("{}: no problems found\n", cfg.name));
     }
     s
 }

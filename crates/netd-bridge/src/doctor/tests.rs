@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::Inbound;
 
 fn healthy() -> (BridgeConfig, Facts) {
     let cfg = BridgeConfig::default_nat0();
@@ -22,7 +23,7 @@ fn healthy() -> (BridgeConfig, Facts) {
                 Some("0".to_string()),
             )])
             .collect(),
-        our_table_intact: Some(true),
+        our_table: Some(OurTable::Whole(Inbound::Drop)),
         ..Facts::default()
     };
     (cfg, facts)
@@ -33,9 +34,15 @@ fn ids(f: &[Finding]) -> Vec<&'static str> {
 }
 
 #[test]
-fn a_healthy_host_has_no_findings() {
+fn a_healthy_host_has_no_problems_only_the_inbound_policy() {
     let (cfg, facts) = healthy();
-    assert_eq!(diagnose(&cfg, &facts), []);
+    let f = diagnose(&cfg, &facts);
+    assert_eq!(ids(&f), ["inbound-dropped"]);
+    assert_eq!(f[0].severity, Severity::Info);
+    let text = render_human(&cfg, &f);
+    assert!(text.contains("info [inbound-dropped]"), "{text}");
+    assert!(text.contains("to change: nspawn-netd up"), "{text}");
+    assert!(text.ends_with("nat0: no problems found\n"), "{text}");
 }
 
 #[test]
@@ -49,7 +56,7 @@ fn a_forward_drop_policy_elsewhere_is_an_error_with_a_fix() {
         policy: "drop".into(),
     });
     let f = diagnose(&cfg, &facts);
-    assert_eq!(ids(&f), ["forward-drop-policy"]);
+    assert_eq!(ids(&f), ["forward-drop-policy", "inbound-dropped"]);
     assert!(
         f[0].fix.contains("iptables -I FORWARD -i nat0"),
         "{}",
@@ -84,7 +91,7 @@ fn a_port_53_listener_of_another_program_is_reported_ours_is_not() {
         },
     ];
     let f = diagnose(&cfg, &facts);
-    assert_eq!(ids(&f), ["port-conflict"]);
+    assert_eq!(ids(&f), ["port-conflict", "inbound-dropped"]);
     assert!(f[0].message.contains("dnsmasq") && f[0].fix.contains("kill 4242"));
 }
 
@@ -93,7 +100,7 @@ fn missing_bridge_forwarding_off_and_missing_table_are_errors() {
     let (cfg, mut facts) = healthy();
     facts.bridge = None;
     facts.sysctls[0].1 = Some("0".into());
-    facts.our_table_intact = Some(false);
+    facts.our_table = Some(OurTable::MissingOrAltered);
     assert_eq!(
         ids(&diagnose(&cfg, &facts)),
         ["bridge-missing", "forwarding-off", "our-table-missing"]
@@ -119,7 +126,8 @@ fn the_accept_ra_trap_and_strict_rp_filter_are_reported() {
             "rp-filter-strict",
             "accept-ra-trap",
             "firewalld",
-            "iptables-legacy"
+            "iptables-legacy",
+            "inbound-dropped"
         ]
     );
     assert!(f[1].fix.contains("net.ipv6.conf.eth0.accept_ra=2"));
@@ -274,7 +282,7 @@ fn iptables_legacy_lists_the_loaded_tables() {
 fn our_table_is_missing_altered_or_unreadable() {
     let (cfg, mut facts) = healthy();
     assert_eq!(checks::our_table(&cfg, &facts), []);
-    facts.our_table_intact = Some(false);
+    facts.our_table = Some(OurTable::MissingOrAltered);
     assert_eq!(ids(&checks::our_table(&cfg, &facts)), ["our-table-missing"]);
     facts.nft_error = Some("Operation not permitted".into());
     let f = checks::our_table(&cfg, &facts);
@@ -303,12 +311,35 @@ fn port_conflicts_ignore_other_addresses_and_name_unknown_owners() {
 }
 
 #[test]
+fn inbound_policy_says_which_policy_the_whole_table_enforces() {
+    let (cfg, mut facts) = healthy();
+    let f = checks::inbound_policy(&cfg, &facts);
+    assert_eq!(ids(&f), ["inbound-dropped"]);
+    assert!(
+        f[0].message.contains("192.168.26.0/24 and fd23::/64"),
+        "{}",
+        f[0].message
+    );
+    assert!(f[0].fix.contains("--allow-inbound"), "{}", f[0].fix);
+    facts.our_table = Some(OurTable::Whole(Inbound::Allow));
+    let f = checks::inbound_policy(&cfg, &facts);
+    assert_eq!(ids(&f), ["inbound-allowed"]);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(f[0].message.contains("accepted"), "{}", f[0].message);
+    // No table, no policy to speak of: our_table reports that.
+    facts.our_table = Some(OurTable::MissingOrAltered);
+    assert_eq!(checks::inbound_policy(&cfg, &facts), []);
+    facts.our_table = None;
+    assert_eq!(checks::inbound_policy(&cfg, &facts), []);
+}
+
+#[test]
 fn diagnose_is_every_check_in_order() {
-    assert_eq!(checks::ALL.len(), 12);
+    assert_eq!(checks::ALL.len(), 13);
     let (cfg, mut facts) = healthy();
     facts.bridge.as_mut().unwrap().up = false;
     facts.firewalld = true;
-    facts.our_table_intact = None;
+    facts.our_table = None;
     assert_eq!(
         ids(&diagnose(&cfg, &facts)),
         ["bridge-down", "firewalld", "our-table-missing"]

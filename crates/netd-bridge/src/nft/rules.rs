@@ -10,7 +10,10 @@
 //!     iifname BR tcp dport 53 accept; iifname BR udp dport 547 accept
 //!     iifname BR meta l4proto ipv6-icmp accept }
 //!   chain forward { type filter hook forward priority filter; policy accept;
-//!     iifname BR accept; oifname BR ct state established,related accept }
+//!     iifname BR accept
+//!     oifname BR ct state established,related accept; oifname BR drop
+//!     # or, with --allow-inbound (Inbound::Allow): oifname BR accept
+//!   }
 //!   chain postrouting { type nat hook postrouting priority srcnat; policy accept;
 //!     ip saddr V4NET oifname != BR masquerade
 //!     ip6 saddr V6NET oifname != BR masquerade }
@@ -18,13 +21,19 @@
 //! ```
 //! The input rules only matter where another table's input chain would drop
 //! these services; an accept here cannot override a drop elsewhere (the
-//! doctor reports those).
+//! doctor reports those). The forward chain's last rule is the inbound
+//! policy: a new connection from another interface into the bridge is
+//! dropped, unless `up --allow-inbound` asked for it to be accepted.
+//! Traffic between two ports of the bridge is switched, not forwarded, and
+//! never meets this chain.
 
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
+
+use crate::config::Inbound;
 use netlink_packet_netfilter::nftables::{InetHookNumber, MetaKey, Operator};
 
 use super::expr::{
-    Expr, NF_ACCEPT, NF_CT_STATE_ESTABLISHED, NF_CT_STATE_RELATED, NFT_CT_STATE,
+    Expr, NF_ACCEPT, NF_CT_STATE_ESTABLISHED, NF_CT_STATE_RELATED, NF_DROP, NFT_CT_STATE,
     NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, bitwise, cmp, ct, ifname_bytes,
     masquerade, meta, payload, verdict,
 };
@@ -97,6 +106,8 @@ pub struct Ruleset {
     pub ipv4: Ipv4Network,
     /// `None` when IPv6 is off: no NAT66 rule.
     pub ipv6: Option<Ipv6Network>,
+    /// The forward chain's answer to new connections into the bridge.
+    pub inbound: Inbound,
 }
 
 impl Ruleset {
@@ -188,23 +199,43 @@ impl Ruleset {
             chain: "forward",
             exprs: from_bridge,
         });
-        let state = (NF_CT_STATE_ESTABLISHED | NF_CT_STATE_RELATED).to_ne_bytes();
-        rules.push(Rule {
-            chain: "forward",
-            exprs: vec![
-                meta(MetaKey::Oifname),
-                cmp(Operator::Equal, &br),
-                ct(NFT_CT_STATE),
-                bitwise(&state, &[0; 4]),
-                cmp(Operator::NotEqual, &[0; 4]),
-                verdict(NF_ACCEPT),
-            ],
-        });
+        rules.extend(inbound_rules(self.inbound, &br));
         rules.push(masquerade_rule(IpNetwork::V4(self.ipv4), &br));
         if let Some(v6) = self.ipv6 {
             rules.push(masquerade_rule(IpNetwork::V6(v6), &br));
         }
         rules
+    }
+}
+
+/// The forward rules for traffic into the bridge. `Drop`: `oifname BR ct
+/// state established,related accept; oifname BR drop`. `Allow`: `oifname
+/// BR accept`.
+fn inbound_rules(inbound: Inbound, br: &[u8]) -> Vec<Rule> {
+    let oif = || vec![meta(MetaKey::Oifname), cmp(Operator::Equal, br)];
+    let rule = |exprs| Rule {
+        chain: "forward",
+        exprs,
+    };
+    match inbound {
+        Inbound::Drop => {
+            let state = (NF_CT_STATE_ESTABLISHED | NF_CT_STATE_RELATED).to_ne_bytes();
+            let mut replies = oif();
+            replies.extend([
+                ct(NFT_CT_STATE),
+                bitwise(&state, &[0; 4]),
+                cmp(Operator::NotEqual, &[0; 4]),
+                verdict(NF_ACCEPT),
+            ]);
+            let mut rest = oif();
+            rest.push(verdict(NF_DROP));
+            vec![rule(replies), rule(rest)]
+        }
+        Inbound::Allow => {
+            let mut all = oif();
+            all.push(verdict(NF_ACCEPT));
+            vec![rule(all)]
+        }
     }
 }
 
