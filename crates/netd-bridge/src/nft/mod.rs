@@ -5,10 +5,12 @@
 //! doctor; and the watcher that puts our table back when someone removes
 //! it. No `nft` binary, no libnftnl.
 
+pub mod backoff;
 pub mod batch;
 pub mod expr;
 pub mod heal;
 pub mod inspect;
+pub mod notify;
 pub mod rules;
 pub mod socket;
 
