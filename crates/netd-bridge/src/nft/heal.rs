@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use super::backoff::{Backoff, MAX_DELAY, MIN_DELAY};
-use super::notify::{Notifications, Transaction};
+use super::notify::{Notifications, Transaction, is_this_process};
 use super::{NfSocket, Ruleset};
 use crate::Error;
 
@@ -45,7 +45,7 @@ pub async fn watch(
     cancel: CancellationToken,
 ) -> Result<(), Error> {
     let mut healer = Healer::new(ruleset);
-    let mut notifications = Notifications::new(std::process::id(), &healer.table);
+    let mut notifications = Notifications::new(is_this_process, &healer.table);
     info!(table = %healer.table, "watching nf_tables for changes to our table");
     healer.check().await;
     let mut buf = vec![0u8; 64 * 1024];

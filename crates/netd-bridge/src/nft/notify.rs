@@ -3,6 +3,10 @@
 //! transaction added or deleted (`NEWTABLE`, `DELRULE`, …), then a
 //! `NEWGEN` naming the process that made it (`NFTA_GEN_PROC_PID`,
 //! `NFTA_GEN_PROC_NAME`). Pure: bytes in, transactions out.
+//!
+//! The kernel puts the *thread* id there (`task_pid_nr(current)`): our own
+//! repairs run on tokio's blocking threads, so "ours" means any thread of
+//! this process ([`is_this_process`]), not just its pid.
 
 use netlink_packet_core::NetlinkPayload;
 use netlink_packet_netfilter::nftables::{
@@ -49,21 +53,28 @@ pub struct Transaction {
     pub touched: bool,
 }
 
+/// True when `pid` (a thread id, as `NFTA_GEN_PROC_PID` carries it) is a
+/// thread of this process.
+pub fn is_this_process(pid: u32) -> bool {
+    pid == std::process::id() || std::path::Path::new(&format!("/proc/self/task/{pid}")).exists()
+}
+
 /// Follows the notifications across datagrams for one table.
 #[derive(Debug)]
 pub struct Notifications {
-    own_pid: u32,
+    /// Whether a transaction's pid is ours ([`is_this_process`]).
+    is_own: fn(u32) -> bool,
     table: String,
     /// The transaction under way has touched our table so far.
     touched: bool,
 }
 
 impl Notifications {
-    /// Reads for the table `inet TABLE`, ignoring the transactions of
-    /// `own_pid` (this process).
-    pub fn new(own_pid: u32, table: &str) -> Notifications {
+    /// Reads for the table `inet TABLE`, ignoring the transactions whose
+    /// pid `is_own` says are ours.
+    pub fn new(is_own: fn(u32) -> bool, table: &str) -> Notifications {
         Notifications {
-            own_pid,
+            is_own,
             table: table.to_string(),
             touched: false,
         }
@@ -102,7 +113,7 @@ impl Notifications {
             if who.pid.is_none() && port != 0 {
                 who.pid = Some(port);
             }
-            if who.pid != Some(self.own_pid) {
+            if !who.pid.is_some_and(self.is_own) {
                 out.push(Transaction { who, touched });
             }
         }
@@ -181,7 +192,7 @@ mod tests {
     }
 
     fn reader() -> Notifications {
-        Notifications::new(1000, "nspawn_netd_nat0")
+        Notifications::new(|pid| pid == 1000, "nspawn_netd_nat0")
     }
 
     /// `NFT_MSG_DELTABLE` of `inet NAME`.
@@ -249,6 +260,22 @@ mod tests {
         // Our own port id: ours.
         let ours = notification(15, 0, &[nla(1, &7u32.to_be_bytes())], 1000);
         assert_eq!(reader().feed(&ours), []);
+    }
+
+    #[test]
+    fn every_thread_of_this_process_is_ours() {
+        assert!(is_this_process(std::process::id()));
+        // The kernel names a transaction by the thread that sent it.
+        let (tid, ours) = std::thread::spawn(|| {
+            let link = std::fs::read_link("/proc/thread-self").unwrap();
+            let tid: u32 = link.file_name().unwrap().to_str().unwrap().parse().unwrap();
+            (tid, is_this_process(tid))
+        })
+        .join()
+        .unwrap();
+        assert_ne!(tid, std::process::id());
+        assert!(ours, "thread {tid}");
+        assert!(!is_this_process(u32::MAX));
     }
 
     #[test]
