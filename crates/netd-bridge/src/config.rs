@@ -4,6 +4,32 @@ use crate::defaults;
 use crate::nft::Ruleset;
 use ipnetwork::{Ipv4Network, Ipv6Network};
 
+/// What the bridge's forward chain does with a new connection from outside
+/// (another interface of the host) into the bridge. What leaves the bridge
+/// is always accepted, and so are its replies and related traffic (ICMP
+/// errors) coming back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Inbound {
+    /// Dropped: the containers sit behind NAT as a home network sits
+    /// behind its router, even for a host on the uplink that routes the
+    /// containers' prefix to us. The default.
+    #[default]
+    Drop,
+    /// Accepted (`up --allow-inbound`): for hosts that route to their
+    /// containers, or forward ports to them with DNAT.
+    Allow,
+}
+
+impl Inbound {
+    /// `drop` or `allow`, as the doctor and the logs say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inbound::Drop => "drop",
+            Inbound::Allow => "allow",
+        }
+    }
+}
+
 /// The bridge nspawn-netd sets up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BridgeConfig {
@@ -15,6 +41,9 @@ pub struct BridgeConfig {
     /// The bridge's own IPv6 address and prefix (`fd23::1/64`); `None`
     /// turns IPv6 off: no address, no IPv6 forwarding, no NAT66.
     pub ipv6: Option<Ipv6Network>,
+    /// New connections into the bridge from outside: dropped unless
+    /// `up --allow-inbound`.
+    pub inbound: Inbound,
 }
 
 impl BridgeConfig {
@@ -24,12 +53,15 @@ impl BridgeConfig {
             name: defaults::BRIDGE.into(),
             ipv4: defaults::IPV4.parse().expect("static network"),
             ipv6: Some(defaults::IPV6.parse().expect("static network")),
+            inbound: Inbound::default(),
         }
     }
 
-    /// Our nf_tables table for this bridge: NAT of its subnets.
+    /// Our nf_tables table for this bridge: NAT of its subnets, the
+    /// accepts its services need, and the inbound policy.
     pub fn ruleset(&self) -> Ruleset {
         Ruleset {
+            inbound: self.inbound,
             bridge: self.name.clone(),
             ipv4: Ipv4Network::new(self.ipv4.network(), self.ipv4.prefix()).expect("valid prefix"),
             ipv6: self

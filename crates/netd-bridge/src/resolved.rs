@@ -112,14 +112,9 @@ fn reason_to_skip() -> Option<String> {
 }
 
 fn ifindex(name: &str) -> Result<i32, Error> {
-    let c =
-        std::ffi::CString::new(name).map_err(|_| Error::Conflict(format!("bad name {name:?}")))?;
-    // SAFETY: a valid NUL-terminated string.
-    let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    if idx == 0 {
-        return Err(Error::Conflict(format!("no interface {name}")));
-    }
-    Ok(idx as i32)
+    crate::sys::if_nametoindex(name)
+        .map(|idx| idx as i32)
+        .ok_or_else(|| Error::Conflict(format!("no interface {name}")))
 }
 
 fn dbus_err(what: &str) -> impl FnOnce(zbus::Error) -> Error + '_ {

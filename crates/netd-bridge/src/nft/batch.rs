@@ -14,7 +14,7 @@ use netlink_packet_netfilter::none::ControlMessage;
 use netlink_packet_netfilter::{NetfilterHeader, NetfilterMessage, NetfilterProtoFamily};
 
 use super::expr::NF_ACCEPT;
-use super::rules::{Ruleset, TABLE_NAME};
+use super::rules::{BaseChain, Rule, Ruleset};
 
 /// `NFNL_SUBSYS_NFTABLES`: the batch begin message names the subsystem in
 /// its `res_id`.
@@ -74,8 +74,8 @@ impl Batch {
     }
 }
 
-fn table_msg(flags: bool) -> TableMessage {
-    let mut attributes = vec![TableAttribute::Name(TABLE_NAME.into())];
+fn table_msg(table: &str, flags: bool) -> TableMessage {
+    let mut attributes = vec![TableAttribute::Name(table.into())];
     if flags {
         attributes.push(TableAttribute::Flags(TableFlags::empty()));
     }
@@ -101,9 +101,9 @@ pub fn comment_userdata(comment: &str) -> Vec<u8> {
 }
 
 /// The table's `NEWTABLE` message body; without a comment exactly as nft
-/// sends `table inet nspawn_netd`.
-pub fn new_table(comment: Option<&str>) -> NfTablesMessage {
-    let mut msg = table_msg(true);
+/// sends `table inet NAME`.
+pub fn new_table(table: &str, comment: Option<&str>) -> NfTablesMessage {
+    let mut msg = table_msg(table, true);
     if let Some(c) = comment {
         msg.attributes
             .push(TableAttribute::UserData(comment_userdata(c)));
@@ -112,10 +112,10 @@ pub fn new_table(comment: Option<&str>) -> NfTablesMessage {
 }
 
 /// One base chain's `NEWCHAIN` message body.
-pub fn new_chain(chain: &super::rules::BaseChain) -> NfTablesMessage {
+pub fn new_chain(table: &str, chain: &BaseChain) -> NfTablesMessage {
     NfTablesMessage::NewChain(ChainMessage {
         attributes: vec![
-            ChainAttribute::Table(TABLE_NAME.into()),
+            ChainAttribute::Table(table.into()),
             ChainAttribute::Name(chain.name.into()),
             ChainAttribute::Type(chain.kind.into()),
             ChainAttribute::Policy(NF_ACCEPT),
@@ -128,41 +128,43 @@ pub fn new_chain(chain: &super::rules::BaseChain) -> NfTablesMessage {
 }
 
 /// One rule's `NEWRULE` message body.
-pub fn new_rule(rule: &super::rules::Rule) -> NfTablesMessage {
+pub fn new_rule(table: &str, rule: &Rule) -> NfTablesMessage {
     NfTablesMessage::NewRule(RuleMessage {
         attributes: vec![
-            RuleAttribute::Table(TABLE_NAME.into()),
+            RuleAttribute::Table(table.into()),
             RuleAttribute::Chain(rule.chain.into()),
             RuleAttribute::Expressions(rule.exprs.clone()),
         ],
     })
 }
 
-/// The transaction that makes our table exactly `ruleset`, whether it
-/// existed or not: create it (a no-op when it exists), delete it, create it
-/// again with its chains and rules. The kernel applies all or nothing.
+/// The transaction that makes the bridge's table exactly `ruleset`,
+/// whether it existed or not: create it (a no-op when it exists), delete
+/// it, create it again with its chains and rules. The kernel applies all
+/// or nothing. No other table is named.
 pub fn replace_table(ruleset: &Ruleset, first_seq: u32) -> Batch {
+    let table = ruleset.table_name();
     let mut b = Batch::new(first_seq);
     b.control(ControlMessage::BatchBegin);
-    b.inet(0, new_table(None), "create table".into());
+    b.inet(0, new_table(&table, None), "create table".into());
     b.inet(
         0,
-        NfTablesMessage::DeleteTable(table_msg(false)),
+        NfTablesMessage::DeleteTable(table_msg(&table, false)),
         "delete old table".into(),
     );
     let comment = table_comment(ruleset);
-    b.inet(0, new_table(Some(&comment)), "create table".into());
+    b.inet(0, new_table(&table, Some(&comment)), "create table".into());
     for chain in ruleset.chains() {
         b.inet(
             NLM_F_CREATE,
-            new_chain(&chain),
+            new_chain(&table, &chain),
             format!("create chain {}", chain.name),
         );
     }
     for (i, rule) in ruleset.rules().iter().enumerate() {
         b.inet(
             NLM_F_CREATE | NLM_F_APPEND,
-            new_rule(rule),
+            new_rule(&table, rule),
             format!("add rule {} to chain {}", i + 1, rule.chain),
         );
     }
@@ -170,13 +172,13 @@ pub fn replace_table(ruleset: &Ruleset, first_seq: u32) -> Batch {
     b
 }
 
-/// The transaction that deletes our table (it must exist).
-pub fn delete_table(first_seq: u32) -> Batch {
+/// The transaction that deletes the table `table` (it must exist).
+pub fn delete_table(table: &str, first_seq: u32) -> Batch {
     let mut b = Batch::new(first_seq);
     b.control(ControlMessage::BatchBegin);
     b.inet(
         0,
-        NfTablesMessage::DeleteTable(table_msg(false)),
+        NfTablesMessage::DeleteTable(table_msg(table, false)),
         "delete table".into(),
     );
     b.control(ControlMessage::BatchEnd);
@@ -184,7 +186,7 @@ pub fn delete_table(first_seq: u32) -> Batch {
 }
 
 /// A dump request (`GETTABLE`, `GETCHAIN`, `GETRULE`) over every family, or
-/// over `inet` restricted to our table when `ours_only`.
+/// over `inet` only when `ours_only` (the message names the table).
 pub fn dump_request(msg: NfTablesMessage, ours_only: bool, seq: u32) -> Vec<u8> {
     let family = if ours_only {
         NetfilterProtoFamily::Inet
@@ -202,9 +204,9 @@ pub fn dump_request(msg: NfTablesMessage, ours_only: bool, seq: u32) -> Vec<u8> 
     out
 }
 
-/// `GETRULE` for our table only.
-pub fn get_our_rules() -> NfTablesMessage {
+/// `GETRULE` for the table `table` only.
+pub fn get_rules_of(table: &str) -> NfTablesMessage {
     NfTablesMessage::GetRule(RuleMessage {
-        attributes: vec![RuleAttribute::Table(TABLE_NAME.into())],
+        attributes: vec![RuleAttribute::Table(table.into())],
     })
 }

@@ -10,9 +10,9 @@ use netlink_packet_netfilter::nftables::{
 use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
 use serde::Serialize;
 
+use super::NfSocket;
 use super::batch::dump_request;
 use super::expr::NF_DROP;
-use super::{NfSocket, TABLE_NAME};
 use crate::Error;
 
 /// A base chain somewhere in the ruleset.
@@ -52,14 +52,14 @@ pub fn family_name(f: NetfilterProtoFamily) -> String {
     }
 }
 
-/// True when `inet nspawn_netd` exists.
-pub fn our_table_exists(sock: &mut NfSocket) -> Result<bool, Error> {
-    Ok(our_table_userdata(sock)?.is_some())
+/// True when the table `inet TABLE` exists.
+pub fn table_exists(sock: &mut NfSocket, table: &str) -> Result<bool, Error> {
+    Ok(table_userdata(sock, table)?.is_some())
 }
 
-/// The user data of `inet nspawn_netd` (empty when it has none); `None`
-/// when the table does not exist.
-pub fn our_table_userdata(sock: &mut NfSocket) -> Result<Option<Vec<u8>>, Error> {
+/// The user data of the table `inet TABLE` (empty when it has none);
+/// `None` when the table does not exist.
+pub fn table_userdata(sock: &mut NfSocket, table: &str) -> Result<Option<Vec<u8>>, Error> {
     let get = NfTablesMessage::GetTable(TableMessage { attributes: vec![] });
     let msgs = sock.dump(|seq| dump_request(get, true, seq))?;
     for m in msgs {
@@ -69,7 +69,7 @@ pub fn our_table_userdata(sock: &mut NfSocket) -> Result<Option<Vec<u8>>, Error>
         if !t
             .attributes
             .iter()
-            .any(|a| matches!(a, TableAttribute::Name(n) if n == TABLE_NAME))
+            .any(|a| matches!(a, TableAttribute::Name(n) if n == table))
         {
             continue;
         }

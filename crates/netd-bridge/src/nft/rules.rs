@@ -1,14 +1,19 @@
-//! Our table, `inet nspawn_netd`, as data: its three base chains and their
-//! rules, computed from the bridge's name and subnets. Pure: no socket.
+//! Our table for one bridge, `inet nspawn_netd_BR`, as data: its three base
+//! chains and their rules, computed from the bridge's name and subnets.
+//! Pure: no socket. Each bridge has a table of its own, so `up` on two
+//! bridges keeps two tables that never touch each other.
 //!
 //! ```text
-//! table inet nspawn_netd {
+//! table inet nspawn_netd_BR {
 //!   chain input { type filter hook input priority filter; policy accept;
 //!     iifname BR udp dport 67 accept; iifname BR udp dport 53 accept
 //!     iifname BR tcp dport 53 accept; iifname BR udp dport 547 accept
 //!     iifname BR meta l4proto ipv6-icmp accept }
 //!   chain forward { type filter hook forward priority filter; policy accept;
-//!     iifname BR accept; oifname BR ct state established,related accept }
+//!     iifname BR accept
+//!     oifname BR ct state established,related accept; oifname BR drop
+//!     # or, with --allow-inbound (Inbound::Allow): oifname BR accept
+//!   }
 //!   chain postrouting { type nat hook postrouting priority srcnat; policy accept;
 //!     ip saddr V4NET oifname != BR masquerade
 //!     ip6 saddr V6NET oifname != BR masquerade }
@@ -16,19 +21,52 @@
 //! ```
 //! The input rules only matter where another table's input chain would drop
 //! these services; an accept here cannot override a drop elsewhere (the
-//! doctor reports those).
+//! doctor reports those). The forward chain's last rule is the inbound
+//! policy: a new connection from another interface into the bridge is
+//! dropped, unless `up --allow-inbound` asked for it to be accepted.
+//! Traffic between two ports of the bridge is switched, not forwarded, and
+//! never meets this chain.
 
 use ipnetwork::{IpNetwork, Ipv4Network, Ipv6Network};
+
+use crate::config::Inbound;
 use netlink_packet_netfilter::nftables::{InetHookNumber, MetaKey, Operator};
 
 use super::expr::{
-    Expr, NF_ACCEPT, NF_CT_STATE_ESTABLISHED, NF_CT_STATE_RELATED, NFT_CT_STATE,
+    Expr, NF_ACCEPT, NF_CT_STATE_ESTABLISHED, NF_CT_STATE_RELATED, NF_DROP, NFT_CT_STATE,
     NFT_PAYLOAD_NETWORK_HEADER, NFT_PAYLOAD_TRANSPORT_HEADER, bitwise, cmp, ct, ifname_bytes,
     masquerade, meta, payload, verdict,
 };
 
-/// The name of the one table nspawn-netd owns.
-pub const TABLE_NAME: &str = "nspawn_netd";
+/// What the name of every table nspawn-netd owns starts with.
+pub const TABLE_PREFIX: &str = "nspawn_netd_";
+
+/// `NFT_NAME_MAXLEN`: an nf_tables name holds at most this many bytes,
+/// its terminating NUL included.
+pub const NFT_NAME_MAXLEN: usize = 256;
+
+/// The name of `bridge`'s table: `nspawn_netd_BR`. A bridge name is at
+/// most 15 bytes (`IFNAMSIZ`), so the table name fits nf_tables' limit
+/// with room to spare. Interface names may hold characters nft's parser
+/// only takes quoted (`@`, `+`, `:`…); those become `_` and a hash of the
+/// real name is appended, so `nft list table inet NAME` works unquoted and
+/// two bridges never share a table.
+pub fn table_name(bridge: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+    if bridge.bytes().all(plain) {
+        return format!("{TABLE_PREFIX}{bridge}");
+    }
+    let cleaned: String = bridge
+        .bytes()
+        .map(|b| if plain(b) { char::from(b) } else { '_' })
+        .collect();
+    let hash = crate::config::bridge_mac(bridge)
+        .iter()
+        .skip(2)
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    format!("{TABLE_PREFIX}{cleaned}_{hash}")
+}
 
 /// `NFPROTO_IPV4`, `NFPROTO_IPV6` as `meta nfproto` loads them.
 const NFPROTO_IPV4: u8 = 2;
@@ -68,9 +106,16 @@ pub struct Ruleset {
     pub ipv4: Ipv4Network,
     /// `None` when IPv6 is off: no NAT66 rule.
     pub ipv6: Option<Ipv6Network>,
+    /// The forward chain's answer to new connections into the bridge.
+    pub inbound: Inbound,
 }
 
 impl Ruleset {
+    /// This bridge's table name.
+    pub fn table_name(&self) -> String {
+        table_name(&self.bridge)
+    }
+
     pub fn chains(&self) -> Vec<BaseChain> {
         vec![
             BaseChain {
@@ -107,11 +152,12 @@ impl Ruleset {
                 h = h.wrapping_mul(0x0100_0000_01b3);
             }
         };
+        let table = self.table_name();
         for c in self.chains() {
-            feed(&super::batch::new_chain(&c));
+            feed(&super::batch::new_chain(&table, &c));
         }
         for r in self.rules() {
-            feed(&super::batch::new_rule(&r));
+            feed(&super::batch::new_rule(&table, &r));
         }
         h
     }
@@ -153,23 +199,43 @@ impl Ruleset {
             chain: "forward",
             exprs: from_bridge,
         });
-        let state = (NF_CT_STATE_ESTABLISHED | NF_CT_STATE_RELATED).to_ne_bytes();
-        rules.push(Rule {
-            chain: "forward",
-            exprs: vec![
-                meta(MetaKey::Oifname),
-                cmp(Operator::Equal, &br),
-                ct(NFT_CT_STATE),
-                bitwise(&state, &[0; 4]),
-                cmp(Operator::NotEqual, &[0; 4]),
-                verdict(NF_ACCEPT),
-            ],
-        });
+        rules.extend(inbound_rules(self.inbound, &br));
         rules.push(masquerade_rule(IpNetwork::V4(self.ipv4), &br));
         if let Some(v6) = self.ipv6 {
             rules.push(masquerade_rule(IpNetwork::V6(v6), &br));
         }
         rules
+    }
+}
+
+/// The forward rules for traffic into the bridge. `Drop`: `oifname BR ct
+/// state established,related accept; oifname BR drop`. `Allow`: `oifname
+/// BR accept`.
+fn inbound_rules(inbound: Inbound, br: &[u8]) -> Vec<Rule> {
+    let oif = || vec![meta(MetaKey::Oifname), cmp(Operator::Equal, br)];
+    let rule = |exprs| Rule {
+        chain: "forward",
+        exprs,
+    };
+    match inbound {
+        Inbound::Drop => {
+            let state = (NF_CT_STATE_ESTABLISHED | NF_CT_STATE_RELATED).to_ne_bytes();
+            let mut replies = oif();
+            replies.extend([
+                ct(NFT_CT_STATE),
+                bitwise(&state, &[0; 4]),
+                cmp(Operator::NotEqual, &[0; 4]),
+                verdict(NF_ACCEPT),
+            ]);
+            let mut rest = oif();
+            rest.push(verdict(NF_DROP));
+            vec![rule(replies), rule(rest)]
+        }
+        Inbound::Allow => {
+            let mut all = oif();
+            all.push(verdict(NF_ACCEPT));
+            vec![rule(all)]
+        }
     }
 }
 

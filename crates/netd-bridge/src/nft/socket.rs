@@ -2,7 +2,6 @@
 //! and reads the kernel's answers. Blocking, with a receive timeout: each
 //! call is short, and async callers run it on a blocking thread.
 
-use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
@@ -33,7 +32,7 @@ impl NfSocket {
         // Acks without the request copied in: our batches are large.
         let _ = socket.set_cap_ack(true);
         let _ = socket.set_ext_ack(true);
-        set_recv_timeout(&socket, RECV_TIMEOUT);
+        crate::sys::set_recv_timeout(&socket, RECV_TIMEOUT).map_err(io)?;
         Ok(NfSocket { socket, seq: 1 })
     }
 
@@ -157,21 +156,4 @@ pub fn split_messages(mut buf: &[u8]) -> Vec<NetlinkMessage<NetfilterMessage>> {
         buf = &buf[advance..];
     }
     out
-}
-
-fn set_recv_timeout(socket: &Socket, timeout: Duration) {
-    let tv = libc::timeval {
-        tv_sec: timeout.as_secs() as libc::time_t,
-        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
-    };
-    // SAFETY: a valid fd and a timeval of the size passed.
-    unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
-            (&tv as *const libc::timeval).cast(),
-            size_of::<libc::timeval>() as libc::socklen_t,
-        );
-    }
 }

@@ -1,10 +1,11 @@
 //! `nspawn-netd doctor`: explains what would keep containers on the bridge
 //! from getting addresses, DNS or internet, each with the command that
-//! fixes it; `--json` for programs. Exits non-zero when it finds an error.
+//! fixes it, and which inbound policy the bridge's table enforces; `--json`
+//! for programs. Exits non-zero when it finds an error.
 
 use anyhow::bail;
 use clap::Args;
-use netd_bridge::doctor::{self, Severity};
+use netd_bridge::doctor::{self, OurTable, Severity};
 use netd_bridge::sysctl::Sysctls;
 
 use super::up::BridgeArgs;
@@ -13,7 +14,8 @@ use super::up::BridgeArgs;
 pub struct DoctorArgs {
     #[command(flatten)]
     pub bridge: BridgeArgs,
-    /// Print the findings as JSON: `{"bridge": NAME, "findings": [{id, severity, message, fix}]}`.
+    /// Print the findings as JSON: `{"bridge": NAME, "inbound": "drop"|"allow"|null,
+    /// "findings": [{id, severity, message, fix}]}` (severity `error`, `warning` or `info`).
     #[arg(long)]
     pub json: bool,
 }
@@ -23,7 +25,12 @@ pub async fn run(args: DoctorArgs) -> anyhow::Result<()> {
     let facts = doctor::gather(&cfg, &Sysctls::default()).await;
     let findings = doctor::diagnose(&cfg, &facts);
     if args.json {
-        let doc = serde_json::json!({ "bridge": cfg.name, "findings": findings });
+        let inbound = match facts.our_table {
+            Some(OurTable::Whole(inbound)) => Some(inbound.as_str()),
+            _ => None,
+        };
+        let doc =
+            serde_json::json!({ "bridge": cfg.name, "inbound": inbound, "findings": findings });
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         print!("{}", doctor::render_human(&cfg, &findings));

@@ -9,6 +9,10 @@
 //!   in the foreground repairing the table (for hosts whose DHCP/DNS comes
 //!   from elsewhere), until SIGTERM/SIGINT.
 //!
+//! The bridge's forward chain drops new connections from outside into the
+//! bridge (replies and related traffic still come back); `--allow-inbound`
+//! accepts them, for hosts that route to their containers.
+//!
 //! On exit the network stays as it is unless `--teardown-on-exit`.
 //! `--no-daemon` and `--keep-in-foreground` are the daemon's own
 //! dnsmasq-compatible flags, read here with the meanings above.
@@ -22,7 +26,7 @@ use netd_bridge::defaults;
 use netd_bridge::nft::heal;
 use netd_bridge::state::DEFAULT_STATE_DIR;
 use netd_bridge::sysctl::Sysctls;
-use netd_bridge::{BridgeConfig, Host};
+use netd_bridge::{BridgeConfig, Host, Inbound};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -67,6 +71,7 @@ impl BridgeArgs {
             name: self.bridge.clone(),
             ipv4: self.ipv4,
             ipv6: (!self.no_ipv6).then_some(self.ipv6),
+            inbound: Inbound::default(),
         }
     }
 
@@ -85,11 +90,31 @@ pub struct UpArgs {
     /// On exit, undo everything `up` did (as `nspawn-netd down` would).
     #[arg(long)]
     pub teardown_on_exit: bool,
+    /// Accept new connections from outside into the bridge, for hosts that
+    /// route to their containers or forward ports to them. By default they
+    /// are dropped: containers reach out and get their replies, nothing
+    /// connects in.
+    #[arg(long)]
+    pub allow_inbound: bool,
     /// The daemon's options. `--interface` defaults to the bridge, the
     /// DHCPv4 range to .20-.100 of its subnet (12h leases) and, with IPv6, the IPv6
     /// range to `PREFIX/LEN,ra-stateless,ra-names`.
     #[command(flatten)]
     pub daemon: DaemonArgs,
+}
+
+impl UpArgs {
+    /// The bridge as `up` sets it up, inbound policy included.
+    pub fn config(&self) -> BridgeConfig {
+        BridgeConfig {
+            inbound: if self.allow_inbound {
+                Inbound::Allow
+            } else {
+                Inbound::Drop
+            },
+            ..self.bridge.config()
+        }
+    }
 }
 
 /// Fills in the daemon settings `up` can derive from the bridge: the
@@ -146,7 +171,7 @@ pub fn fill_from_bridge(
 }
 
 pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<()> {
-    let cfg = args.bridge.config();
+    let cfg = args.config();
     let host = args.bridge.host();
     let no_daemon = args.daemon.common.no_daemon;
     let stay = !no_daemon || args.daemon.common.keep_in_foreground;
@@ -170,6 +195,16 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
     }
     if report.changes.is_empty() {
         info!(bridge = %cfg.name, "network already set up; nothing changed");
+    }
+    match cfg.inbound {
+        Inbound::Drop => info!(
+            bridge = %cfg.name,
+            "new connections from outside into the bridge are dropped (--allow-inbound accepts them)"
+        ),
+        Inbound::Allow => info!(
+            bridge = %cfg.name,
+            "new connections from outside into the bridge are accepted (--allow-inbound)"
+        ),
     }
     let Some(notifications) = notifications else {
         return Ok(());

@@ -56,7 +56,7 @@ fn settings_come_from_flags_and_the_config_file() {
     std::fs::write(
         &file,
         "bridge = \"br7\"\nipv4 = \"10.77.0.1/24\"\nno-ipv6 = true\n\
-         teardown-on-exit = true\ndomain = \"box\"\n",
+         teardown-on-exit = true\nallow-inbound = true\ndomain = \"box\"\n",
     )
     .unwrap();
     let (up, mut s) = up_settings(&[
@@ -66,8 +66,9 @@ fn settings_come_from_flags_and_the_config_file() {
         "--state-dir",
         "/tmp/s",
     ]);
-    let cfg = up.bridge.config();
+    let cfg = up.config();
     assert_eq!(cfg.name, "br7");
+    assert_eq!(cfg.inbound, Inbound::Allow);
     assert_eq!(cfg.ipv4.to_string(), "10.77.0.1/24");
     assert_eq!(cfg.ipv6, None);
     assert!(up.teardown_on_exit);
@@ -82,7 +83,12 @@ fn settings_come_from_flags_and_the_config_file() {
 fn no_daemon_and_keep_in_foreground_are_the_daemon_flags() {
     let (up, _) = up_settings(&["up", "--no-daemon", "--keep-in-foreground"]);
     assert!(up.daemon.common.no_daemon && up.daemon.common.keep_in_foreground);
-    assert_eq!(up.bridge.config(), BridgeConfig::default_nat0());
+    assert_eq!(up.config(), BridgeConfig::default_nat0());
+    assert_eq!(
+        up.config().inbound,
+        Inbound::Drop,
+        "inbound is dropped by default"
+    );
 }
 
 #[test]
