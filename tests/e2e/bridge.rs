@@ -458,7 +458,9 @@ fn up_alone_gives_a_container_addresses_dns_and_internet_on_v4_and_v6() {
     lab.internet();
     let state = state_dir(&lab);
     let state = state.to_str().unwrap().to_string();
-    let daemon = lab.start_daemon(&["up", "--state-dir", &state]);
+    // Leases in the lab, never in the machine's /var/lib/misc.
+    let leases = format!("--dhcp-leasefile={}", lab.dir().join("leases").display());
+    let daemon = lab.start_daemon(&["up", "--state-dir", &state, &leases]);
     let c = lab.container("dhcp");
     c.run_ok(&["sysctl", "-qw", "net.ipv6.conf.host0.accept_ra=1"]);
     let script = udhcpc_script(&lab);
