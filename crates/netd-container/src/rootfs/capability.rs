@@ -78,9 +78,7 @@ pub fn read_caps(path: &Path) -> io::Result<Option<Vec<u8>>> {
     let mut buf = [0u8; 64];
     match sys::get_xattr_nofollow(path, XATTR_NAME_CAPS, &mut buf) {
         Ok(n) => Ok(Some(buf[..n].to_vec())),
-        Err(e) if matches!(e.raw_os_error(), Some(libc::ENODATA) | Some(libc::ENOTSUP)) => {
-            Ok(None)
-        }
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENODATA) | Some(libc::ENOTSUP)) => Ok(None),
         Err(e) => Err(e),
     }
 }
