@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro};
+use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro, Variant};
 use netd_container::progress::Progress;
 use netd_container::rootfs::{self, RootfsConfig, shadow};
 use netd_container::runner::{self, RunError};
@@ -29,6 +29,12 @@ pub struct CreateArgs {
     /// The archive to download from (default: the bootstrap tool's own).
     #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
+    /// debootstrap's package set: `default` (Priority important: the
+    /// tools an operator expects) or `minbase` (a smaller image, about half
+    /// the download). Either way with dbus-broker, systemd-container,
+    /// iproute2 and ping.
+    #[arg(long, default_value = "default", value_parser = clap::value_parser!(Variant))]
+    pub variant: Variant,
     /// Put the rootfs here and link /var/lib/machines/NAME to it.
     #[arg(long, value_name = "PATH")]
     pub directory: Option<PathBuf>,
@@ -109,6 +115,7 @@ pub(super) fn run(dirs: &Dirs, args: CreateArgs) -> anyhow::Result<()> {
         distro: args.distro,
         suite: args.suite.clone(),
         mirror: args.mirror.clone(),
+        variant: args.variant,
     };
     let link = dirs.machines_dir.join(&args.name);
     let rootfs = match &args.directory {
