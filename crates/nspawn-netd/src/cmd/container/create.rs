@@ -5,17 +5,18 @@ use std::io::{BufRead, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, bail};
 use clap::Args;
 use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro, Variant};
-use netd_container::progress::Progress;
 use netd_container::rootfs::{self, RootfsConfig, shadow};
 use netd_container::runner::{self, RunError};
 use netd_container::{cleanup, name, nspawn_file};
 
 use super::{Dirs, find_in_path, require_root};
+
+mod view;
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -57,9 +58,6 @@ pub struct CreateArgs {
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
 }
-
-/// A progress line every this many packages within a phase.
-const PROGRESS_EVERY: usize = 50;
 
 /// Set by SIGINT/SIGTERM/SIGHUP while `create` runs.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
@@ -219,7 +217,12 @@ fn create(
         plan.program,
         log.display()
     );
-    runner::run_bootstrap(plan, log, &INTERRUPTED, print_progress)?;
+    let mut view = view::View::for_stdout();
+    let result = runner::run_bootstrap(plan, log, &INTERRUPTED, |p, elapsed| {
+        view.report(p, elapsed)
+    });
+    view.finish();
+    result?;
     check_interrupted()?;
 
     let hash = password
@@ -276,25 +279,6 @@ fn check_interrupted() -> anyhow::Result<()> {
         return Err(RunError::Cancelled.into());
     }
     Ok(())
-}
-
-fn print_progress(progress: &Progress, elapsed: Duration) {
-    let t = elapsed.as_secs_f64();
-    match progress {
-        Progress::PhaseChanged {
-            phase,
-            previous,
-            items,
-        } if *items > 0 => {
-            eprintln!("[{t:6.1}s] {phase} ({items} done {previous})");
-        }
-        Progress::PhaseChanged { phase, .. } => eprintln!("[{t:6.1}s] {phase}"),
-        Progress::Message(m) => eprintln!("[{t:6.1}s] {m}"),
-        Progress::Item { phase, count } if count % PROGRESS_EVERY == 0 => {
-            eprintln!("[{t:6.1}s] {phase}: {count}");
-        }
-        Progress::Item { .. } | Progress::Other => {}
-    }
 }
 
 fn read_password(args: &CreateArgs) -> anyhow::Result<Option<String>> {
