@@ -1,7 +1,6 @@
 //! `container create`: checks, bootstrap with progress, rootfs setup,
 //! `.nspawn` file; on failure or Ctrl-C everything made is removed.
 
-use std::io::{BufRead, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,12 +9,14 @@ use std::time::{Instant, SystemTime};
 use anyhow::{Context, bail};
 use clap::Args;
 use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro, Variant};
-use netd_container::rootfs::{self, RootfsConfig, shadow};
+use netd_container::rootfs::{self, RootfsConfig};
 use netd_container::runner::{self, RunError};
+use netd_container::sys::{self, Signal};
 use netd_container::{cleanup, name, nspawn_file};
 
 use super::{Dirs, find_in_path, require_root};
 
+mod password;
 mod view;
 
 #[derive(Debug, Args)]
@@ -59,27 +60,12 @@ pub struct CreateArgs {
     pub log_file: Option<PathBuf>,
 }
 
-/// Set by SIGINT/SIGTERM/SIGHUP while `create` runs.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Signals that stop a `create` cleanly (everything made is removed).
+const STOP_SIGNALS: [Signal; 3] = [Signal::Int, Signal::Term, Signal::Hup];
 
-extern "C" fn on_signal(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-fn install_signal_handlers() -> anyhow::Result<()> {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: the handler only stores to an atomic, which is
-        // async-signal-safe; `sa` is fully initialised before use.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as *const () as usize;
-            libc::sigemptyset(&mut sa.sa_mask);
-            if libc::sigaction(sig, &sa, std::ptr::null_mut()) != 0 {
-                return Err(std::io::Error::last_os_error()).context("installing a signal handler");
-            }
-        }
-    }
-    Ok(())
+/// Set by [`STOP_SIGNALS`] while `create` runs.
+fn interrupted() -> anyhow::Result<&'static AtomicBool> {
+    sys::flag_on_signals(&STOP_SIGNALS).context("installing signal handlers")
 }
 
 /// What has been made so far, removed again unless [`Made::keep`] is called.
@@ -140,13 +126,13 @@ pub(super) fn run(dirs: &Dirs, args: CreateArgs) -> anyhow::Result<()> {
     }
     let nspawn_path = dirs.nspawn_file(&args.name);
     let keep_nspawn = nspawn_path.exists() && !args.force;
-    let password = read_password(&args)?;
+    let password = password::read(&args)?;
     let log = args
         .log_file
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("/var/log/nspawn-netd/create-{}.log", args.name)));
 
-    install_signal_handlers()?;
+    interrupted()?;
     let mut made = Made::default();
     let result = create(
         dirs,
@@ -168,7 +154,7 @@ pub(super) fn run(dirs: &Dirs, args: CreateArgs) -> anyhow::Result<()> {
             eprintln!("---");
         }
         made.rollback();
-        if INTERRUPTED.load(Ordering::SeqCst) {
+        if interrupted()?.load(Ordering::SeqCst) {
             eprintln!("nspawn-netd: interrupted; nothing of {} is left", args.name);
             std::process::exit(130);
         }
@@ -218,16 +204,14 @@ fn create(
         log.display()
     );
     let mut view = view::View::for_stdout();
-    let result = runner::run_bootstrap(plan, log, &INTERRUPTED, |p, elapsed| {
+    let result = runner::run_bootstrap(plan, log, interrupted()?, |p, elapsed| {
         view.report(p, elapsed)
     });
     view.finish();
     result?;
     check_interrupted()?;
 
-    let hash = password
-        .map(|p| shadow::sha512_crypt(&p, &random_salt()?).map_err(anyhow::Error::from))
-        .transpose()?;
+    let hash = password.as_deref().map(password::hash).transpose()?;
     let config = RootfsConfig {
         name: args.name.clone(),
         dns: args.dns.clone(),
@@ -275,76 +259,10 @@ fn create(
 }
 
 fn check_interrupted() -> anyhow::Result<()> {
-    if INTERRUPTED.load(Ordering::SeqCst) {
+    if interrupted()?.load(Ordering::SeqCst) {
         return Err(RunError::Cancelled.into());
     }
     Ok(())
-}
-
-fn read_password(args: &CreateArgs) -> anyhow::Result<Option<String>> {
-    if let Some(file) = &args.root_password_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("reading --root-password-file {}", file.display()))?;
-        let line = text.lines().next().unwrap_or_default().to_owned();
-        if line.is_empty() {
-            bail!(
-                "--root-password-file {}: the first line is empty",
-                file.display()
-            );
-        }
-        return Ok(Some(line));
-    }
-    if !args.root_password_prompt {
-        return Ok(None);
-    }
-    let first = prompt_hidden("root password: ")?;
-    let second = prompt_hidden("again: ")?;
-    if first != second {
-        bail!("the passwords differ");
-    }
-    if first.is_empty() {
-        bail!("the password is empty");
-    }
-    Ok(Some(first))
-}
-
-/// Reads a line from the terminal with echo off.
-fn prompt_hidden(prompt: &str) -> anyhow::Result<String> {
-    use std::os::fd::AsRawFd;
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .context("--root-password-prompt needs a terminal")?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it for an open tty.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
-        return Err(std::io::Error::last_os_error()).context("reading terminal settings");
-    }
-    let mut quiet = saved;
-    quiet.c_lflag &= !libc::ECHO;
-    quiet.c_lflag |= libc::ECHONL;
-    // SAFETY: as above, with a valid termios.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) };
-    let mut out = &tty;
-    let _ = write!(out, "{prompt}");
-    let mut line = String::new();
-    let read = std::io::BufReader::new(&tty).read_line(&mut line);
-    // SAFETY: restores the settings read above.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    read.context("reading the password")?;
-    Ok(line.trim_end_matches(['\n', '\r']).to_owned())
-}
-
-fn random_salt() -> anyhow::Result<[u8; shadow::SALT_LEN]> {
-    let mut salt = [0u8; shadow::SALT_LEN];
-    // SAFETY: `salt` is writable for its length.
-    let n = unsafe { libc::getrandom(salt.as_mut_ptr().cast(), salt.len(), 0) };
-    if n != salt.len() as isize {
-        return Err(std::io::Error::last_os_error()).context("getrandom");
-    }
-    Ok(salt)
 }
 
 fn days_since_epoch() -> u64 {
