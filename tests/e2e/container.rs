@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use netd_testkit::lab::{require_root, wait_until};
+use netd_testkit::lab::{Lab, require_root, wait_until};
 
 mod bookworm;
 mod boot;
@@ -285,21 +285,60 @@ exec sleep 120"#,
     );
 }
 
+/// A fake bootstrap making a tiny rootfs with what `create` changes: no
+/// network needed.
+const TINY_ROOTFS: &str = r#"mkdir -p "$T/usr/lib/systemd/system" "$T/usr/bin" "$T/etc"
+printf '[Install]\nWantedBy=multi-user.target\n' > "$T/usr/lib/systemd/system/systemd-networkd.service"
+printf 'root:*:19000:0:99999:7:::\n' > "$T/etc/shadow"
+printf 'PRETTY_NAME="Fake Linux"\n' > "$T/etc/os-release"
+: > "$T/usr/bin/ping"
+echo "I: Base system installed successfully.""#;
+
+#[test]
+fn dns_defaults_to_the_bridges_own_address() {
+    require_root();
+    let scratch = Scratch::new("ct-dns");
+    let dirs = Dirs::new(&scratch.0, "d");
+    let path = fake_tool(&scratch.0, TINY_ROOTFS);
+    // The bridge as `up --ipv4 10.33.0.1/24` leaves it, in the lab's host.
+    let lab = Lab::without_bridge();
+    let host = lab.host();
+    host.run_ok(&["ip", "link", "add", "nat0", "type", "bridge"]);
+    host.run_ok(&["ip", "addr", "add", "10.33.0.1/24", "dev", "nat0"]);
+    let resolv_conf_of = |name: &str, extra: &[&str]| {
+        let mut c = host.cmd(env!("CARGO_BIN_EXE_nspawn-netd"));
+        dirs.env(&mut c);
+        let log = scratch.0.join(format!("{name}.log"));
+        let out = c
+            .args(["container", "create", name, "--log-file"])
+            .arg(&log)
+            .args(extra)
+            .env("PATH", &path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        std::fs::read_to_string(dirs.machines().join(name).join("etc/resolv.conf")).unwrap()
+    };
+    let conf = resolv_conf_of("web", &[]);
+    assert!(conf.contains("\nnameserver 10.33.0.1\n"), "{conf}");
+    // No such bridge yet: the address `up` gives it by default.
+    let conf = resolv_conf_of("web2", &["--bridge", "nat9"]);
+    assert!(conf.contains("\nnameserver 192.168.26.1\n"), "{conf}");
+    // --dns wins over the bridge.
+    let conf = resolv_conf_of("web3", &["--dns", "10.7.0.1"]);
+    assert!(
+        conf.contains("\nnameserver 10.7.0.1\n") && !conf.contains("10.33.0.1"),
+        "{conf}"
+    );
+}
+
 #[test]
 fn create_elsewhere_links_it_and_remove_takes_it_all_away() {
     require_root();
     let scratch = Scratch::new("ct-dir");
     let dirs = Dirs::new(&scratch.0, "d");
-    // A tiny rootfs with what `create` changes: no network needed.
-    let path = fake_tool(
-        &scratch.0,
-        r#"mkdir -p "$T/usr/lib/systemd/system" "$T/usr/bin" "$T/etc"
-printf '[Install]\nWantedBy=multi-user.target\n' > "$T/usr/lib/systemd/system/systemd-networkd.service"
-printf 'root:*:19000:0:99999:7:::\n' > "$T/etc/shadow"
-printf 'PRETTY_NAME="Fake Linux"\n' > "$T/etc/os-release"
-: > "$T/usr/bin/ping"
-echo "I: Base system installed successfully.""#,
-    );
+    let path = fake_tool(&scratch.0, TINY_ROOTFS);
     let target = scratch.0.join("big-disk/web");
     let out = dirs
         .cmd(&[
