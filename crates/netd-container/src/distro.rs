@@ -28,11 +28,12 @@ pub const DEBOOTSTRAP_PACKAGES: &[&str] = &[
 pub enum Variant {
     /// debootstrap's default: every package of Priority required and
     /// important, a system an operator finds familiar (`ip`, `ping`,
-    /// `less`, `nano`, man pages, …).
+    /// `less`, `nano`, `cron`, `logrotate`, …).
     #[default]
     Default,
-    /// `--variant=minbase`: Priority required and apt only, about half the
-    /// download, plus [`DEBOOTSTRAP_PACKAGES`].
+    /// `--variant=minbase`: Priority required and apt only, plus
+    /// [`DEBOOTSTRAP_PACKAGES`] (for bookworm 129 packages instead of 169:
+    /// no editor, pager, cron or logrotate).
     Minbase,
 }
 

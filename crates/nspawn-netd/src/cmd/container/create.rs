@@ -34,9 +34,9 @@ pub struct CreateArgs {
     #[arg(long, value_name = "URL")]
     pub mirror: Option<String>,
     /// debootstrap's package set: `default` (Priority important: the
-    /// tools an operator expects) or `minbase` (a smaller image, about half
-    /// the download). Either way with dbus-broker, systemd-container,
-    /// iproute2 and ping.
+    /// tools an operator expects) or `minbase` (a smaller image: about a
+    /// quarter fewer packages). Either way with dbus-broker,
+    /// systemd-container, iproute2 and ping.
     #[arg(long, default_value = "default", value_parser = clap::value_parser!(Variant))]
     pub variant: Variant,
     /// Put the rootfs here and link /var/lib/machines/NAME to it.
