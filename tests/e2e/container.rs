@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use netd_testkit::lab::{require_root, wait_until};
+use netd_testkit::lab::{Lab, require_root, wait_until};
 
 mod bookworm;
 mod boot;
@@ -86,13 +86,23 @@ impl Drop for Scratch {
     }
 }
 
-/// A directory with a fake `debootstrap` (the shell script `body`), to be
-/// put first in PATH.
+/// Sets `$T` to the target directory from debootstrap's arguments
+/// (options, then SUITE TARGET [MIRROR]).
+const FIND_TARGET: &str = r#"S=; T=
+for a in "$@"; do
+  case "$a" in
+    -*) ;;
+    *) if [ -z "$S" ]; then S="$a"; elif [ -z "$T" ]; then T="$a"; fi ;;
+  esac
+done"#;
+
+/// A directory with a fake `debootstrap` (the shell script `body`, which
+/// finds the target directory in `$T`), to be put first in PATH.
 fn fake_tool(scratch: &Path, body: &str) -> String {
     let bin = scratch.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let tool = bin.join("debootstrap");
-    std::fs::write(&tool, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::write(&tool, format!("#!/bin/sh\n{FIND_TARGET}\n{body}\n")).unwrap();
     std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
     format!(
         "{}:{}",
@@ -130,6 +140,12 @@ fn create_checks_first_and_makes_nothing_on_bad_input() {
         &path,
         "--mirror",
     );
+    refused(
+        &["create", "web", "--distro", "arch", "--variant", "minbase"],
+        &path,
+        "--variant",
+    );
+    refused(&["create", "web", "--variant", "tiny"], &path, "minbase");
     // No debootstrap in PATH: the message names the package.
     let empty = scratch.0.join("empty-bin");
     std::fs::create_dir_all(&empty).unwrap();
@@ -160,8 +176,7 @@ fn a_failing_bootstrap_is_rolled_back_and_its_last_lines_shown() {
     // system still mounted in it, then an error.
     let path = fake_tool(
         &scratch.0,
-        r#"T="$5"
-mkdir -p "$T/etc" "$T/proc" && echo x > "$T/etc/file"
+        r#"mkdir -p "$T/etc" "$T/proc" && echo x > "$T/etc/file"
 mount -t tmpfs fake-proc "$T/proc" || exit 9
 echo "I: Retrieving Release"
 echo "I: Retrieving adduser 3.134"
@@ -215,7 +230,7 @@ fn ctrl_c_stops_the_bootstrap_and_removes_what_it_made() {
         &scratch.0,
         &format!(
             r#"echo $$ > {pid}
-mkdir -p "$5/etc"
+mkdir -p "$T/etc"
 echo "I: Retrieving adduser 3.134"
 exec sleep 120"#,
             pid = tool_pid.display()
@@ -270,22 +285,60 @@ exec sleep 120"#,
     );
 }
 
+/// A fake bootstrap making a tiny rootfs with what `create` changes: no
+/// network needed.
+const TINY_ROOTFS: &str = r#"mkdir -p "$T/usr/lib/systemd/system" "$T/usr/bin" "$T/etc"
+printf '[Install]\nWantedBy=multi-user.target\n' > "$T/usr/lib/systemd/system/systemd-networkd.service"
+printf 'root:*:19000:0:99999:7:::\n' > "$T/etc/shadow"
+printf 'PRETTY_NAME="Fake Linux"\n' > "$T/etc/os-release"
+: > "$T/usr/bin/ping"
+echo "I: Base system installed successfully.""#;
+
+#[test]
+fn dns_defaults_to_the_bridges_own_address() {
+    require_root();
+    let scratch = Scratch::new("ct-dns");
+    let dirs = Dirs::new(&scratch.0, "d");
+    let path = fake_tool(&scratch.0, TINY_ROOTFS);
+    // The bridge as `up --ipv4 10.33.0.1/24` leaves it, in the lab's host.
+    let lab = Lab::without_bridge();
+    let host = lab.host();
+    host.run_ok(&["ip", "link", "add", "nat0", "type", "bridge"]);
+    host.run_ok(&["ip", "addr", "add", "10.33.0.1/24", "dev", "nat0"]);
+    let resolv_conf_of = |name: &str, extra: &[&str]| {
+        let mut c = host.cmd(env!("CARGO_BIN_EXE_nspawn-netd"));
+        dirs.env(&mut c);
+        let log = scratch.0.join(format!("{name}.log"));
+        let out = c
+            .args(["container", "create", name, "--log-file"])
+            .arg(&log)
+            .args(extra)
+            .env("PATH", &path)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        std::fs::read_to_string(dirs.machines().join(name).join("etc/resolv.conf")).unwrap()
+    };
+    let conf = resolv_conf_of("web", &[]);
+    assert!(conf.contains("\nnameserver 10.33.0.1\n"), "{conf}");
+    // No such bridge yet: the address `up` gives it by default.
+    let conf = resolv_conf_of("web2", &["--bridge", "nat9"]);
+    assert!(conf.contains("\nnameserver 192.168.26.1\n"), "{conf}");
+    // --dns wins over the bridge.
+    let conf = resolv_conf_of("web3", &["--dns", "10.7.0.1"]);
+    assert!(
+        conf.contains("\nnameserver 10.7.0.1\n") && !conf.contains("10.33.0.1"),
+        "{conf}"
+    );
+}
+
 #[test]
 fn create_elsewhere_links_it_and_remove_takes_it_all_away() {
     require_root();
     let scratch = Scratch::new("ct-dir");
     let dirs = Dirs::new(&scratch.0, "d");
-    // A tiny rootfs with what `create` changes: no network needed.
-    let path = fake_tool(
-        &scratch.0,
-        r#"T="$5"
-mkdir -p "$T/usr/lib/systemd/system" "$T/usr/bin" "$T/etc"
-printf '[Install]\nWantedBy=multi-user.target\n' > "$T/usr/lib/systemd/system/systemd-networkd.service"
-printf 'root:*:19000:0:99999:7:::\n' > "$T/etc/shadow"
-printf 'PRETTY_NAME="Fake Linux"\n' > "$T/etc/os-release"
-: > "$T/usr/bin/ping"
-echo "I: Base system installed successfully.""#,
-    );
+    let path = fake_tool(&scratch.0, TINY_ROOTFS);
     let target = scratch.0.join("big-disk/web");
     let out = dirs
         .cmd(&[
@@ -307,6 +360,16 @@ echo "I: Base system installed successfully.""#,
         String::from_utf8_lossy(&out.stdout).contains("container shell web"),
         "{}",
         text(&out)
+    );
+    // debootstrap's default variant, with what the network setup needs.
+    let argv = std::fs::read_to_string(scratch.0.join("log")).unwrap();
+    let argv = argv.lines().next().unwrap();
+    assert!(!argv.contains("--variant"), "{argv}");
+    assert!(
+        argv.contains(
+            " --include=dbus-broker,systemd-container,systemd-sysv,iproute2,iputils-ping "
+        ),
+        "{argv}"
     );
     let link = dirs.machines().join("web");
     assert_eq!(std::fs::read_link(&link).unwrap(), target);
@@ -348,12 +411,17 @@ echo "I: Base system installed successfully.""#,
     )
     .unwrap();
     let out = dirs
-        .cmd(&["create", "web2"])
+        .cmd(&["create", "web2", "--variant", "minbase"])
         .args(["--log-file", scratch.0.join("log2").to_str().unwrap()])
         .env("PATH", &path)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+    let log2 = std::fs::read_to_string(scratch.0.join("log2")).unwrap();
+    assert!(
+        log2.starts_with("$ debootstrap --variant=minbase --include="),
+        "{log2}"
+    );
     assert_eq!(
         std::fs::read_to_string(dirs.nspawn().join("web2.nspawn")).unwrap(),
         "[Network]\nBridge=mine\n"

@@ -5,9 +5,10 @@
 //! undone is never emptied.
 
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+use crate::sys;
 
 /// The mount points at or below `dir` in a `/proc/self/mountinfo` text,
 /// deepest first (the order to unmount them in).
@@ -80,17 +81,10 @@ pub fn remove_rootfs(dir: &Path) -> Result<(), RemoveError> {
         if mount == dir {
             continue; // the rootfs itself being a mount point is fine
         }
-        let c = std::ffi::CString::new(mount.as_os_str().as_bytes()).map_err(|_| {
-            RemoveError::Busy {
-                path: mount.clone(),
-                source: io::Error::other("NUL in path"),
-            }
-        })?;
-        // SAFETY: `c` is a NUL-terminated path that outlives the call.
-        if unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) } != 0 {
+        if let Err(source) = sys::detach_unmount(&mount) {
             return Err(RemoveError::Busy {
                 path: mount,
-                source: io::Error::last_os_error(),
+                source,
             });
         }
     }

@@ -8,17 +8,56 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-/// Packages a booted, networked container needs on top of debootstrap's
-/// `minbase`: systemd as PID 1 (`systemd-sysv`), the D-Bus broker that
-/// `machinectl`/`systemctl` talk to, `systemd-container` for `machinectl
-/// shell`, and `ping` to check the network. systemd-networkd itself is part
-/// of the `systemd` package on every supported release.
+/// Packages every Debian or Ubuntu container gets on top of debootstrap's
+/// variant: the D-Bus broker that `machinectl`/`systemctl` talk to,
+/// `systemd-container` for `machinectl shell`, and what the network setup
+/// and checking it need: systemd as PID 1 (`systemd-sysv`; networkd is part
+/// of the `systemd` package), `ip` (`iproute2`) and `ping`
+/// (`iputils-ping`). The default variant has the last three already (they
+/// are Priority: important); naming them keeps `minbase` images usable.
 pub const DEBOOTSTRAP_PACKAGES: &[&str] = &[
     "dbus-broker",
     "systemd-container",
     "systemd-sysv",
+    "iproute2",
     "iputils-ping",
 ];
+
+/// Which package set debootstrap starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Variant {
+    /// debootstrap's default: every package of Priority required and
+    /// important, a system an operator finds familiar (`ip`, `ping`,
+    /// `less`, `nano`, `cron`, `logrotate`, …).
+    #[default]
+    Default,
+    /// `--variant=minbase`: Priority required and apt only, plus
+    /// [`DEBOOTSTRAP_PACKAGES`] (for bookworm 129 packages instead of 169:
+    /// no editor, pager, cron or logrotate).
+    Minbase,
+}
+
+impl FromStr for Variant {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "default" => Ok(Variant::Default),
+            "minbase" => Ok(Variant::Minbase),
+            other => Err(format!(
+                "unknown variant \"{other}\": expected default or minbase"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Variant::Default => "default",
+            Variant::Minbase => "minbase",
+        })
+    }
+}
 
 /// The distributions `container create` can bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +128,8 @@ pub struct BootstrapRequest {
     pub suite: Option<String>,
     /// The archive to download from; `None` leaves the tool's own default.
     pub mirror: Option<String>,
+    /// debootstrap's package set (Debian and Ubuntu only).
+    pub variant: Variant,
 }
 
 /// A request that cannot be carried out as given.
@@ -102,6 +143,8 @@ pub enum PlanError {
         "--mirror does not apply to arch: pacstrap downloads from the host's /etc/pacman.d/mirrorlist"
     )]
     MirrorForArch,
+    #[error("--variant minbase does not apply to arch: pacstrap installs the base package group")]
+    VariantForArch,
     #[error("--mirror {0:?} is not an http://, https://, ftp:// or file:// URL")]
     BadMirror(String),
 }
@@ -137,7 +180,11 @@ impl BootstrapPlan {
                     .as_deref()
                     .or(request.distro.default_suite())
                     .unwrap_or_default();
-                args.push("--variant=minbase".into());
+                match request.variant {
+                    // The default variant is what debootstrap does unasked.
+                    Variant::Default => {}
+                    Variant::Minbase => args.push("--variant=minbase".into()),
+                }
                 args.push(format!("--include={}", DEBOOTSTRAP_PACKAGES.join(",")).into());
                 args.push(format!("--components={}", request.distro.components()).into());
                 args.push(suite.into());
@@ -152,6 +199,9 @@ impl BootstrapPlan {
                 }
                 if request.mirror.is_some() {
                     return Err(PlanError::MirrorForArch);
+                }
+                if request.variant != Variant::Default {
+                    return Err(PlanError::VariantForArch);
                 }
                 // -K: a fresh pacman keyring inside the target; -c: use the
                 // host's package cache.
@@ -176,24 +226,49 @@ impl BootstrapPlan {
 mod tests {
     use super::*;
 
-    fn plan(distro: Distro, suite: Option<&str>, mirror: Option<&str>) -> Vec<String> {
-        let req = BootstrapRequest {
+    fn request(distro: Distro, suite: Option<&str>, mirror: Option<&str>) -> BootstrapRequest {
+        BootstrapRequest {
             distro,
             suite: suite.map(Into::into),
             mirror: mirror.map(Into::into),
-        };
-        let plan = BootstrapPlan::new(&req, Path::new("/m/web")).unwrap();
+            variant: Variant::Default,
+        }
+    }
+
+    fn argv(req: &BootstrapRequest) -> Vec<String> {
+        let plan = BootstrapPlan::new(req, Path::new("/m/web")).unwrap();
         std::iter::once(plan.program.clone())
             .chain(plan.args.iter().map(|a| a.to_string_lossy().into_owned()))
             .collect()
     }
 
-    const INCLUDE: &str = "--include=dbus-broker,systemd-container,systemd-sysv,iputils-ping";
+    fn plan(distro: Distro, suite: Option<&str>, mirror: Option<&str>) -> Vec<String> {
+        argv(&request(distro, suite, mirror))
+    }
+
+    const INCLUDE: &str =
+        "--include=dbus-broker,systemd-container,systemd-sysv,iproute2,iputils-ping";
 
     #[test]
-    fn debian_defaults_to_bookworm_main_and_the_tools_own_mirror() {
+    fn debian_defaults_to_bookworm_main_the_default_variant_and_the_tools_own_mirror() {
         assert_eq!(
             plan(Distro::Debian, None, None),
+            [
+                "debootstrap",
+                INCLUDE,
+                "--components=main",
+                "bookworm",
+                "/m/web"
+            ]
+        );
+    }
+
+    #[test]
+    fn minbase_is_asked_for() {
+        let mut req = request(Distro::Debian, None, None);
+        req.variant = Variant::Minbase;
+        assert_eq!(
+            argv(&req),
             [
                 "debootstrap",
                 "--variant=minbase",
@@ -203,6 +278,9 @@ mod tests {
                 "/m/web"
             ]
         );
+        assert_eq!("minbase".parse(), Ok(Variant::Minbase));
+        assert_eq!("default".parse(), Ok(Variant::Default));
+        assert!("buildd".parse::<Variant>().unwrap_err().contains("buildd"));
     }
 
     #[test]
@@ -215,7 +293,6 @@ mod tests {
             ),
             [
                 "debootstrap",
-                "--variant=minbase",
                 INCLUDE,
                 "--components=main,universe",
                 "jammy",
@@ -223,7 +300,7 @@ mod tests {
                 "http://mirror.example/ubuntu"
             ]
         );
-        assert_eq!(plan(Distro::Ubuntu, None, None)[4], "noble");
+        assert_eq!(plan(Distro::Ubuntu, None, None)[3], "noble");
     }
 
     #[test]
@@ -235,33 +312,28 @@ mod tests {
     }
 
     #[test]
-    fn arch_uses_pacstrap_and_refuses_suite_and_mirror() {
+    fn arch_uses_pacstrap_and_refuses_suite_mirror_and_variant() {
         assert_eq!(
             plan(Distro::Arch, None, None),
             ["pacstrap", "-K", "-c", "/m/web", "base"]
         );
-        let req = |suite: Option<&str>, mirror: Option<&str>| BootstrapRequest {
-            distro: Distro::Arch,
-            suite: suite.map(Into::into),
-            mirror: mirror.map(Into::into),
-        };
+        let new = |req: &BootstrapRequest| BootstrapPlan::new(req, Path::new("/m"));
         assert_eq!(
-            BootstrapPlan::new(&req(Some("x"), None), Path::new("/m")),
+            new(&request(Distro::Arch, Some("x"), None)),
             Err(PlanError::SuiteForArch)
         );
         assert_eq!(
-            BootstrapPlan::new(&req(None, Some("http://m/")), Path::new("/m")),
+            new(&request(Distro::Arch, None, Some("http://m/"))),
             Err(PlanError::MirrorForArch)
         );
+        let mut minbase = request(Distro::Arch, None, None);
+        minbase.variant = Variant::Minbase;
+        assert_eq!(new(&minbase), Err(PlanError::VariantForArch));
     }
 
     #[test]
     fn a_mirror_must_be_a_url() {
-        let req = BootstrapRequest {
-            distro: Distro::Debian,
-            suite: None,
-            mirror: Some("deb.example".into()),
-        };
+        let req = request(Distro::Debian, None, Some("deb.example"));
         assert!(matches!(
             BootstrapPlan::new(&req, Path::new("/m")),
             Err(PlanError::BadMirror(_))

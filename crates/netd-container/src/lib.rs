@@ -12,10 +12,15 @@
 //! - [`nspawn_file`]: the `/etc/systemd/nspawn/NAME.nspawn` file.
 //! - [`cleanup`]: removing a rootfs (rollback, `container remove`) safely.
 //! - [`machines`]: listing machines and telling whether one runs.
+//! - [`sys`]: every system call that needs `unsafe`, behind safe functions
+//!   (also used by the `nspawn-netd` command line, which has no `unsafe`).
 //!
 //! This crate runs nothing inside the container, never starts or stops one
 //! (the `nspawn-netd` binary does that through `machinectl` or
-//! `systemd-nspawn`), installs no signal handler and prints nothing.
+//! `systemd-nspawn`) and prints nothing; its one signal handler,
+//! [`sys::flag_on_signals`], is installed only when the binary asks.
+
+#![deny(unsafe_code)]
 
 pub mod cleanup;
 pub mod distro;
@@ -25,3 +30,5 @@ pub mod nspawn_file;
 pub mod progress;
 pub mod rootfs;
 pub mod runner;
+#[allow(unsafe_code)]
+pub mod sys;

@@ -2,13 +2,13 @@
 //! rootfs, distribution and bridge, and whether one is running.
 
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::name::validate_machine_name;
 use crate::nspawn_file;
 use crate::rootfs::files::resolve_in;
+use crate::sys;
 
 /// One machine found in the machines directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,26 +103,18 @@ fn is_locked(path: &Path) -> bool {
     else {
         return false;
     };
-    let fd = file.as_raw_fd();
-    // SAFETY: `flock` is plain data; zeroed is a valid value for it.
-    let mut fl: libc::flock = unsafe { std::mem::zeroed() };
-    fl.l_type = libc::F_WRLCK as libc::c_short;
-    fl.l_whence = libc::SEEK_SET as libc::c_short;
-    // SAFETY: `fd` is open for the call; `fl` is a valid, writable flock.
-    let ofd_held = unsafe { libc::fcntl(fd, libc::F_OFD_GETLK, &mut fl) } == 0
-        && fl.l_type != libc::F_UNLCK as libc::c_short;
-    if ofd_held {
+    if sys::ofd_write_lock_held(&file).unwrap_or(false) {
         return true;
     }
-    // SAFETY: plain syscalls on an open descriptor; a lock we get is
-    // released at once.
-    unsafe {
-        if libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) != 0 {
-            return true;
+    // std's file locks are flock(2); one we get is released at once.
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
         }
-        libc::flock(fd, libc::LOCK_UN);
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
     }
-    false
 }
 
 #[cfg(test)]
@@ -180,8 +172,7 @@ mod tests {
         let path = dir.path().join("lock");
         let holder = std::fs::File::create(&path).unwrap();
         assert!(!is_locked(&path));
-        // SAFETY: plain syscall on an open descriptor.
-        assert_eq!(unsafe { libc::flock(holder.as_raw_fd(), libc::LOCK_EX) }, 0);
+        holder.lock().unwrap();
         assert!(is_locked(&path));
     }
 }

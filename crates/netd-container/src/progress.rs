@@ -2,8 +2,9 @@
 //! caller feeds lines and prints what comes out with its own clock.
 //!
 //! debootstrap prints `I: Retrieving PKG VERSION` and `I: Validating …`
-//! (interleaved: each package is checked as it arrives), `I: Extracting …`, then `I: Unpacking …`/`I: Configuring …` while it
-//! installs; pacstrap prints `:: Retrieving packages...`, `(n/N) checking
+//! (interleaved: each package is checked as it arrives), `I: Extracting …`,
+//! then `I: Unpacking …`/`I: Configuring …` while it installs, with no
+//! totals; pacstrap prints `:: Retrieving packages...`, `(n/N) checking
 //! package integrity`, `(n/N) installing PKG`.
 
 use std::fmt;
@@ -38,17 +39,58 @@ impl fmt::Display for Phase {
     }
 }
 
+/// What happened to one package, as the tool said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Downloaded (debootstrap's `Retrieving PKG`).
+    Retrieved,
+    /// Extracted into the target before dpkg runs there.
+    Extracted,
+    /// Unpacked by dpkg inside the target.
+    Unpacked,
+    /// Configured by dpkg inside the target.
+    Configured,
+    /// Installed (pacstrap's `(n/N) installing PKG`).
+    Installed,
+}
+
+/// How many packages went through each [`Step`] so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StepCounts([usize; 5]);
+
+impl StepCounts {
+    pub fn get(&self, step: Step) -> usize {
+        self.0[step as usize]
+    }
+
+    /// Records that `count` packages went through `step` (for a caller
+    /// that follows [`Progress::Item`]s).
+    pub fn set(&mut self, step: Step, count: usize) {
+        self.0[step as usize] = count;
+    }
+}
+
 /// What one line meant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
     /// A new phase began; `previous` ended after `items` package lines.
+    /// `counts` include this line's package, if it names one.
     PhaseChanged {
         phase: Phase,
         previous: Phase,
         items: usize,
+        counts: StepCounts,
     },
-    /// One more package in the current phase; `count` so far in it.
-    Item { phase: Phase, count: usize },
+    /// One more package went through `step`, `count` so far. `total` is how
+    /// many will, where known: pacstrap prints it (`(n/N)`); debootstrap
+    /// prints no total, but it unpacks and configures about as many
+    /// packages as it retrieved, so that number is given for those steps.
+    Item {
+        phase: Phase,
+        step: Step,
+        count: usize,
+        total: Option<usize>,
+    },
     /// A warning (`W:`) or error (`E:`, `error:`) the user should see now.
     Message(String),
     /// Nothing of note.
@@ -61,6 +103,8 @@ pub struct ProgressTracker {
     phase: Phase,
     /// Package lines seen in the current phase.
     items: usize,
+    /// Packages seen so far at each step.
+    steps: StepCounts,
 }
 
 impl Default for ProgressTracker {
@@ -68,6 +112,7 @@ impl Default for ProgressTracker {
         ProgressTracker {
             phase: Phase::Preparing,
             items: 0,
+            steps: StepCounts::default(),
         }
     }
 }
@@ -77,78 +122,148 @@ impl ProgressTracker {
         self.phase
     }
 
+    /// Packages seen so far at `step`.
+    pub fn count(&self, step: Step) -> usize {
+        self.steps.get(step)
+    }
+
     /// Reads one line of the tool's output.
     pub fn line(&mut self, line: &str) -> Progress {
         let line = line.trim_end();
         if line.starts_with("W: ") || line.starts_with("E: ") || line.starts_with("error:") {
             return Progress::Message(line.to_owned());
         }
-        let Some((phase, is_item)) = classify(line) else {
+        let Some(seen) = classify(line) else {
             return Progress::Other;
         };
-        if phase > self.phase {
-            let previous = self.phase;
-            let items = self.items;
-            self.phase = phase;
-            self.items = usize::from(is_item);
+        if seen.phase < self.phase {
+            return Progress::Other;
+        }
+        let previous = (seen.phase > self.phase).then(|| {
+            let items = std::mem::take(&mut self.items);
+            (std::mem::replace(&mut self.phase, seen.phase), items)
+        });
+        let count = seen.item.as_ref().map(|item| {
+            self.items += 1;
+            let n = item
+                .counted
+                .map_or(self.steps.get(item.step) + 1, |(n, _)| n);
+            self.steps.set(item.step, n);
+            n
+        });
+        if let Some((previous, items)) = previous {
+            // The first package of a phase shows as the phase's start.
             return Progress::PhaseChanged {
-                phase,
+                phase: seen.phase,
                 previous,
                 items,
+                counts: self.steps,
             };
         }
-        if phase == self.phase && is_item {
-            self.items += 1;
-            return Progress::Item {
-                phase,
-                count: self.items,
-            };
+        let (Some(item), Some(count)) = (seen.item, count) else {
+            return Progress::Other;
+        };
+        let retrieved = self.count(Step::Retrieved);
+        let total = match (item.counted, item.step) {
+            (Some((_, of)), _) => Some(of),
+            (None, Step::Unpacked | Step::Configured) if retrieved > 0 => Some(retrieved),
+            _ => None,
+        };
+        Progress::Item {
+            phase: self.phase,
+            step: item.step,
+            count,
+            total,
         }
-        Progress::Other
     }
 }
 
-/// The phase a line belongs to, and whether it names one package.
-fn classify(line: &str) -> Option<(Phase, bool)> {
+/// What a line says: the phase it belongs to, and the package step it
+/// reports if it names a package.
+struct Seen {
+    phase: Phase,
+    item: Option<SeenItem>,
+}
+
+struct SeenItem {
+    step: Step,
+    /// `(n, N)` where the tool counts itself.
+    counted: Option<(usize, usize)>,
+}
+
+fn seen(phase: Phase, step: Option<Step>) -> Option<Seen> {
+    Some(Seen {
+        phase,
+        item: step.map(|step| SeenItem {
+            step,
+            counted: None,
+        }),
+    })
+}
+
+fn classify(line: &str) -> Option<Seen> {
     if let Some(rest) = line.strip_prefix("I: ") {
         // Index files (Release, Packages) come before the packages.
         let index = |r: &str| {
             r.starts_with("InRelease") || r.starts_with("Release") || r.starts_with("Packages")
         };
         return if let Some(r) = rest.strip_prefix("Retrieving ") {
-            (!index(r)).then_some((Phase::Retrieving, true))
+            if index(r) {
+                None
+            } else {
+                seen(Phase::Retrieving, Some(Step::Retrieved))
+            }
         } else if let Some(r) = rest.strip_prefix("Validating ") {
             // debootstrap checks each package right after downloading it,
             // so its validation is part of the retrieving phase.
-            (!index(r)).then_some((Phase::Retrieving, false))
+            if index(r) {
+                None
+            } else {
+                seen(Phase::Retrieving, None)
+            }
         } else if rest.starts_with("Extracting ") {
-            Some((Phase::Extracting, true))
+            seen(Phase::Extracting, Some(Step::Extracted))
         } else if rest.starts_with("Installing ")
             || rest.starts_with("Unpacking ")
             || rest.starts_with("Configuring ")
         {
             // "Unpacking required packages...", "Configuring the base
             // system..." announce a step; "Unpacking adduser..." is a package.
-            let step = rest.ends_with(" packages...") || rest.ends_with(" the base system...");
-            Some((Phase::Installing, !step && !rest.starts_with("Installing ")))
+            let announce = rest.ends_with(" packages...")
+                || rest.ends_with(" the base system...")
+                || rest.starts_with("Installing ");
+            let step = if rest.starts_with("Unpacking ") {
+                Step::Unpacked
+            } else {
+                Step::Configured
+            };
+            seen(Phase::Installing, (!announce).then_some(step))
         } else if rest.starts_with("Base system installed successfully") {
-            Some((Phase::Done, false))
+            seen(Phase::Done, None)
         } else {
             None
         };
     }
     // pacstrap (pacman)
     if line.starts_with(":: Retrieving packages") {
-        return Some((Phase::Retrieving, false));
+        return seen(Phase::Retrieving, None);
     }
-    let counted = line
-        .strip_prefix('(')
-        .and_then(|l| l.split_once(") "))
-        .map(|(_, r)| r);
-    match counted {
-        Some(r) if r.starts_with("checking") => Some((Phase::Validating, false)),
-        Some(r) if r.starts_with("installing ") => Some((Phase::Installing, true)),
-        _ => None,
+    let (counted, rest) = line.strip_prefix('(').and_then(|l| l.split_once(") "))?;
+    let counted = counted
+        .split_once('/')
+        .and_then(|(n, of)| Some((n.trim().parse().ok()?, of.trim().parse().ok()?)));
+    if rest.starts_with("checking") {
+        seen(Phase::Validating, None)
+    } else if rest.starts_with("installing ") {
+        Some(Seen {
+            phase: Phase::Installing,
+            item: Some(SeenItem {
+                step: Step::Installed,
+                counted,
+            }),
+        })
+    } else {
+        None
     }
 }
 
@@ -190,12 +305,28 @@ I: Base system installed successfully.
             .lines()
             .map(|l| t.line(l))
             .filter(|p| !matches!(p, Progress::Other | Progress::Item { .. }))
+            .map(|p| match p {
+                // Counts are checked below.
+                Progress::PhaseChanged {
+                    phase,
+                    previous,
+                    items,
+                    ..
+                } => Progress::PhaseChanged {
+                    phase,
+                    previous,
+                    items,
+                    counts: StepCounts::default(),
+                },
+                other => other,
+            })
             .collect();
         use Phase::*;
         let ch = |phase, previous, items| Progress::PhaseChanged {
             phase,
             previous,
             items,
+            counts: StepCounts::default(),
         };
         assert_eq!(
             changes,
@@ -208,6 +339,55 @@ I: Base system installed successfully.
             ]
         );
         assert_eq!(t.phase(), Done);
+    }
+
+    #[test]
+    fn debootstrap_counts_packages_at_each_step() {
+        let mut t = ProgressTracker::default();
+        let items: Vec<(Step, usize, Option<usize>)> = DEBOOTSTRAP
+            .lines()
+            .filter_map(|l| match t.line(l) {
+                Progress::Item {
+                    step, count, total, ..
+                } => Some((step, count, total)),
+                _ => None,
+            })
+            .collect();
+        use Step::*;
+        // The first package of a phase comes as the phase change.
+        assert_eq!(
+            items,
+            [
+                (Retrieved, 2, None),
+                (Extracted, 2, None),
+                (Unpacked, 1, Some(2)),
+                (Configured, 1, Some(2)),
+            ]
+        );
+        assert_eq!(
+            [Retrieved, Extracted, Unpacked, Configured].map(|s| t.count(s)),
+            [2, 2, 1, 1]
+        );
+        // A phase change carries the counts, its own first package in them.
+        let mut t = ProgressTracker::default();
+        let mut last_change = None;
+        for l in DEBOOTSTRAP
+            .lines()
+            .take_while(|l| !l.contains("Extracting apt"))
+        {
+            if let p @ Progress::PhaseChanged { .. } = t.line(l) {
+                last_change = Some(p);
+            }
+        }
+        let Some(Progress::PhaseChanged {
+            phase: Phase::Extracting,
+            counts,
+            ..
+        }) = last_change
+        else {
+            panic!("{last_change:?}");
+        };
+        assert_eq!((counts.get(Retrieved), counts.get(Extracted)), (2, 1));
     }
 
     #[test]
@@ -250,9 +430,12 @@ I: Base system installed successfully.
             out[6],
             Progress::Item {
                 phase: Phase::Installing,
-                count: 2
+                step: Step::Installed,
+                count: 2,
+                total: Some(2),
             }
         );
+        assert_eq!(t.count(Step::Installed), 2);
         assert_eq!(
             out[7],
             Progress::Message("error: failed retrieving file".into())

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::distro::BootstrapPlan;
 use crate::progress::{Progress, ProgressTracker};
+use crate::sys::{self, Signal};
 
 /// Lines of the log kept to show when the tool fails.
 pub const TAIL_LINES: usize = 25;
@@ -150,9 +151,9 @@ fn forward_lines(
 
 /// SIGTERM to the tool's process group, SIGKILL after [`TERM_GRACE`].
 fn terminate_group(child: &mut std::process::Child) {
-    let pgid = child.id() as libc::pid_t;
-    // SAFETY: plain syscalls on the process group we created.
-    unsafe { libc::killpg(pgid, libc::SIGTERM) };
+    // The group was made with the child as its leader: its id is the pid.
+    let pgid = child.id();
+    let _ = sys::signal_process_group(pgid, Signal::Term);
     let deadline = Instant::now() + TERM_GRACE;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
@@ -162,8 +163,7 @@ fn terminate_group(child: &mut std::process::Child) {
     }
     // Whatever is left of the group (the tool may have exited and left
     // children behind).
-    // SAFETY: as above.
-    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    let _ = sys::signal_process_group(pgid, Signal::Kill);
 }
 
 fn shell_words(args: &[std::ffi::OsString]) -> String {

@@ -10,6 +10,11 @@
 //! This crate parses ([`settings`]), validates and wires things together;
 //! the protocols live in `netd-proto`, their shells in `netd-serve`, host
 //! network setup in `netd-bridge`, container bootstrap in `netd-container`.
+//!
+//! No `unsafe` here: system calls go through the safe wrappers of
+//! `netd-serve` and `netd-container` (their `sys` modules).
+
+#![deny(unsafe_code)]
 
 use std::ffi::OsString;
 use std::process::ExitCode;

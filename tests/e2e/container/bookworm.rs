@@ -177,6 +177,12 @@ fn debootstrap_bookworm_makes_a_networked_rootfs() {
         "no progress shown:\n{}",
         b.output
     );
+    // Off a terminal: one line per phase, with times and counts.
+    assert!(
+        b.output.contains("packages retrieved)") && b.output.contains("] done (installing"),
+        "no phase summary:\n{}",
+        b.output
+    );
     assert_eq!(read("etc/hostname"), format!("{}\n", b.name));
     assert!(read("etc/resolv.conf").contains("\nnameserver 192.168.26.1\n"));
     assert_eq!(
@@ -194,11 +200,16 @@ fn debootstrap_bookworm_makes_a_networked_rootfs() {
         root.join("usr/lib/systemd/network/80-container-host0.network")
             .is_file()
     );
+    // What create adds, and what only debootstrap's default variant (not
+    // minbase) brings: an operator's usual tools.
     for package in [
         "dbus-broker",
         "systemd-container",
         "systemd-sysv",
+        "iproute2",
         "iputils-ping",
+        "less",
+        "nano",
     ] {
         assert!(
             read("var/lib/dpkg/status").contains(&format!("Package: {package}\n")),

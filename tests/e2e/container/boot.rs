@@ -232,6 +232,13 @@ fn boot_scenario(server: Server) {
         b.name
     );
 
+    // An operator's tools work inside: `ip a` lists the interface nspawn
+    // made, systemctl reaches systemd over D-Bus.
+    let ip_a = booted.shell_ok(&["ip", "a"]);
+    assert!(ip_a.contains("host0"), "ip a in the container:\n{ip_a}");
+    let networkd = booted.shell_ok(&["systemctl", "is-active", "systemd-networkd"]);
+    assert_eq!(networkd.trim(), "active");
+
     // DNS inside the container goes to 192.168.26.1 (its only nameserver).
     assert!(
         booted
@@ -259,29 +266,51 @@ fn boot_scenario(server: Server) {
     ]);
     assert_eq!(answer.trim(), addr, "dig {} from another container", b.name);
 
-    // The listing shows it running with its address.
-    let out = b
-        .dirs
-        .cmd(&[
-            "list",
-            "--json",
-            "--lease-file",
-            lease_file.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    let list: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
-    let me = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == b.name)
-        .unwrap();
+    // The listing, run where the bridge is, shows it running with its
+    // address; with `up`'s IPv6 also its SLAAC address, from the bridge's
+    // neighbour table (the daemon's ra-names probes put it there).
+    let list_me = || {
+        let mut list = Command::new("nsenter");
+        list.arg(format!("--net=/run/netns/{}", host.name))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_nspawn-netd"));
+        b.dirs.env(&mut list);
+        let out = list
+            .args(["container", "list", "--json", "--lease-file"])
+            .arg(&lease_file)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let list: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == b.name)
+            .cloned()
+            .unwrap()
+    };
+    let mut me = list_me();
     assert_eq!(
         (me["state"].as_str(), me["ipv4"].as_str()),
         (Some("running"), Some(addr.as_str()))
     );
+    if let Server::NspawnNetd = server {
+        let has_ipv6 = |me: &serde_json::Value| {
+            me["ipv6"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|a| a.as_str().is_some_and(|a| a.starts_with("fd23:")))
+            })
+        };
+        let listed = wait_until(Duration::from_secs(60), || {
+            me = list_me();
+            has_ipv6(&me) || {
+                std::thread::sleep(Duration::from_millis(500));
+                false
+            }
+        });
+        assert!(listed, "no IPv6 address listed: {me}");
+    }
     let refused = b.dirs.cmd(&["remove", "--yes", b.name]).output().unwrap();
     assert!(
         !refused.status.success(),

@@ -4,11 +4,11 @@
 //! extended attribute the kernel reads (`struct vfs_cap_data`, revision 2),
 //! the same bytes `setcap cap_net_raw+ep` writes.
 
-use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+
+use crate::sys;
 
 /// The extended attribute holding file capabilities.
 pub const XATTR_NAME_CAPS: &str = "security.capability";
@@ -68,53 +68,19 @@ pub fn grant_net_raw(path: &Path) -> io::Result<PingCaps> {
     if meta.permissions().mode() & 0o4000 != 0 || read_caps(path)?.is_some() {
         return Ok(PingCaps::AlreadyPrivileged);
     }
-    let value = vfs_cap_data(&[CAP_NET_RAW]);
-    let c_path = c_path(path)?;
-    let name = CString::new(XATTR_NAME_CAPS).expect("no NUL in a constant");
-    // SAFETY: both strings are NUL-terminated and live across the call; the
-    // value pointer and length describe `value`.
-    let rc = unsafe {
-        libc::lsetxattr(
-            c_path.as_ptr(),
-            name.as_ptr(),
-            value.as_ptr().cast(),
-            value.len(),
-            0,
-        )
-    };
-    if rc != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    sys::set_xattr_nofollow(path, XATTR_NAME_CAPS, &vfs_cap_data(&[CAP_NET_RAW]))?;
     Ok(PingCaps::Granted)
 }
 
 /// The raw `security.capability` value of `path`, if it has one.
 pub fn read_caps(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let c_path = c_path(path)?;
-    let name = CString::new(XATTR_NAME_CAPS).expect("no NUL in a constant");
+    // Larger than any revision of vfs_cap_data (revision 3 is 24 bytes).
     let mut buf = [0u8; 64];
-    // SAFETY: NUL-terminated strings; `buf` is writable for `buf.len()` bytes.
-    let n = unsafe {
-        libc::lgetxattr(
-            c_path.as_ptr(),
-            name.as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
-    if n < 0 {
-        let err = io::Error::last_os_error();
-        return match err.raw_os_error() {
-            Some(libc::ENODATA) | Some(libc::ENOTSUP) => Ok(None),
-            _ => Err(err),
-        };
+    match sys::get_xattr_nofollow(path, XATTR_NAME_CAPS, &mut buf) {
+        Ok(n) => Ok(Some(buf[..n].to_vec())),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENODATA) | Some(libc::ENOTSUP)) => Ok(None),
+        Err(e) => Err(e),
     }
-    Ok(Some(buf[..n as usize].to_vec()))
-}
-
-fn c_path(path: &Path) -> io::Result<CString> {
-    CString::new(path.as_os_str().as_bytes())
-        .map_err(|_| io::Error::other(format!("{}: NUL in path", path.display())))
 }
 
 #[cfg(test)]
@@ -152,11 +118,7 @@ mod tests {
             // Without CAP_SETFCAP, or on a file system without security
             // xattrs, the kernel refuses; the encoding is tested above.
             Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::ENOTSUP)) => {
-                assert_ne!(
-                    unsafe { libc::geteuid() },
-                    0,
-                    "root must be able to set caps: {e}"
-                );
+                assert!(!sys::is_root(), "root must be able to set caps: {e}");
             }
             other => panic!("{other:?}"),
         }

@@ -126,7 +126,7 @@ fn a_debian_like_rootfs_is_set_up_for_a_networked_boot() {
     assert!(report.root_password_set);
 
     // Root can always write security.* xattrs on the usual temp file systems.
-    if unsafe { libc::geteuid() } == 0 {
+    if crate::sys::is_root() {
         assert_eq!(report.ping, PingCaps::Granted);
         assert_eq!(
             capability::read_caps(&r.join("usr/bin/ping"))

@@ -1,8 +1,11 @@
 //! Netlink neighbour messages (RTM_NEWNEIGH/RTM_DELNEIGH, and dumps) read
-//! into the core's [`NeighbourEvent`]s.
+//! into the core's [`NeighbourEvent`]s, and a one-off [`dump`] of an
+//! interface's neighbours.
 
 use std::net::IpAddr;
 
+use futures::StreamExt;
+use netd_proto::MacAddr;
 use netd_proto::neighbours::NeighbourEvent;
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
@@ -46,6 +49,44 @@ pub fn event_from_message(
         (false, true, Some(mac)) => Some(NeighbourEvent::Present { addr, mac }),
         _ => Some(NeighbourEvent::Gone { addr }),
     }
+}
+
+/// Why [`dump`] could not read the table.
+#[derive(Debug, thiserror::Error)]
+pub enum DumpError {
+    #[error(transparent)]
+    Interface(#[from] crate::iface::IfaceError),
+    #[error("opening a netlink socket: {0}")]
+    Netlink(#[from] std::io::Error),
+    #[error("dumping the neighbour table: {0}")]
+    Dump(#[from] rtnetlink::Error),
+}
+
+/// The neighbours of interface `ifname` that the kernel has seen answer
+/// (as [`event_from_message`] reads them), IPv4 and IPv6, in the kernel's
+/// order: what `ip neigh show dev IFNAME` lists with a link-layer address.
+/// Must run inside a tokio runtime.
+pub async fn dump(ifname: &str) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
+    let ifindex = crate::iface::interface_info(ifname).await?.index;
+    let (conn, handle, _) = rtnetlink::new_connection()?;
+    let conn = tokio::spawn(conn);
+    let mut messages = handle.neighbours().get().execute();
+    let mut out = Vec::new();
+    let result = loop {
+        match messages.next().await {
+            None => break Ok(out),
+            Some(Err(e)) => break Err(DumpError::Dump(e)),
+            Some(Ok(msg)) => {
+                if let Some(NeighbourEvent::Present { addr, mac }) =
+                    event_from_message(&msg, false, ifindex)
+                {
+                    out.push((MacAddr(mac), addr));
+                }
+            }
+        }
+    };
+    conn.abort();
+    result
 }
 
 #[cfg(test)]
@@ -103,5 +144,13 @@ mod tests {
             Some(NeighbourEvent::Gone { addr: a })
         );
         assert_eq!(event_from_message(&m, false, 8), None, "another interface");
+    }
+
+    #[tokio::test]
+    async fn dumps_an_interface_and_names_a_missing_one() {
+        // Loopback has no link-layer neighbours, but the dump must work.
+        assert_eq!(dump("lo").await.unwrap(), []);
+        let err = dump("no-such-if0").await.unwrap_err();
+        assert!(err.to_string().contains("no-such-if0"), "{err}");
     }
 }

@@ -131,8 +131,7 @@ pub fn run(args: ContainerArgs) -> anyhow::Result<()> {
 }
 
 fn require_root(what: &str) -> anyhow::Result<()> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !netd_container::sys::is_root() {
         bail!("{what} needs root (run it with sudo)");
     }
     Ok(())

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use netd_container::machines;
+use netd_container::sys::{self, Signal};
 
 use super::{Dirs, existing_machine, machined_available, require_root};
 
@@ -57,16 +58,9 @@ pub(super) fn start(dirs: &Dirs, name: &str) -> anyhow::Result<()> {
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log);
-    // SAFETY: setsid is async-signal-safe; the new session detaches nspawn
-    // from our terminal so that it outlives this command.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::setsid() < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // A new session detaches nspawn from our terminal so that it outlives
+    // this command.
+    sys::new_session_on_spawn(&mut cmd);
     let mut child = cmd.spawn().context("starting systemd-nspawn")?;
     let pid = child.id();
     std::fs::write(dirs.pid_file(name), format!("{pid}\n"))
@@ -112,13 +106,13 @@ pub(super) fn stop(dirs: &Dirs, name: &str, timeout: u64) -> anyhow::Result<()> 
         return Ok(());
     }
     let pid = nspawn_pid(dirs, name)?;
-    // SAFETY: plain syscall; `pid` was checked to be our nspawn.
-    unsafe { libc::kill(pid, libc::SIGTERM) };
+    // `pid` was checked to be our nspawn; if it has just gone, the wait
+    // below ends at once.
+    let _ = sys::send_signal(pid, Signal::Term);
     let deadline = Instant::now() + timeout;
     while Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid) {
         if Instant::now() > deadline {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = sys::send_signal(pid, Signal::Kill);
             let _ = std::fs::remove_file(dirs.pid_file(name));
             bail!(
                 "{name} did not power off within {}s; killed",
@@ -174,11 +168,11 @@ pub(super) fn shell(dirs: &Dirs, name: &str, command: &[String]) -> anyhow::Resu
 }
 
 /// The pid of the `systemd-nspawn` that `start` left running for `name`.
-fn nspawn_pid(dirs: &Dirs, name: &str) -> anyhow::Result<i32> {
+fn nspawn_pid(dirs: &Dirs, name: &str) -> anyhow::Result<u32> {
     let path = dirs.pid_file(name);
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("{name} is not running (no {})", path.display()))?;
-    let pid: i32 = text
+    let pid: u32 = text
         .trim()
         .parse()
         .with_context(|| format!("{}: not a pid", path.display()))?;
@@ -196,25 +190,25 @@ fn nspawn_pid(dirs: &Dirs, name: &str) -> anyhow::Result<i32> {
 }
 
 /// Pids whose parent is `pid`, lowest first.
-fn children(pid: i32) -> Vec<i32> {
-    let mut out: Vec<i32> = std::fs::read_dir("/proc")
+fn children(pid: u32) -> Vec<u32> {
+    let mut out: Vec<u32> = std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|p| stat_field(*p, 1).is_some_and(|ppid| ppid == pid.to_string()))
         .collect();
     out.sort();
     out
 }
 
-fn is_zombie(pid: i32) -> bool {
+fn is_zombie(pid: u32) -> bool {
     stat_field(pid, 0).is_some_and(|s| s == "Z")
 }
 
 /// Field `n` after the command name in `/proc/PID/stat` (0 = state,
 /// 1 = parent pid).
-fn stat_field(pid: i32, n: usize) -> Option<String> {
+fn stat_field(pid: u32, n: usize) -> Option<String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after_comm = &stat[stat.rfind(')')? + 2..];
     after_comm.split(' ').nth(n).map(str::to_owned)
@@ -255,13 +249,12 @@ mod tests {
 
     #[test]
     fn our_own_stat_reads() {
-        let me = std::process::id() as i32;
+        let me = std::process::id();
         // The main thread waits for this test's thread: sleeping or running.
         let state = stat_field(me, 0).unwrap();
         assert!(["R", "S"].contains(&state.as_str()), "{state}");
         assert!(!is_zombie(me));
         let ppid = stat_field(me, 1).unwrap();
-        // SAFETY: getppid has no preconditions.
-        assert_eq!(ppid, unsafe { libc::getppid() }.to_string());
+        assert_eq!(ppid, std::os::unix::process::parent_id().to_string());
     }
 }

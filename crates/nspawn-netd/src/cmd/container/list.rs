@@ -1,12 +1,14 @@
 //! `container list`: a table for people, `--json` for scripts.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 use std::time::SystemTime;
 
 use anyhow::Context;
 use clap::Args;
 use netd_container::machines;
+use netd_proto::MacAddr;
 use netd_proto::dhcp4::lease_file::{self, LeaseRecord};
 use serde::Serialize;
 
@@ -59,12 +61,13 @@ pub(super) fn run(dirs: &Dirs, args: ListArgs) -> anyhow::Result<()> {
     };
     let machines = machines::list(&dirs.machines_dir, &dirs.nspawn_dir)
         .with_context(|| format!("reading {}", dirs.machines_dir.display()))?;
+    let mut neighbours = Neighbours::default();
     let rows: Vec<Row> = machines
         .into_iter()
         .map(|m| {
             let lease: Option<&LeaseRecord> = lease_for(&records, &m.name, now);
             let ipv6 = match (lease, &m.bridge) {
-                (Some(l), Some(bridge)) => neighbour_ipv6(bridge, l.mac),
+                (Some(l), Some(bridge)) => neighbours.ipv6_of(bridge, MacAddr(l.mac)),
                 _ => Vec::new(),
             };
             Row {
@@ -74,7 +77,7 @@ pub(super) fn run(dirs: &Dirs, args: ListArgs) -> anyhow::Result<()> {
                     "stopped"
                 },
                 ipv4: lease.map(|l| l.addr),
-                mac: lease.map(|l| format_mac(l.mac)),
+                mac: lease.map(|l| MacAddr(l.mac).to_string()),
                 lease_expires: lease.map(|l| l.expires),
                 ipv6,
                 name: m.name,
@@ -147,48 +150,58 @@ fn remaining(expires: u64, now: u64) -> String {
     format!("{}h{:02}m left", left / 3600, left % 3600 / 60)
 }
 
-fn format_mac(mac: [u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+/// The neighbours of each bridge, read once per listing.
+#[derive(Debug, Default)]
+struct Neighbours {
+    by_bridge: HashMap<String, Vec<(MacAddr, IpAddr)>>,
 }
 
-/// Global IPv6 addresses of `mac` in `bridge`'s neighbour table (empty
-/// when the bridge is not here or `ip` fails).
-fn neighbour_ipv6(bridge: &str, mac: [u8; 6]) -> Vec<Ipv6Addr> {
-    let Ok(out) = std::process::Command::new("ip")
-        .args(["-j", "-6", "neigh", "show", "dev", bridge])
-        .output()
-    else {
-        return Vec::new();
-    };
-    if !out.status.success() {
-        return Vec::new();
+impl Neighbours {
+    /// Global IPv6 addresses of `mac` in `bridge`'s neighbour table (empty
+    /// when the bridge is not here or the table cannot be read).
+    fn ipv6_of(&mut self, bridge: &str, mac: MacAddr) -> Vec<Ipv6Addr> {
+        let table = self
+            .by_bridge
+            .entry(bridge.to_owned())
+            .or_insert_with(|| read_neighbours(bridge));
+        ipv6_of_mac(table, mac)
     }
-    ipv6_of_mac(&String::from_utf8_lossy(&out.stdout), mac)
 }
 
-/// Reads `ip -j -6 neigh` output: the global (not link-local) addresses
-/// whose `lladdr` is `mac`.
-fn ipv6_of_mac(json: &str, mac: [u8; 6]) -> Vec<Ipv6Addr> {
-    #[derive(serde::Deserialize)]
-    struct Neigh {
-        dst: String,
-        lladdr: Option<String>,
-    }
-    let Ok(neighbours) = serde_json::from_str::<Vec<Neigh>>(json) else {
-        return Vec::new();
+/// `bridge`'s neighbour table over netlink; empty when it cannot be read
+/// (no such bridge here, no netlink).
+fn read_neighbours(bridge: &str) -> Vec<(MacAddr, IpAddr)> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("nspawn-netd: reading {bridge}'s neighbours: {e}");
+            return Vec::new();
+        }
     };
-    let want = format_mac(mac);
+    match runtime.block_on(netd_serve::neighbours::netlink::dump(bridge)) {
+        Ok(table) => table,
+        // A bridge that is not here has no neighbours to show.
+        Err(netd_serve::neighbours::netlink::DumpError::Interface(_)) => Vec::new(),
+        Err(e) => {
+            eprintln!("nspawn-netd: reading {bridge}'s neighbours: {e}");
+            Vec::new()
+        }
+    }
+}
+
+/// The global (not link-local, not multicast) IPv6 addresses that
+/// `neighbours` holds for `mac`, sorted.
+fn ipv6_of_mac(neighbours: &[(MacAddr, IpAddr)], mac: MacAddr) -> Vec<Ipv6Addr> {
     let mut addrs: Vec<Ipv6Addr> = neighbours
-        .into_iter()
-        .filter(|n| {
-            n.lladdr
-                .as_deref()
-                .is_some_and(|l| l.eq_ignore_ascii_case(&want))
+        .iter()
+        .filter(|(m, _)| *m == mac)
+        .filter_map(|(_, a)| match a {
+            IpAddr::V6(a) => Some(*a),
+            IpAddr::V4(_) => None,
         })
-        .filter_map(|n| n.dst.parse::<Ipv6Addr>().ok())
         .filter(|a| (a.segments()[0] & 0xffc0) != 0xfe80 && !a.is_multicast())
         .collect();
     addrs.sort();
@@ -202,15 +215,31 @@ mod tests {
 
     #[test]
     fn neighbour_addresses_of_a_mac() {
-        let json = r#"[{"dst":"fd23::5054:ff:feaa:bb01","dev":"nat0","lladdr":"52:54:00:aa:bb:01","state":["STALE"]},
-            {"dst":"fe80::5054:ff:feaa:bb01","dev":"nat0","lladdr":"52:54:00:aa:bb:01","state":["STALE"]},
-            {"dst":"fd23::99","dev":"nat0","lladdr":"52:54:00:aa:bb:02","state":["REACHABLE"]},
-            {"dst":"fd23::7","dev":"nat0","state":["FAILED"]}]"#;
+        let a: MacAddr = "52:54:00:aa:bb:01".parse().unwrap();
+        let b: MacAddr = "52:54:00:aa:bb:02".parse().unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let table = [
+            (a, ip("fd23::5054:ff:feaa:bb02")),
+            (a, ip("fe80::5054:ff:feaa:bb01")),
+            (a, ip("192.168.26.20")),
+            (b, ip("fd23::99")),
+            (a, ip("fd23::5054:ff:feaa:bb01")),
+            (a, ip("fd23::5054:ff:feaa:bb01")),
+        ];
         assert_eq!(
-            ipv6_of_mac(json, [0x52, 0x54, 0, 0xaa, 0xbb, 1]),
-            ["fd23::5054:ff:feaa:bb01".parse::<Ipv6Addr>().unwrap()]
+            ipv6_of_mac(&table, a),
+            [
+                "fd23::5054:ff:feaa:bb01".parse::<Ipv6Addr>().unwrap(),
+                "fd23::5054:ff:feaa:bb02".parse().unwrap()
+            ]
         );
-        assert!(ipv6_of_mac("not json", [0; 6]).is_empty());
+        assert!(ipv6_of_mac(&table, MacAddr([0; 6])).is_empty());
+    }
+
+    #[test]
+    fn a_missing_bridge_has_no_neighbours() {
+        let mut n = Neighbours::default();
+        assert!(n.ipv6_of("no-such-br0", MacAddr([2; 6])).is_empty());
     }
 
     #[test]
