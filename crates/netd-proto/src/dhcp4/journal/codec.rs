@@ -107,8 +107,10 @@ pub fn journal_header(generation: u64) -> [u8; JOURNAL_HEADER_LEN] {
     h
 }
 
-/// Appends `change`, framed, to `out`.
-pub fn encode_change(change: &Change, out: &mut Vec<u8>) {
+/// Appends `change`, framed for a file of `generation`, to `out`. The
+/// checksum covers the generation too, so a record left over from an
+/// older generation of the same slot can never pass as a current one.
+pub fn encode_change(generation: u64, change: &Change, out: &mut Vec<u8>) {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME_LEN]);
     match change {
@@ -135,7 +137,11 @@ pub fn encode_change(change: &Change, out: &mut Vec<u8>) {
     }
     let len = (out.len() - start - FRAME_LEN) as u32;
     let len_bytes = len.to_le_bytes();
-    let crc = crc32c(&[&len_bytes, &out[start + FRAME_LEN..]]);
+    let crc = crc32c(&[
+        &generation.to_le_bytes(),
+        &len_bytes,
+        &out[start + FRAME_LEN..],
+    ]);
     out[start..start + 4].copy_from_slice(&len_bytes);
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
@@ -153,7 +159,7 @@ pub fn encode_snapshot(generation: u64, records: &[LeaseRecord]) -> Vec<u8> {
     let crc = crc32c(&[&out[..20]]);
     out.extend_from_slice(&crc.to_le_bytes());
     for r in records {
-        encode_change(&Change::Put(r.clone()), &mut out);
+        encode_change(generation, &Change::Put(r.clone()), &mut out);
     }
     out
 }
@@ -171,7 +177,8 @@ pub fn decode_journal(bytes: &[u8]) -> JournalRead {
             ..JournalRead::default()
         };
     };
-    let (changes, valid_len, torn) = read_records(bytes, JOURNAL_HEADER_LEN, usize::MAX);
+    let (changes, valid_len, torn) =
+        read_records(bytes, generation, JOURNAL_HEADER_LEN, usize::MAX);
     JournalRead {
         generation: Some(generation),
         changes,
@@ -187,6 +194,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<SnapshotRead, SnapshotError> {
     let count = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
     let (changes, valid_len, mut damaged) = read_records(
         bytes,
+        generation,
         SNAPSHOT_HEADER_LEN,
         usize::try_from(count).unwrap_or(usize::MAX),
     );
@@ -230,7 +238,12 @@ fn read_header(bytes: &[u8], magic: &[u8; 4], len: usize) -> Option<u64> {
 
 /// Records from `offset` on, at most `max`: the good ones, where they end,
 /// and why reading stopped early (if it did).
-fn read_records(bytes: &[u8], mut offset: usize, max: usize) -> (Vec<Change>, usize, Option<Torn>) {
+fn read_records(
+    bytes: &[u8],
+    generation: u64,
+    mut offset: usize,
+    max: usize,
+) -> (Vec<Change>, usize, Option<Torn>) {
     let mut changes = Vec::new();
     while offset < bytes.len() && changes.len() < max {
         let stop = |reason| Torn {
@@ -250,7 +263,7 @@ fn read_records(bytes: &[u8], mut offset: usize, max: usize) -> (Vec<Change>, us
         let Some(payload) = bytes.get(start..start + len as usize) else {
             return (changes, offset, Some(stop(TornReason::Truncated)));
         };
-        if crc32c(&[&len_bytes, payload]).to_le_bytes() != frame[4..8] {
+        if crc32c(&[&generation.to_le_bytes(), &len_bytes, payload]).to_le_bytes() != frame[4..8] {
             return (changes, offset, Some(stop(TornReason::Checksum)));
         }
         let Some(change) = decode_payload(payload) else {
@@ -318,7 +331,7 @@ mod tests {
     fn journal(changes: &[Change]) -> Vec<u8> {
         let mut out = journal_header(7).to_vec();
         for c in changes {
-            encode_change(c, &mut out);
+            encode_change(7, c, &mut out);
         }
         out
     }
@@ -369,6 +382,20 @@ mod tests {
             assert!(read.changes.is_empty(), "byte {i}");
             assert_eq!(read.torn.unwrap().reason, TornReason::Checksum);
         }
+    }
+
+    #[test]
+    fn a_record_of_an_older_generation_is_not_read_as_current() {
+        // A slot reused for generation 8 whose truncation was lost: its old
+        // records of generation 7 follow the new header.
+        let mut bytes = journal_header(8).to_vec();
+        encode_change(8, &Change::Put(rec(1)), &mut bytes);
+        let good = bytes.len();
+        encode_change(7, &Change::Put(rec(2)), &mut bytes);
+        let read = decode_journal(&bytes);
+        assert_eq!(read.changes, vec![Change::Put(rec(1))]);
+        assert_eq!(read.valid_len, good);
+        assert_eq!(read.torn.unwrap().reason, TornReason::Checksum);
     }
 
     #[test]

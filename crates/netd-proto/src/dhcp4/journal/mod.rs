@@ -11,7 +11,8 @@
 //! journal") gives the write order that makes every crash point safe.
 //!
 //! A record is framed as `len: u32 LE | crc: u32 LE | payload[len]`, the
-//! CRC-32C covering the length bytes and the payload. A reader accepts a
+//! CRC-32C covering the file's generation, the length bytes and the
+//! payload (so a stale record of an older generation never passes). A reader accepts a
 //! record only when its length is plausible and its checksum matches, so a
 //! torn last record (a crash during an append) is detected and dropped,
 //! never mis-read.

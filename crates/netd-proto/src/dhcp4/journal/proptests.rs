@@ -37,7 +37,7 @@ fn encode(generation: u64, changes: &[Change]) -> (Vec<u8>, Vec<usize>) {
     let mut out = journal_header(generation).to_vec();
     let mut ends = Vec::new();
     for c in changes {
-        encode_change(c, &mut out);
+        encode_change(generation, c, &mut out);
         ends.push(out.len());
     }
     (out, ends)
@@ -88,7 +88,7 @@ proptest! {
         // bytes: it must at least be a record a writer could have framed.
         for extra in &read.changes[whole..] {
             let mut again = Vec::new();
-            encode_change(extra, &mut again);
+            encode_change(1, extra, &mut again);
             prop_assert!(damaged[JOURNAL_HEADER_LEN..].windows(again.len()).any(|w| w == &again[..]));
         }
     }
