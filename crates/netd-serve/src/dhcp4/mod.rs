@@ -3,6 +3,7 @@
 //! crash-safe lease file) and [`shell`] (the task that ties them to
 //! `netd_proto::dhcp4::Server` and publishes hostnames).
 
+pub mod journal;
 pub mod lease_store;
 pub mod service;
 pub mod shell;
