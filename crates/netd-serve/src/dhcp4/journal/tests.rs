@@ -33,6 +33,8 @@ enum Step {
     Compact(Vec<Change>),
     /// The snapshot of the last switch is written, off the ACK path.
     Snapshot,
+    /// A clean stop and a start: the journal is read back and folded.
+    Restart,
 }
 
 fn change() -> impl Strategy<Value = Change> {
@@ -48,6 +50,7 @@ fn step() -> impl Strategy<Value = Step> {
         5 => changes().prop_map(Step::Commit),
         2 => changes().prop_map(Step::Compact),
         2 => Just(Step::Snapshot),
+        1 => Just(Step::Restart),
     ]
 }
 
@@ -114,6 +117,14 @@ fn run(disk: &SimDisk, steps: &[Step]) -> Outcome {
                     && write_snapshot(disk, g, &records).is_err()
                 {
                     break;
+                }
+            }
+            Step::Restart => {
+                drop(journal);
+                to_write = None;
+                match open(disk.clone(), disk, || unreachable!("a snapshot exists")) {
+                    Ok(o) => journal = o.journal,
+                    Err(_) => break,
                 }
             }
         }
