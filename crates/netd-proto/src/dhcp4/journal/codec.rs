@@ -323,8 +323,8 @@ mod tests {
             expires: 1_900_000_000 + u64::from(n),
             mac: [2, 0, 0, 0, 1, n],
             addr: Ipv4Addr::new(10, 0, 0, n),
-            hostname: (n % 2 == 0).then(|| format!("host{n}")),
-            client_id: (n % 3 == 0).then(|| vec![1, 2, 0, 0, 0, 1, n]),
+            hostname: n.is_multiple_of(2).then(|| format!("host{n}")),
+            client_id: n.is_multiple_of(3).then(|| vec![1, 2, 0, 0, 0, 1, n]),
         }
     }
 

@@ -19,8 +19,8 @@ fn rec(addr: u8, client: u8, expires: u64) -> LeaseRecord {
         expires,
         mac: [2, 0, 0, 0, 0, client],
         addr: Ipv4Addr::new(10, 0, 0, addr),
-        hostname: (client % 3 == 0).then(|| format!("c{client}")),
-        client_id: (client % 4 == 0).then(|| vec![1, client]),
+        hostname: client.is_multiple_of(3).then(|| format!("c{client}")),
+        client_id: client.is_multiple_of(4).then(|| vec![1, client]),
     }
 }
 
