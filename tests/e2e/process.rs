@@ -5,7 +5,7 @@
 //! crash-safe; `--test` checks a configuration; SIGUSR1 logs statistics and
 //! SIGUSR2 reopens the log file, and neither stops it.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -114,13 +114,12 @@ fn it_forks_serves_without_root_and_writes_leases_through_its_helper() {
         files.leases().display(),
         read_or_empty(&files.leases())
     );
-    let owner = std::fs::metadata(files.leases()).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    let owner = std::fs::metadata(files.leases()).map(|m| MetadataExt::uid(&m));
     assert_eq!(owner.ok(), Some(0), "the helper (root) wrote it");
     // The journal the daemon appends to without root: opened by root
     // before the switch, private to root, and holding the lease.
     let journal = files.private.join("leases.journal-0");
     let meta = std::fs::metadata(&journal).expect("the journal slot");
-    use std::os::unix::fs::MetadataExt;
     assert_eq!((meta.uid(), meta.mode() & 0o777), (0, 0o600));
     let bytes = std::fs::read(&journal).unwrap();
     assert!(
