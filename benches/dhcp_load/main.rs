@@ -66,9 +66,9 @@ fn main() {
 
     let mut rows = Vec::new();
     let mut run_no = 0u32;
-    for table in [0, prefill] {
+    for (n, table) in [0, prefill].into_iter().enumerate() {
         for &kind in &kinds {
-            let dir = lab.dir().join(format!("{}-{table}", kind.name()));
+            let dir = lab.dir().join(format!("{}-{n}-{table}", kind.name()));
             std::fs::create_dir_all(&dir).unwrap();
             let leases = dir.join("leases");
             servers::prefill(&leases, table, POOL);

@@ -252,10 +252,17 @@ fn read_records(
             reason,
         };
         let Some(frame) = bytes.get(offset..offset + FRAME_LEN) else {
+            if bytes[offset..].iter().all(|&b| b == 0) {
+                return (changes, offset, None);
+            }
             return (changes, offset, Some(stop(TornReason::Short)));
         };
         let len_bytes: [u8; 4] = frame[..4].try_into().expect("4 bytes");
         let len = u32::from_le_bytes(len_bytes);
+        if len == 0 && bytes[offset..].iter().all(|&b| b == 0) {
+            // Zeros to the end: space set aside for records, not yet used.
+            return (changes, offset, None);
+        }
         if len == 0 || len as usize > MAX_PAYLOAD {
             return (changes, offset, Some(stop(TornReason::Length(len))));
         }
@@ -363,13 +370,25 @@ mod tests {
             assert_eq!(torn.offset, whole_first);
             assert_eq!(torn.discarded, cut - whole_first);
         }
-        // A zero-filled tail (a crash after the file grew, before the data
-        // reached the disk) is no record either.
+        // Zeros to the end are space set aside, not damage; a record torn
+        // into them is.
         let mut zeros = journal(&[Change::Put(rec(1))]);
         zeros.extend_from_slice(&[0; 64]);
         let read = decode_journal(&zeros);
+        assert_eq!((read.changes.len(), read.torn), (1, None));
+        let mut torn_into_zeros = journal(&[Change::Put(rec(1)), Change::Put(rec(2))]);
+        let cut = torn_into_zeros.len() - 7;
+        torn_into_zeros[cut..].fill(0);
+        torn_into_zeros.extend_from_slice(&[0; 64]);
+        let read = decode_journal(&torn_into_zeros);
         assert_eq!(read.changes.len(), 1);
-        assert_eq!(read.torn.unwrap().reason, TornReason::Length(0));
+        assert_eq!(read.torn.unwrap().reason, TornReason::Checksum);
+        // Zeros, then something: damage.
+        zeros.push(1);
+        assert_eq!(
+            decode_journal(&zeros).torn.unwrap().reason,
+            TornReason::Length(0)
+        );
     }
 
     #[test]

@@ -4,15 +4,19 @@
 //! between any two steps (and tear the one in progress); [`FileSlots`] and
 //! [`SnapshotOnDisk`] are the real files.
 //!
-//! The slots are opened once, before the daemon gives up root, with
-//! `O_APPEND`: the daemon appends and syncs through its descriptors and
-//! needs no right on the directory. The snapshot is replaced whole
-//! (temporary, fsync, rename, directory fsync) through a [`FileWriter`]:
-//! the privileged helper when the daemon runs without root.
+//! The slots are opened once, before the daemon gives up root: the daemon
+//! writes and syncs through its descriptors and needs no right on the
+//! directory. A slot grows in zero-filled chunks ([`CHUNK`]) and records
+//! are written in place (`pwrite`) into those zeros, so a commit's
+//! `fdatasync` writes the data and a cache flush but no inode: the file's
+//! size and blocks change once per chunk, not once per commit. A reader
+//! takes zeros to the end of the file for unused space. The snapshot is
+//! replaced whole (temporary, fsync, rename, directory fsync) through a
+//! [`FileWriter`]: the privileged helper when the daemon runs without root.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::OpenOptionsExt;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -29,6 +33,9 @@ pub trait Slots: Send + std::fmt::Debug {
     fn sync(&mut self, slot: usize) -> io::Result<()>;
     /// Cuts `slot` to `len` bytes (not durable before [`Slots::sync`]).
     fn truncate(&mut self, slot: usize, len: u64) -> io::Result<()>;
+    /// Where `slot`'s records end, as recovery found it: the next append
+    /// goes there. Writes nothing.
+    fn set_end(&mut self, slot: usize, len: u64);
 }
 
 /// The snapshot file.
@@ -62,10 +69,17 @@ impl JournalPaths {
     }
 }
 
-/// The two slot files, open for appending.
+/// A slot grows by this much at a time, zero-filled.
+pub const CHUNK: u64 = 1 << 20;
+
+/// The two slot files, open for writing.
 #[derive(Debug)]
 pub struct FileSlots {
     files: [File; 2],
+    /// Where each slot's records end: the next append goes there.
+    end: [u64; 2],
+    /// Each slot's size: zeros from `end` to here.
+    size: [u64; 2],
 }
 
 impl FileSlots {
@@ -75,15 +89,20 @@ impl FileSlots {
         let open = |p: &Path| {
             OpenOptions::new()
                 .read(true)
-                .append(true)
+                .write(true)
                 .create(true)
+                .truncate(false)
                 .mode(0o600)
                 .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
                 .open(p)
                 .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))
         };
+        let files = [open(&paths.slots[0])?, open(&paths.slots[1])?];
+        let size = [files[0].metadata()?.len(), files[1].metadata()?.len()];
         Ok(FileSlots {
-            files: [open(&paths.slots[0])?, open(&paths.slots[1])?],
+            files,
+            end: size,
+            size,
         })
     }
 }
@@ -98,7 +117,17 @@ impl Slots for FileSlots {
     }
 
     fn append(&mut self, slot: usize, bytes: &[u8]) -> io::Result<()> {
-        self.files[slot].write_all(bytes)
+        let end = self.end[slot];
+        let need = end + bytes.len() as u64;
+        if need > self.size[slot] {
+            let size = need.div_ceil(CHUNK) * CHUNK;
+            let zeros = vec![0u8; (size - self.size[slot]) as usize];
+            self.files[slot].write_all_at(&zeros, self.size[slot])?;
+            self.size[slot] = size;
+        }
+        self.files[slot].write_all_at(bytes, end)?;
+        self.end[slot] = need;
+        Ok(())
     }
 
     fn sync(&mut self, slot: usize) -> io::Result<()> {
@@ -106,7 +135,14 @@ impl Slots for FileSlots {
     }
 
     fn truncate(&mut self, slot: usize, len: u64) -> io::Result<()> {
-        self.files[slot].set_len(len)
+        self.files[slot].set_len(len)?;
+        self.size[slot] = len;
+        self.end[slot] = len;
+        Ok(())
+    }
+
+    fn set_end(&mut self, slot: usize, len: u64) {
+        self.end[slot] = len;
     }
 }
 

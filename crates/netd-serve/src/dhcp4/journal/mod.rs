@@ -23,7 +23,7 @@
 
 mod files;
 
-pub use files::{FileSlots, JournalPaths, Slots, SnapshotFile, SnapshotOnDisk};
+pub use files::{CHUNK, FileSlots, JournalPaths, Slots, SnapshotFile, SnapshotOnDisk};
 
 use std::io;
 use std::mem;
@@ -122,8 +122,9 @@ pub fn open<S: Slots>(
     let records = table.into_records();
     if clean {
         let active = live[0];
-        let journal =
-            LeaseJournal::new(slots, active, snapshot_gen, reads[active].valid_len as u64);
+        let end = reads[active].valid_len as u64;
+        slots.set_end(active, end);
+        let journal = LeaseJournal::new(slots, active, snapshot_gen, end);
         return Ok(Opened {
             journal,
             records,

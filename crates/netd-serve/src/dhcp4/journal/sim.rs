@@ -194,6 +194,18 @@ impl Slots for SimDisk {
             .push(Pending::Truncate(len as usize));
         Ok(())
     }
+
+    fn set_end(&mut self, slot: usize, len: u64) {
+        // Past the end recovery found there may only be zeros (a torn
+        // append of nothing but zeros); the next append overwrites them,
+        // as a real slot's in-place write does.
+        let mut d = self.lock();
+        let f = &mut d.slots[slot];
+        assert!(f.pending.is_empty(), "set_end is for start-up");
+        let len = len as usize;
+        assert!(f.durable[len..].iter().all(|&b| b == 0));
+        f.durable.truncate(len);
+    }
 }
 
 impl SnapshotFile for SimDisk {

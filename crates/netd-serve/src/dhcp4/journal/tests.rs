@@ -221,15 +221,15 @@ fn on_real_files_a_torn_tail_is_dropped_with_a_message() {
     journal
         .commit(vec![Change::Put(rec(1, 1, 10)), Change::Put(rec(2, 2, 20))])
         .unwrap();
-    let active = &paths.slots[0];
-    let len = std::fs::metadata(active).unwrap().len();
-    // A crash in the middle of the second record's append.
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(active)
-        .unwrap();
-    f.set_len(len - 5).unwrap();
     drop(journal);
+    // A crash in the middle of the second record's write: its last bytes
+    // never left the preallocated zeros.
+    let active = &paths.slots[0];
+    let mut bytes = std::fs::read(active).unwrap();
+    assert_eq!(bytes.len() as u64, CHUNK, "the slot grows by whole chunks");
+    let end = decode_journal(&bytes).valid_len;
+    bytes[end - 5..end].fill(0);
+    std::fs::write(active, &bytes).unwrap();
     let again = open(
         FileSlots::open(&paths).unwrap(),
         &snapshot,
