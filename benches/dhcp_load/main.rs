@@ -20,6 +20,9 @@
 //! `DHCP_LOAD_PREFILL` (default 50000), `DHCP_LOAD_SERVERS` (default
 //! nspawn-netd,dnsmasq).
 
+// The modules share items with `pub`; the bench is no library.
+#![allow(unreachable_pub)]
+
 mod perfdhcp;
 mod procfs;
 mod servers;
@@ -117,11 +120,12 @@ fn measure(
 ) -> Row {
     let before = procfs::cpu_ticks(server.pid);
     let report = perfdhcp::run(client, RELAY, SERVER, rate, seconds, clients, base);
-    let cpu = procfs::ticks_to_duration(procfs::cpu_ticks(server.pid) - before);
+    let t = procfs::cpu_ticks(server.pid) - before;
     Row {
         report,
         seconds,
-        cpu,
+        cpu: procfs::ticks_to_duration(t.user + t.system),
+        user: procfs::ticks_to_duration(t.user),
         load: procfs::load_average(),
     }
 }
@@ -130,6 +134,8 @@ struct Row {
     report: perfdhcp::Report,
     seconds: u32,
     cpu: Duration,
+    /// Of which in user space.
+    user: Duration,
     load: String,
 }
 
@@ -145,7 +151,7 @@ impl Row {
     fn print(&self, kind: Kind, table: usize, what: &str, rate: u32) {
         let offered = self.report.discovers as f64 / f64::from(self.seconds);
         println!(
-            "{:<12} leases {table:>6} {what:<5} rate {:>5} offered {offered:>7.0}/s completed {:>7.0}/s loss {:>6.2} % cpu {:>7.1} µs/exchange (load {})",
+            "{:<12} leases {table:>6} {what:<5} rate {:>5} offered {offered:>7.0}/s completed {:>7.0}/s loss {:>6.2} % cpu {:>7.1} µs/exchange (user {:.1}) (load {})",
             kind.name(),
             if rate == 0 {
                 "max".to_owned()
@@ -155,6 +161,7 @@ impl Row {
             self.completed_per_sec(),
             self.report.loss() * 100.0,
             self.cpu_us_per_exchange(),
+            self.user.as_secs_f64() * 1e6 / self.report.acks.max(1) as f64,
             self.load
         );
     }

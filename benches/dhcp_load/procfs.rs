@@ -6,12 +6,31 @@ use std::time::Duration;
 /// utime + stime of `pid` and of its direct children (nspawn-netd's
 /// privileged helper does the snapshot and lease-file writes), in clock
 /// ticks.
-pub fn cpu_ticks(pid: u32) -> u64 {
-    let mut total = own_ticks(pid).unwrap_or(0);
+pub fn cpu_ticks(pid: u32) -> Ticks {
+    let mut total = own_ticks(pid).unwrap_or_default();
     for child in children(pid) {
-        total += own_ticks(child).unwrap_or(0);
+        let t = own_ticks(child).unwrap_or_default();
+        total.user += t.user;
+        total.system += t.system;
     }
     total
+}
+
+/// User and system time, in clock ticks.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Ticks {
+    pub user: u64,
+    pub system: u64,
+}
+
+impl std::ops::Sub for Ticks {
+    type Output = Ticks;
+    fn sub(self, o: Ticks) -> Ticks {
+        Ticks {
+            user: self.user.saturating_sub(o.user),
+            system: self.system.saturating_sub(o.system),
+        }
+    }
 }
 
 /// Ticks as time.
@@ -28,10 +47,13 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
     Some(rest.split_whitespace().map(str::to_owned).collect())
 }
 
-fn own_ticks(pid: u32) -> Option<u64> {
+fn own_ticks(pid: u32) -> Option<Ticks> {
     let f = stat_fields(pid)?;
     // utime and stime are the 14th and 15th fields overall.
-    Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    Some(Ticks {
+        user: f.get(11)?.parse().ok()?,
+        system: f.get(12)?.parse().ok()?,
+    })
 }
 
 fn children(pid: u32) -> Vec<u32> {

@@ -245,10 +245,7 @@ fn usr1_logs_statistics_and_usr2_reopens_the_log_and_neither_stops_it() {
     // create a new one owned as the old one (the daemon gave it to its
     // user at start), then SIGUSR2.
     let owner = std::fs::metadata(&files.log).unwrap();
-    let (uid, gid) = (
-        std::os::unix::fs::MetadataExt::uid(&owner),
-        std::os::unix::fs::MetadataExt::gid(&owner),
-    );
+    let (uid, gid) = (MetadataExt::uid(&owner), MetadataExt::gid(&owner));
     assert_ne!(uid, 0, "the log file was not given to the service user");
     let rotated = lab.dir().join("netd.log.1");
     std::fs::rename(&files.log, &rotated).unwrap();

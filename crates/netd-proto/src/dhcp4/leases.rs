@@ -187,6 +187,13 @@ impl LeaseTable {
         gone
     }
 
+    /// Bound leases, in no particular order.
+    pub fn bound_unordered(&self) -> impl Iterator<Item = &Lease> {
+        self.by_addr
+            .values()
+            .filter(|l| l.state == LeaseState::Bound)
+    }
+
     /// Bound leases, oldest bind first.
     pub fn bound(&self) -> Vec<&Lease> {
         let mut leases: Vec<&Lease> = self

@@ -71,8 +71,13 @@ impl LeaseStore {
 
     /// Replaces the file with `records`, durably.
     pub fn write(&self, records: &[LeaseRecord]) -> io::Result<()> {
-        self.writer
-            .replace(&self.path, lease_file::format(records).as_bytes())
+        self.write_text(&lease_file::format(records))
+    }
+
+    /// Replaces the file with `text` (already in the file's format),
+    /// durably.
+    pub fn write_text(&self, text: &str) -> io::Result<()> {
+        self.writer.replace(&self.path, text.as_bytes())
     }
 
     fn dir(&self) -> Option<&Path> {

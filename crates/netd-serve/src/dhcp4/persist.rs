@@ -185,12 +185,12 @@ impl Persistence {
         self.export_dirty && self.export_job.is_none()
     }
 
-    /// Rewrites the dnsmasq-format file with `records`.
-    pub fn start_export(&mut self, records: Vec<LeaseRecord>) {
+    /// Rewrites the dnsmasq-format file with `text`.
+    pub fn start_export(&mut self, text: String) {
         self.export_dirty = false;
         self.next_export = Instant::now() + EXPORT_INTERVAL;
         let store = self.export.clone();
-        self.export_job = Some(spawn_blocking(move || store.write(&records)));
+        self.export_job = Some(spawn_blocking(move || store.write_text(&text)));
     }
 
     /// An export job ended; a failed one is tried again at the next

@@ -111,7 +111,7 @@ impl Dhcp4Shell {
             }
             let commit_waiting = queue.should_start() && self.persist.commit_job.is_none();
             if self.persist.export_ready(Instant::now()) {
-                self.persist.start_export(self.server.records());
+                self.persist.start_export(self.server.lease_file_text());
             }
             let timer = self.timer();
             let export_waiting = self.persist.export_waiting();
@@ -248,7 +248,7 @@ impl Dhcp4Shell {
         if let Some(job) = self.persist.export_job.take() {
             let _ = self.persist.export_done(job.await);
         }
-        self.persist.start_export(self.server.records());
+        self.persist.start_export(self.server.lease_file_text());
         if let Some(job) = self.persist.export_job.take()
             && let Err(e) = self.persist.export_done(job.await)
         {
