@@ -68,11 +68,13 @@ pub struct Opened<S: Slots> {
 }
 
 /// Recovers the table from `snapshot` and `slots` and leaves the journal
-/// ready to append. Without a snapshot, the table starts from `import`
-/// (the dnsmasq-format lease file of an earlier version, or of dnsmasq).
-/// Whenever the slots hold records, or anything is odd, the table is
-/// folded into a new snapshot and both slots start afresh, before any
-/// lease is acknowledged.
+/// ready to append. Usually that is all: the active slot goes on where
+/// its good records end (a torn tail is cut first), and start-up writes
+/// nothing else. Without a snapshot, the table starts from `import` (the
+/// dnsmasq-format lease file of an earlier version, or of dnsmasq); then,
+/// or when the slots are in any other state (a crash between a switch and
+/// its snapshot, a damaged snapshot), the table is folded into a new
+/// snapshot and both slots start afresh, before any lease is acknowledged.
 pub fn open<S: Slots>(
     mut slots: S,
     snapshot: &dyn SnapshotFile,
@@ -107,14 +109,16 @@ pub fn open<S: Slots>(
         .filter(|&i| reads[i].generation.is_some_and(|g| g >= snapshot_gen))
         .collect();
     live.sort_by_key(|&i| reads[i].generation);
-    let mut clean = snapshot_ok && live.len() == 1;
+    // The usual state: the snapshot and one slot of its generation, which
+    // goes on taking appends where its good records end.
+    let clean = snapshot_ok && live.len() == 1 && reads[live[0]].generation == Some(snapshot_gen);
+    let mut kept_records = 0;
     for &i in &live {
         let read = &mut reads[i];
         if let Some(t) = read.torn {
             warnings.push(format!("lease journal slot {i}: torn record dropped: {t}"));
         }
-        clean &=
-            read.generation == Some(snapshot_gen) && read.changes.is_empty() && read.torn.is_none();
+        kept_records = read.changes.len();
         for c in mem::take(&mut read.changes) {
             table.apply(c);
         }
@@ -123,8 +127,16 @@ pub fn open<S: Slots>(
     if clean {
         let active = live[0];
         let end = reads[active].valid_len as u64;
-        slots.set_end(active, end);
-        let journal = LeaseJournal::new(slots, active, snapshot_gen, end);
+        if reads[active].torn.is_some() {
+            // Cut the torn tail, so that new records do not end in its
+            // leftovers.
+            slots.truncate(active, end)?;
+            slots.sync(active)?;
+        } else {
+            slots.set_end(active, end);
+        }
+        let mut journal = LeaseJournal::new(slots, active, snapshot_gen, end);
+        journal.records = kept_records;
         return Ok(Opened {
             journal,
             records,

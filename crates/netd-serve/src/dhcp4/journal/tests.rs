@@ -189,7 +189,7 @@ proptest! {
 }
 
 #[test]
-fn a_clean_restart_reads_the_journal_without_rewriting_anything_but_the_fold() {
+fn a_restart_goes_on_appending_and_writes_nothing_but_a_first_snapshot() {
     let disk = SimDisk::crashing_at(None);
     let opened = open(disk.clone(), &disk, || Ok(vec![rec(1, 1, 10)])).unwrap();
     assert!(opened.folded, "a first start writes the first snapshot");
@@ -203,12 +203,12 @@ fn a_clean_restart_reads_the_journal_without_rewriting_anything_but_the_fold() {
     assert_eq!(disk.steps(), steps, "nothing written");
     let mut journal = again.journal;
     journal.commit(vec![Change::Put(rec(2, 2, 20))]).unwrap();
+    let steps = disk.steps();
     let third = open(disk.clone(), &disk, || unreachable!()).unwrap();
-    assert!(
-        third.folded,
-        "records in the journal are folded at start-up"
-    );
+    assert!(!third.folded, "the journal goes on where it ended");
+    assert_eq!(disk.steps(), steps, "nothing written");
     assert_eq!(third.records, vec![rec(1, 1, 10), rec(2, 2, 20)]);
+    assert_eq!(third.journal.records(), 1);
 }
 
 #[test]
@@ -243,11 +243,19 @@ fn on_real_files_a_torn_tail_is_dropped_with_a_message() {
         "{:?}",
         again.warnings
     );
+    let mut journal = again.journal;
+    journal.commit(vec![Change::Put(rec(3, 3, 30))]).unwrap();
+    drop(journal);
     let third = open(
         FileSlots::open(&paths).unwrap(),
         &snapshot,
         || unreachable!(),
     )
     .unwrap();
-    assert!(third.warnings.is_empty(), "the fold removed the torn tail");
+    assert!(
+        third.warnings.is_empty(),
+        "the torn tail was cut: {:?}",
+        third.warnings
+    );
+    assert_eq!(third.records, vec![rec(1, 1, 10), rec(3, 3, 30)]);
 }
