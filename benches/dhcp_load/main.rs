@@ -86,14 +86,38 @@ fn main() {
             for &rate in &rates {
                 run_no += 1;
                 let base = format!("02:{:02x}:00:00:00:00", run_no % 256);
-                let row = measure(&server, &client, rate, seconds, NEW_CLIENTS, &base);
+                let row = measure(
+                    &server,
+                    lab.host(),
+                    &client,
+                    rate,
+                    seconds,
+                    NEW_CLIENTS,
+                    &base,
+                );
                 row.print(kind, table, if rate == 0 { "max" } else { "new" }, rate);
                 rows.push((kind, table, rate, row));
             }
             // Known clients: 1,000 MACs get leases, then DORA again.
             let base = "06:00:00:00:00:00";
-            measure(&server, &client, KNOWN_RATE, 3, KNOWN_CLIENTS, base);
-            let known = measure(&server, &client, KNOWN_RATE, seconds, KNOWN_CLIENTS, base);
+            measure(
+                &server,
+                lab.host(),
+                &client,
+                KNOWN_RATE,
+                3,
+                KNOWN_CLIENTS,
+                base,
+            );
+            let known = measure(
+                &server,
+                lab.host(),
+                &client,
+                KNOWN_RATE,
+                seconds,
+                KNOWN_CLIENTS,
+                base,
+            );
             known.print(kind, table, "known", KNOWN_RATE);
             rows.push((kind, table, u32::MAX, known));
             let rss = procfs::status_kib(server.pid, "VmRSS:");
@@ -123,20 +147,24 @@ fn main() {
 /// One perfdhcp run and the server's CPU time over it.
 fn measure(
     server: &Server,
+    host: &netd_testkit::lab::Netns,
     client: &netd_testkit::lab::Netns,
     rate: u32,
     seconds: u32,
     clients: u32,
     base: &str,
 ) -> Row {
+    let drops_before = udp_receive_drops(host);
     let before = procfs::cpu_ticks(server.pid);
     let report = perfdhcp::run(client, RELAY, SERVER, rate, seconds, clients, base);
     let t = procfs::cpu_ticks(server.pid) - before;
+    let receive_drops = udp_receive_drops(host) - drops_before;
     Row {
         report,
         seconds,
         cpu: procfs::ticks_to_duration(t.user + t.system),
         user: procfs::ticks_to_duration(t.user),
+        receive_drops,
         load: procfs::load_average(),
     }
 }
@@ -147,6 +175,10 @@ struct Row {
     cpu: Duration,
     /// Of which in user space.
     user: Duration,
+    /// Datagrams the server's namespace dropped for a full receive buffer
+    /// (the server was not running: CPU 0 busy elsewhere, or its loop
+    /// held up).
+    receive_drops: u64,
     load: String,
 }
 
@@ -162,7 +194,7 @@ impl Row {
     fn print(&self, kind: Kind, table: usize, what: &str, rate: u32) {
         let offered = self.report.discovers as f64 / f64::from(self.seconds);
         println!(
-            "{:<12} leases {table:>6} {what:<5} rate {:>5} offered {offered:>7.0}/s completed {:>7.0}/s loss {:>6.2} % cpu {:>7.1} µs/exchange (user {:.1}) (load {})",
+            "{:<12} leases {table:>6} {what:<5} rate {:>5} offered {offered:>7.0}/s completed {:>7.0}/s loss {:>6.2} % cpu {:>7.1} µs/exchange (user {:.1}) rcvbuf drops {} (load {})",
             kind.name(),
             if rate == 0 {
                 "max".to_owned()
@@ -173,6 +205,7 @@ impl Row {
             self.report.loss() * 100.0,
             self.cpu_us_per_exchange(),
             self.user.as_secs_f64() * 1e6 / self.report.acks.max(1) as f64,
+            self.receive_drops,
             self.load
         );
     }
@@ -202,6 +235,21 @@ fn print_ratios(rows: &[(Kind, usize, u32, Row)]) {
             row.completed_per_sec() / other.completed_per_sec().max(f64::MIN_POSITIVE)
         );
     }
+}
+
+/// UDP `RcvbufErrors` of the namespace.
+fn udp_receive_drops(ns: &netd_testkit::lab::Netns) -> u64 {
+    let snmp = ns.run_ok(&["cat", "/proc/net/snmp"]);
+    let mut udp = snmp.lines().filter(|l| l.starts_with("Udp:"));
+    let (Some(names), Some(values)) = (udp.next(), udp.next()) else {
+        return 0;
+    };
+    names
+        .split_whitespace()
+        .zip(values.split_whitespace())
+        .find(|(n, _)| *n == "RcvbufErrors")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0)
 }
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {

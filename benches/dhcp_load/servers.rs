@@ -103,6 +103,9 @@ impl Server {
                     "--dhcp-authoritative",
                     "--dhcp-lease-max=1000000",
                     "--quiet-dhcp",
+                    // nspawn-netd does not ping an address before offering
+                    // it; dnsmasq's check delays each new OFFER.
+                    "--no-ping",
                     "--pid-file=",
                     &log,
                     &range,

@@ -16,6 +16,10 @@ use netd_proto::dhcp4::reply::{CLIENT_PORT, Destination, SERVER_PORT};
 use crate::sys;
 
 /// A datagram as received.
+
+/// The receive buffer asked for (the kernel doubles it for its own
+/// bookkeeping).
+const RECV_BUFFER: i32 = 4 << 20;
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
     pub len: usize,
@@ -40,6 +44,13 @@ impl Dhcp4Socket {
         socket.bind_device(Some(ifname.as_bytes()))?;
         socket.set_broadcast(true)?;
         sys::sockopt::set_int(socket.as_raw_fd(), libc::IPPROTO_IP, libc::IP_PKTINFO, 1)?;
+        // Room for a burst (containers booting together, a busy relay)
+        // while the loop is held up: about a second of 4,000 DORAs. Above
+        // the default limit only with CAP_NET_ADMIN; best effort.
+        let fd = socket.as_raw_fd();
+        if sys::sockopt::set_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, RECV_BUFFER).is_err() {
+            let _ = socket.set_recv_buffer_size(RECV_BUFFER as usize);
+        }
         socket.set_nonblocking(true)?;
         socket.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, SERVER_PORT)).into())?;
         let udp = UdpSocket::from_std(socket.into())?;

@@ -37,3 +37,11 @@ fn require_one_thread(what: &str) -> io::Result<()> {
 pub fn detach_stdio() -> io::Result<()> {
     crate::sys::process::stdio_to_dev_null()
 }
+
+/// Makes the allocator return freed memory: one arena for all threads, and
+/// large buffers (a snapshot, the lease-file text) in mappings of their
+/// own that go back to the kernel when freed. Call before other threads
+/// exist. False where the allocator refused.
+pub fn keep_heap_small() -> bool {
+    crate::sys::memory::keep_heap_small()
+}

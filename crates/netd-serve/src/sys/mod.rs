@@ -9,12 +9,14 @@
 //!   `IPV6_RECVHOPLIMIT`, the ICMPv6 type filter);
 //! - [`arp`], `SIOCSARP`;
 //! - [`process`], fork, sessions, users, groups and capabilities;
+//! - [`memory`], the allocator's retention of freed memory;
 //! - [`async_fd`], registering a socket with tokio.
 
 #![allow(unsafe_code)]
 
 pub(crate) mod addr;
 pub(crate) mod arp;
+pub(crate) mod memory;
 pub(crate) mod mmsg;
 pub(crate) mod msg;
 pub(crate) mod process;

@@ -76,6 +76,9 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
         ),
         None => Arc::new(Direct),
     };
+    if !process::keep_heap_small() {
+        warn!("the allocator refused its settings; freed memory may stay in the process");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
