@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use dhcproto::v4::{DhcpOption, Flags, Message, MessageType, OptionCode};
@@ -18,7 +18,7 @@ use netd_testkit::lab::{Netns, in_netns};
 /// Exchanges in flight at once.
 const WINDOW: usize = 64;
 /// An exchange without an answer for this long is given up.
-const GIVE_UP: Duration = Duration::from_millis(500);
+const GIVE_UP: Duration = Duration::from_secs(3);
 
 /// One ACK the load received: the server had made the lease durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,18 +30,26 @@ pub struct Ack {
 }
 
 /// Starts the load; `stop` ends it, and the thread returns every ACK.
+/// `acked` counts them as they come.
 pub fn start(
     ns: &Netns,
     relay: Ipv4Addr,
     server: Ipv4Addr,
     seed: u64,
     stop: Arc<AtomicBool>,
+    acked: Arc<AtomicUsize>,
 ) -> std::thread::JoinHandle<Vec<Ack>> {
     let ns = ns.clone();
-    std::thread::spawn(move || in_netns(&ns, move || run(relay, server, seed, &stop)))
+    std::thread::spawn(move || in_netns(&ns, move || run(relay, server, seed, &stop, &acked)))
 }
 
-fn run(relay: Ipv4Addr, server: Ipv4Addr, seed: u64, stop: &AtomicBool) -> Vec<Ack> {
+fn run(
+    relay: Ipv4Addr,
+    server: Ipv4Addr,
+    seed: u64,
+    stop: &AtomicBool,
+    acked: &AtomicUsize,
+) -> Vec<Ack> {
     let sock = UdpSocket::bind(SocketAddrV4::new(relay, 67)).expect("binding the relay's port 67");
     sock.set_read_timeout(Some(Duration::from_millis(2)))
         .unwrap();
@@ -98,6 +106,7 @@ fn run(relay: Ipv4Addr, server: Ipv4Addr, seed: u64, stop: &AtomicBool) -> Vec<A
                     addr: reply.yiaddr(),
                     ends_no_earlier_than: now + lease,
                 });
+                acked.fetch_add(1, Ordering::Relaxed);
             }
             _ => {
                 in_flight.remove(&reply.xid());
