@@ -172,9 +172,11 @@ fn kill_9_under_load_loses_no_acknowledged_lease() {
         "the exported file and the journal differ in size"
     );
     assert!(a == b, "the exported file differs from the journal");
+    let clients: std::collections::HashSet<_> = acks.iter().map(|a| a.mac).collect();
     println!(
-        "{} ACKs over {rounds} kill -9 rounds, {} leases recovered, none lost",
+        "{} ACKs to {} clients over {rounds} kill -9 rounds, {} leases recovered, none lost",
         acks.len(),
+        clients.len(),
         recovered.len()
     );
 }
