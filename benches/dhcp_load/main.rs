@@ -78,9 +78,10 @@ fn main() {
             let server = Server::start(kind, &lab, &client, &dir, &leases, POOL);
             let idle_rss = procfs::status_kib(server.pid, "VmRSS:");
             println!(
-                "{} with {table} leases: ready in {:.1} ms, VmRSS idle {idle_rss} KiB (load {})",
+                "{} with {table} leases: ready in {:.1} ms ({:.0} ms CPU), VmRSS idle {idle_rss} KiB (load {})",
                 kind.name(),
                 server.startup.as_secs_f64() * 1e3,
+                server.startup_cpu.as_secs_f64() * 1e3,
                 procfs::load_average()
             );
             for &rate in &rates {
@@ -131,9 +132,10 @@ fn main() {
                 // A restart reads what the run left: the journal.
                 let again = Server::start(kind, &lab, &client, &dir, &leases, POOL);
                 println!(
-                    "{} restarted on its journal ({table} leases and the run's): ready in {:.1} ms (load {})",
+                    "{} restarted on its journal ({table} leases and the run's): ready in {:.1} ms ({:.0} ms CPU) (load {})",
                     kind.name(),
                     again.startup.as_secs_f64() * 1e3,
+                    again.startup_cpu.as_secs_f64() * 1e3,
                     procfs::load_average()
                 );
                 again.stop();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use netd_testkit::lab::{Lab, Netns, netd_bin};
 
-use crate::{RELAY, SERVER, perfdhcp};
+use crate::{RELAY, SERVER, perfdhcp, procfs};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -59,6 +59,9 @@ pub struct Server {
     pub pid: u32,
     /// From spawn to serving.
     pub startup: Duration,
+    /// CPU time (its own and its helper's) spent by then: what the wall
+    /// time would be on an idle core.
+    pub startup_cpu: Duration,
     child: Child,
     kind: Kind,
 }
@@ -139,9 +142,11 @@ impl Server {
             }
             Kind::Dnsmasq => wait_answering(client, t0),
         };
+        let t = procfs::cpu_ticks(pid);
         Server {
             pid,
             startup,
+            startup_cpu: procfs::ticks_to_duration(t.user + t.system),
             child,
             kind,
         }

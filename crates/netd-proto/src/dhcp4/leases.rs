@@ -81,6 +81,13 @@ impl LeaseTable {
         LeaseTable::default()
     }
 
+    /// Room for `n` more leases without rehashing (a large table loaded
+    /// at start).
+    pub fn reserve(&mut self, n: usize) {
+        self.by_addr.reserve(n);
+        self.by_client.reserve(n);
+    }
+
     /// Leases and offers held, not counting declined addresses.
     pub fn len(&self) -> usize {
         self.by_addr.len()

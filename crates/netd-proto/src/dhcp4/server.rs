@@ -96,6 +96,7 @@ impl Server {
             stats: Stats::default(),
         };
         let now_secs = epoch_secs(now);
+        server.leases.reserve(loaded.len());
         for r in loaded {
             if r.expires != 0 && r.expires <= now_secs {
                 debug!(addr = %r.addr, "lease file: lease ended while stopped");

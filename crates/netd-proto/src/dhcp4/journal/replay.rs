@@ -34,8 +34,11 @@ impl ReplayTable {
     }
 
     /// A table holding `records`, applied in order as `Put`s.
-    pub fn from_records(records: impl IntoIterator<Item = LeaseRecord>) -> ReplayTable {
-        let mut t = ReplayTable::new();
+    pub fn from_records(records: Vec<LeaseRecord>) -> ReplayTable {
+        let mut t = ReplayTable {
+            by_addr: HashMap::with_capacity(records.len()),
+            by_client: HashMap::with_capacity(records.len()),
+        };
         for r in records {
             t.apply(Change::Put(r));
         }
@@ -104,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_put_takes_the_address_and_moves_the_client() {
-        let mut t = ReplayTable::from_records([rec(5, 1), rec(6, 2)]);
+        let mut t = ReplayTable::from_records(vec![rec(5, 1), rec(6, 2)]);
         t.apply(Change::Put(rec(7, 1)));
         assert!(
             t.get(Ipv4Addr::new(10, 0, 0, 5)).is_none(),

@@ -81,7 +81,7 @@ pub fn open<S: Slots>(
     import: impl FnOnce() -> io::Result<Vec<LeaseRecord>>,
 ) -> io::Result<Opened<S>> {
     let mut warnings = Vec::new();
-    let (snapshot_gen, base, snapshot_ok) = match snapshot.read()? {
+    let (snapshot_gen, mut base, snapshot_ok) = match snapshot.read()? {
         Some(bytes) => match decode_snapshot(&bytes) {
             Ok(read) => {
                 if let Some(d) = read.damaged {
@@ -100,7 +100,6 @@ pub fn open<S: Slots>(
         },
         None => (0, import()?, false),
     };
-    let mut table = ReplayTable::from_records(base);
     let mut reads = [
         decode_journal(&slots.read(0)?),
         decode_journal(&slots.read(1)?),
@@ -113,17 +112,26 @@ pub fn open<S: Slots>(
     // goes on taking appends where its good records end.
     let clean = snapshot_ok && live.len() == 1 && reads[live[0]].generation == Some(snapshot_gen);
     let mut kept_records = 0;
+    let replay = !snapshot_ok || live.iter().any(|&i| !reads[i].changes.is_empty());
+    // A whole snapshot alone holds one lease per address and client by
+    // construction: it loads as it is, without a replay table.
+    let mut table = replay.then(|| ReplayTable::from_records(mem::take(&mut base)));
     for &i in &live {
         let read = &mut reads[i];
         if let Some(t) = read.torn {
             warnings.push(format!("lease journal slot {i}: torn record dropped: {t}"));
         }
         kept_records = read.changes.len();
-        for c in mem::take(&mut read.changes) {
-            table.apply(c);
+        if let Some(table) = &mut table {
+            for c in mem::take(&mut read.changes) {
+                table.apply(c);
+            }
         }
     }
-    let records = table.into_records();
+    let records = match table {
+        Some(t) => t.into_records(),
+        None => base,
+    };
     if clean {
         let active = live[0];
         let end = reads[active].valid_len as u64;
