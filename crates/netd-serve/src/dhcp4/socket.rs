@@ -15,11 +15,11 @@ use netd_proto::dhcp4::reply::{CLIENT_PORT, Destination, SERVER_PORT};
 
 use crate::sys;
 
-/// A datagram as received.
-
 /// The receive buffer asked for (the kernel doubles it for its own
 /// bookkeeping).
 const RECV_BUFFER: i32 = 4 << 20;
+
+/// A datagram as received.
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
     pub len: usize,
