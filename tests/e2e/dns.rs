@@ -11,8 +11,7 @@ use netd_testkit::nsd::Nsd;
 mod limits;
 
 /// The zone nsd serves. `who` has TTL 0 (never cached) and says which
-/// server answered; `short` lives 3 seconds; `forever` asks for 2^32-1
-/// seconds; `*.wild` answers any name.
+/// server answered; `short` lives 3 seconds; `*.wild` answers any name.
 fn zone(server: &str) -> String {
     format!(
         "$ORIGIN e2e.test.\n$TTL 300\n\
@@ -24,7 +23,6 @@ fn zone(server: &str) -> String {
          www IN MX 10 mail\n\
          who 0 IN TXT \"{server}\"\n\
          short 3 IN A 198.51.100.3\n\
-         forever 4294967295 IN A 198.51.100.7\n\
          *.wild IN A 198.51.100.9\n\
          {}",
         big_records()

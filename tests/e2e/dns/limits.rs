@@ -4,6 +4,8 @@
 //! of 2^32-1), nor the resolv file (name the daemon itself).
 
 use std::net::{TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use netd_testkit::dhcp_wire;
@@ -152,46 +154,86 @@ fn two_thousand_queries_for_a_silent_zone_leave_dhcp_and_other_clients_working()
     assert!(share > 1000, "a's share held: {share} dropped\n{log}");
 }
 
+/// An upstream on `203.0.113.2:5300` of the internet namespace that
+/// answers every A query with 198.51.100.7 and a TTL of 2^32-1 (nsd will
+/// not hand out such a TTL); it stops when the returned flag is set.
+fn forever_upstream(inet: &Netns) -> (Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let socket = in_netns(inet, || UdpSocket::bind("203.0.113.2:5300").unwrap());
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let thread = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        while !flag.load(Ordering::Relaxed) {
+            let Ok((n, from)) = socket.recv_from(&mut buf) else {
+                continue;
+            };
+            // Header and question as asked (no EDNS: the OPT record is
+            // the last part and is cut off), then one A record.
+            let Some(qend) = (12..n).find(|&i| buf[i] == 0).map(|i| i + 5) else {
+                continue;
+            };
+            let mut r = buf[..qend].to_vec();
+            r[2] |= 0x80;
+            r[3] = 0x80;
+            r[6..12].copy_from_slice(&[0, 1, 0, 0, 0, 0]);
+            r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1]);
+            r.extend_from_slice(&u32::MAX.to_be_bytes());
+            r.extend_from_slice(&[0, 4, 198, 51, 100, 7]);
+            let _ = socket.send_to(&r, from);
+        }
+    });
+    (stop, thread)
+}
+
+fn ttl_of(out: &str) -> u64 {
+    out.split_whitespace()
+        .nth(1)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no TTL in {out:?}"))
+}
+
 #[test]
 fn an_upstream_ttl_of_2_32_minus_1_is_capped_and_our_own_address_is_refused() {
     let (mut lab, inet, c, _nsd) = lab_with_upstream();
-    // The upstream does hand out 2^32-1 (or what it makes of it).
+    let (stop, thread) = forever_upstream(&inet);
     let direct = dig(
         &inet,
         "203.0.113.2",
-        &["+noall", "+answer", "forever.e2e.test"],
+        &["-p", "5300", "+noall", "+answer", "forever.test"],
     );
-    let ttl_of = |out: &str| -> u64 {
-        out.split_whitespace()
-            .nth(1)
-            .and_then(|t| t.parse().ok())
-            .unwrap_or_else(|| panic!("no TTL in {out:?}"))
-    };
-    assert!(ttl_of(&direct) > 86_400, "{direct}");
+    assert_eq!(ttl_of(&direct), u64::from(u32::MAX), "{direct}");
     // The resolv file names the daemon itself first: a loop, refused.
     lab.host()
         .set_resolv_conf("nameserver 192.168.26.1\nnameserver 203.0.113.2\n");
-    let d = lab.start_daemon(&["--interface=nat0", "--no-hosts"]);
+    let route = "--server=/forever.test/203.0.113.2#5300";
+    let d = lab.start_daemon(&["--interface=nat0", "--no-hosts", route]);
     assert!(
         d.log_text().contains("this daemon's own address"),
         "{}",
         d.log_text()
     );
-    let ask = |ns: &Netns| {
-        dig(
-            ns,
-            "192.168.26.1",
-            &["+noall", "+answer", "forever.e2e.test"],
-        )
-    };
-    assert_eq!(ttl_of(&ask(&c)), 86_400, "{}", d.log_text());
+    let ask = |ns: &Netns, name: &str| dig(ns, "192.168.26.1", &["+noall", "+answer", name]);
+    assert_eq!(ttl_of(&ask(&c, "forever.test")), 86_400, "{}", d.log_text());
     std::thread::sleep(Duration::from_millis(1100));
-    let cached = ttl_of(&ask(&c));
+    let cached = ttl_of(&ask(&c, "forever.test"));
     assert!(
         (86_390..86_400).contains(&cached),
         "from the cache: {cached}"
     );
+    // The resolv file's other server still answers.
+    let out = dig(&c, "192.168.26.1", &["+short", "www.e2e.test"]);
+    assert_eq!(out.trim(), "198.51.100.1", "{}", d.log_text());
     drop(d);
-    let d = lab.start_daemon(&["--interface=nat0", "--no-hosts", "--max-cache-ttl=600"]);
-    assert_eq!(ttl_of(&ask(&c)), 600, "{}", d.log_text());
+    let d = lab.start_daemon(&[
+        "--interface=nat0",
+        "--no-hosts",
+        route,
+        "--max-cache-ttl=600",
+    ]);
+    assert_eq!(ttl_of(&ask(&c, "forever.test")), 600, "{}", d.log_text());
+    stop.store(true, Ordering::Relaxed);
+    thread.join().unwrap();
 }
