@@ -19,12 +19,12 @@ use super::answer::Prepared;
 /// The byte budget per `--cache-size` entry: 10,000 entries may take 4 MB.
 /// Typical answers (a few records) take 150 to 300 bytes with their key and
 /// bookkeeping, so the entry count is the bound that normally applies.
-pub const BYTES_PER_ENTRY: usize = 400;
+pub(crate) const BYTES_PER_ENTRY: usize = 400;
 /// Answers longer than this are forwarded every time rather than cached:
 /// every answer that fits a UDP reply fits (we advertise 1232 bytes, and
 /// servers that ignore it send up to 4096); the 64 KiB ones only TCP
 /// carries are rare and would crowd out hundreds of others.
-pub const MAX_CACHED_ANSWER: usize = 4096;
+pub(crate) const MAX_CACHED_ANSWER: usize = 4096;
 /// What an entry costs beyond its bytes: the map slot, the entry, the
 /// eviction queue's slot and the allocator's headers, estimated.
 const ENTRY_OVERHEAD: usize = 96;
@@ -68,7 +68,7 @@ struct Entry {
 
 /// A cache hit: the stored reply and how many seconds to take off its TTLs.
 #[derive(Debug, Clone, Copy)]
-pub struct Hit<'c> {
+pub(crate) struct Hit<'c> {
     pub msg: &'c [u8],
     pub ttl_at: &'c [u16],
     pub elapsed: u32,
@@ -102,7 +102,7 @@ pub struct CacheCounters {
 }
 
 #[derive(Debug)]
-pub struct Cache {
+pub(crate) struct Cache {
     map: HashMap<Box<[u8]>, Entry>,
     /// Keys in insertion order with their generation; a stale generation
     /// means the key was replaced or removed since.
@@ -121,7 +121,7 @@ fn cost(key_len: usize, msg_len: usize, ttls: usize) -> usize {
 }
 
 impl Cache {
-    pub fn new(limits: CacheLimits) -> Cache {
+    pub(crate) fn new(limits: CacheLimits) -> Cache {
         Cache {
             map: HashMap::with_capacity(limits.entries.min(1 << 12)),
             order: VecDeque::new(),
@@ -132,20 +132,23 @@ impl Cache {
         }
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.map.is_empty()
     }
 
+    #[cfg(test)]
     /// The bytes the entries take now (never above the budget).
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
-    pub fn counters(&self) -> CacheCounters {
+    pub(crate) fn counters(&self) -> CacheCounters {
         CacheCounters {
             entries: self.map.len() as u64,
             bytes: self.bytes as u64,
@@ -153,14 +156,14 @@ impl Cache {
         }
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.map.clear();
         self.order.clear();
         self.bytes = 0;
     }
 
     /// The live entry for `key`; an expired one is removed.
-    pub fn get(&mut self, key: &[u8], now: Instant) -> Option<Hit<'_>> {
+    pub(crate) fn get(&mut self, key: &[u8], now: Instant) -> Option<Hit<'_>> {
         let expired = match self.map.get(key) {
             None => return None,
             Some(e) => now >= e.expires,
@@ -180,7 +183,7 @@ impl Cache {
 
     /// Stores `answer` under `key` if it may be cached, fits, and no live
     /// entry holds the key.
-    pub fn insert(&mut self, key: &[u8], answer: &Prepared, now: Instant) -> Inserted {
+    pub(crate) fn insert(&mut self, key: &[u8], answer: &Prepared, now: Instant) -> Inserted {
         let Some(ttl) = answer.cache_for else {
             return Inserted::NotCacheable;
         };

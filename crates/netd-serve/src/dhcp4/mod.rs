@@ -3,10 +3,10 @@
 //! crash-safe lease file) and [`shell`] (the task that ties them to
 //! `netd_proto::dhcp4::Server` and publishes hostnames).
 
-pub mod lease_store;
-pub mod service;
-pub mod shell;
-pub mod socket;
+pub(crate) mod lease_store;
+pub(crate) mod service;
+pub(crate) mod shell;
+pub(crate) mod socket;
 
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};

@@ -17,12 +17,12 @@ pub const DEFAULT_FORWARD_MAX: usize = 150;
 /// The share of the forward limit one source may always hold: a quarter.
 /// Beyond it a source is let in only while all together hold less than
 /// half, so a busy or hostile container leaves at least half to the others.
-pub fn per_source_max(forward_max: usize) -> usize {
+pub(crate) fn per_source_max(forward_max: usize) -> usize {
     (forward_max / 4).max(1)
 }
 
 #[derive(Debug)]
-pub struct ForwardLimits {
+pub(crate) struct ForwardLimits {
     forward_max: usize,
     per_source: usize,
     state: Mutex<State>,
@@ -38,19 +38,19 @@ struct State {
 
 /// A query's place in its source's share; given back on drop.
 #[derive(Debug)]
-pub struct SourceSlot {
+pub(crate) struct SourceSlot {
     limits: Arc<ForwardLimits>,
     source: IpAddr,
 }
 
 /// One of the `--dns-forward-max` upstream exchanges; given back on drop.
 #[derive(Debug)]
-pub struct ExchangeSlot {
+pub(crate) struct ExchangeSlot {
     limits: Arc<ForwardLimits>,
 }
 
 impl ForwardLimits {
-    pub fn new(forward_max: usize) -> ForwardLimits {
+    pub(crate) fn new(forward_max: usize) -> ForwardLimits {
         ForwardLimits {
             forward_max,
             per_source: per_source_max(forward_max),
@@ -64,7 +64,7 @@ impl ForwardLimits {
 
     /// A slot for a query from `source`, or `None` when it holds its share
     /// and the clients together hold half the limit.
-    pub fn source(self: &Arc<Self>, source: IpAddr) -> Option<SourceSlot> {
+    pub(crate) fn source(self: &Arc<Self>, source: IpAddr) -> Option<SourceSlot> {
         let mut st = self.state();
         let crowded = st.held >= self.forward_max / 2;
         let held = st.by_source.entry(source).or_insert(0);
@@ -80,7 +80,7 @@ impl ForwardLimits {
     }
 
     /// An upstream exchange, or `None` when `--dns-forward-max` are running.
-    pub fn exchange(self: &Arc<Self>) -> Option<ExchangeSlot> {
+    pub(crate) fn exchange(self: &Arc<Self>) -> Option<ExchangeSlot> {
         let mut st = self.state();
         if st.exchanges >= self.forward_max {
             return None;
@@ -92,7 +92,8 @@ impl ForwardLimits {
     }
 
     /// Upstream exchanges running now.
-    pub fn exchanges(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn exchanges(&self) -> usize {
         self.state().exchanges
     }
 }

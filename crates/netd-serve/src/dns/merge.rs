@@ -10,22 +10,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use netd_proto::dns::answer::Prepared;
+use netd_proto::dns::Prepared;
 use netd_proto::dns::resolver::Transport;
 use tokio::sync::watch;
 
 /// Queries that may wait for one question's exchange.
-pub const MAX_WAITERS: usize = 32;
+pub(crate) const MAX_WAITERS: usize = 32;
 /// A waiting query gives up after this long (the exchange it waits for
 /// ends well before, after every upstream's attempt).
 const WAIT_LIMIT: Duration = Duration::from_secs(10);
 
 /// What the exchange brought: the answer in stored form, or none (SERVFAIL).
-pub type Outcome = Arc<Option<Prepared>>;
+pub(crate) type Outcome = Arc<Option<Prepared>>;
 
 /// Questions in flight by transport, each keyed by its cache key.
 #[derive(Debug, Default)]
-pub struct InFlight {
+pub(crate) struct InFlight {
     map: Mutex<[HashMap<Box<[u8]>, Question>; 2]>,
 }
 
@@ -44,7 +44,7 @@ struct Question {
 
 /// What a forwarded query does.
 #[derive(Debug)]
-pub enum Role {
+pub(crate) enum Role {
     /// Ask upstream, then [`Leader::finish`].
     Lead(Leader),
     /// Wait for the query that asks ([`wait`]).
@@ -56,7 +56,7 @@ pub enum Role {
 /// The query that asks upstream for its question. Dropping it without
 /// [`Leader::finish`] (cancelled) lets the waiters go with SERVFAIL.
 #[derive(Debug)]
-pub struct Leader {
+pub(crate) struct Leader {
     table: Arc<InFlight>,
     key: Option<(Transport, Box<[u8]>)>,
     tx: watch::Sender<Option<Outcome>>,
@@ -68,7 +68,7 @@ impl InFlight {
     }
 
     /// Leads the exchange for `key`, or waits for the one in flight.
-    pub fn join(self: &Arc<Self>, transport: Transport, key: &[u8]) -> Role {
+    pub(crate) fn join(self: &Arc<Self>, transport: Transport, key: &[u8]) -> Role {
         let mut maps = self.map();
         let map = &mut maps[slot(transport)];
         if let Some(q) = map.get_mut(key) {
@@ -89,11 +89,13 @@ impl InFlight {
     }
 
     /// Questions in flight now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.map().iter().map(HashMap::len).sum()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
@@ -101,7 +103,7 @@ impl InFlight {
 impl Leader {
     /// Hands the outcome to every waiter; later queries for the question
     /// start afresh (and usually find the answer in the cache).
-    pub fn finish(mut self, outcome: Outcome) {
+    pub(crate) fn finish(mut self, outcome: Outcome) {
         self.leave();
         let _ = self.tx.send(Some(outcome));
     }
@@ -120,7 +122,7 @@ impl Drop for Leader {
 }
 
 /// The leader's outcome; `None` when it was cancelled or took too long.
-pub async fn wait(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
+pub(crate) async fn wait(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
     let got = tokio::time::timeout(WAIT_LIMIT, rx.wait_for(Option::is_some)).await;
     match got {
         Ok(Ok(v)) => v.clone(),

@@ -10,17 +10,17 @@ use netd_proto::dns::resolver::Resolver;
 use netd_proto::dns::upstream::Upstreams;
 
 mod forward;
-pub mod limits;
-pub mod merge;
-pub mod pool;
-pub mod resolv_conf;
+mod limits;
+mod merge;
+mod pool;
+pub(crate) mod resolv_conf;
 pub mod service;
 mod tcp;
 mod tcp_slots;
 mod udp;
 mod watch;
 
-pub use limits::{DEFAULT_FORWARD_MAX, ForwardLimits};
+pub use limits::DEFAULT_FORWARD_MAX;
 pub use service::{DnsBound, DnsPlan, DnsSettings, plan};
 pub use tcp::serve_tcp;
 pub use tcp_slots::TcpLimits;
@@ -38,11 +38,11 @@ pub struct Shared {
     /// The upstream selector; the watcher swaps its list.
     pub upstreams: Mutex<Upstreams>,
     /// Bounds forwarded queries in flight, in all and per client.
-    pub limits: Arc<ForwardLimits>,
+    pub(crate) limits: Arc<limits::ForwardLimits>,
     /// Questions being asked upstream, and the queries waiting for them.
-    pub in_flight: Arc<merge::InFlight>,
+    pub(crate) in_flight: Arc<merge::InFlight>,
     /// The sockets upstream queries leave from.
-    pub pool: pool::UpstreamPool,
+    pub(crate) pool: pool::UpstreamPool,
     pub stats: Arc<DnsStats>,
 }
 
@@ -52,7 +52,7 @@ impl Shared {
         Shared {
             resolver: Mutex::new(resolver),
             upstreams: Mutex::new(upstreams),
-            limits: Arc::new(ForwardLimits::new(forward_max)),
+            limits: Arc::new(limits::ForwardLimits::new(forward_max)),
             in_flight: Arc::default(),
             pool: pool::UpstreamPool::default(),
             stats: Arc::new(DnsStats::default()),

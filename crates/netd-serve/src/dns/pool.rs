@@ -28,11 +28,11 @@ use tokio::sync::{Notify, mpsc};
 use tracing::debug;
 
 /// Sockets per address family.
-pub const SLOTS: usize = 64;
+pub(crate) const SLOTS: usize = 64;
 /// Queries a socket serves before its slot gets a new one.
-pub const MAX_USES: u32 = 100;
+pub(crate) const MAX_USES: u32 = 100;
 /// Age past which a socket takes no new query.
-pub const MAX_AGE: Duration = Duration::from_secs(1);
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(1);
 /// Lowest source port picked (below are the well-known ports).
 const MIN_PORT: u16 = 1024;
 /// The largest upstream reply read over UDP: we advertise 1232 bytes, and
@@ -58,15 +58,15 @@ struct PoolSocket {
 
 /// A query's registration on a socket; unregisters on drop.
 #[derive(Debug)]
-pub struct Ticket {
+pub(crate) struct Ticket {
     socket: Arc<PoolSocket>,
     upstream: SocketAddr,
-    pub id: u16,
+    pub(crate) id: u16,
     replies: mpsc::Receiver<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
-pub struct UpstreamPool {
+pub(crate) struct UpstreamPool {
     v4: Mutex<Vec<Option<Arc<PoolSocket>>>>,
     v6: Mutex<Vec<Option<Arc<PoolSocket>>>>,
 }
@@ -80,22 +80,10 @@ impl UpstreamPool {
         m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sockets in the slots now (retired ones still waited on aside).
-    pub fn sockets(&self) -> usize {
-        let count = |m: &Mutex<Vec<Option<Arc<PoolSocket>>>>| {
-            m.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .flatten()
-                .count()
-        };
-        count(&self.v4) + count(&self.v6)
-    }
-
     /// Registers a query to `upstream` on a socket of the pool, with a
     /// random ID free on that socket for that server. Must run inside the
     /// runtime (a new socket gets its reader task).
-    pub fn register(&self, upstream: SocketAddr) -> io::Result<Ticket> {
+    pub(crate) fn register(&self, upstream: SocketAddr) -> io::Result<Ticket> {
         let socket = self.pick(upstream)?;
         let (tx, replies) = mpsc::channel(QUEUE);
         let mut rng = rand::rng();
@@ -166,20 +154,20 @@ impl PoolSocket {
 
 impl Ticket {
     /// Sends `query` (built with [`Ticket::id`]) to the server.
-    pub async fn send(&self, query: &[u8]) -> io::Result<()> {
+    pub(crate) async fn send(&self, query: &[u8]) -> io::Result<()> {
         self.socket.socket.send_to(query, self.upstream).await?;
         Ok(())
     }
 
     /// The next datagram from the server with this ticket's ID; `None`
     /// when the socket's reader stopped.
-    pub async fn next_reply(&mut self) -> Option<Vec<u8>> {
+    pub(crate) async fn next_reply(&mut self) -> Option<Vec<u8>> {
         self.replies.recv().await
     }
 
     /// The local port the query leaves from.
     #[cfg(test)]
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.socket.socket.local_addr().map_or(0, |a| a.port())
     }
 }

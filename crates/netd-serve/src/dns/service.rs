@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ipnetwork::IpNetwork;
-use netd_proto::dns::answer::TtlLimits;
-use netd_proto::dns::cache::CacheLimits;
+use netd_proto::dns::CacheLimits;
+use netd_proto::dns::TtlLimits;
 use netd_proto::dns::config::{AddressRule, RouteTarget, ServerSpec, routes_from};
 use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
 use socket2::{Domain, Protocol, Socket, Type};

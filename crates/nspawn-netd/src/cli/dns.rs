@@ -46,7 +46,7 @@ pub struct DnsArgs {
     /// Upstream queries in flight at most; one client may hold a quarter of
     /// them (more while the clients hold less than half). More misses are
     /// dropped until some finish.
-    #[arg(short = '0', long, value_name = "QUERIES", default_value_t = 150, value_parser = values::forward_max)]
+    #[arg(short = '0', long, value_name = "QUERIES", default_value_t = netd_serve::dns::DEFAULT_FORWARD_MAX, value_parser = values::forward_max)]
     pub dns_forward_max: usize,
     /// Do not read /etc/hosts.
     #[arg(long)]
@@ -86,7 +86,7 @@ impl Default for DnsArgs {
             no_negcache: false,
             max_cache_ttl: None,
             min_cache_ttl: None,
-            dns_forward_max: 150,
+            dns_forward_max: netd_serve::dns::DEFAULT_FORWARD_MAX,
             no_hosts: false,
             addn_hosts: Vec::new(),
             address: Vec::new(),

@@ -49,7 +49,7 @@ pub fn min_cache_ttl(s: &str) -> Result<u32, String> {
     let v: u32 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    Ok(v.min(netd_proto::dns::answer::MAX_MIN_CACHE_TTL))
+    Ok(v.min(netd_proto::dns::MAX_MIN_CACHE_TTL))
 }
 
 /// `--dns-forward-max`: at least 1.
