@@ -138,11 +138,6 @@ impl Cache {
     }
 
     #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    #[cfg(test)]
     /// The bytes the entries take now (never above the budget).
     pub(crate) fn bytes(&self) -> usize {
         self.bytes

@@ -241,3 +241,47 @@ fn random_port_socket(upstream: IpAddr) -> io::Result<std::net::UdpSocket> {
     }
     Err(last.unwrap_or_else(|| io::Error::other("no free port")))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_query_gets_only_its_servers_reply_with_its_id() {
+        let upstream = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let other = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let pool = UpstreamPool::default();
+        let mut t = pool.register(upstream.local_addr().unwrap()).unwrap();
+        assert!(t.port() >= MIN_PORT);
+        t.send(b"query").await.unwrap();
+        let mut buf = [0u8; 16];
+        let (_, from) = upstream.recv_from(&mut buf).await.unwrap();
+        assert_eq!(from.port(), t.port());
+        let [hi, lo] = t.id.to_be_bytes();
+        other.send_to(&[hi, lo, 9], from).await.unwrap(); // another server
+        upstream.send_to(&[hi ^ 1, lo, 8], from).await.unwrap(); // another ID
+        upstream.send_to(&[hi, lo, 7], from).await.unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(1), t.next_reply())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got, [hi, lo, 7]);
+    }
+
+    #[tokio::test]
+    async fn queries_spread_over_random_ports_with_ids_unique_per_socket() {
+        let upstream: SocketAddr = "127.0.0.1:53".parse().unwrap();
+        let pool = UpstreamPool::default();
+        let tickets: Vec<Ticket> = (0..300).map(|_| pool.register(upstream).unwrap()).collect();
+        let ports: HashSet<u16> = tickets.iter().map(Ticket::port).collect();
+        assert!(ports.len() > 16, "{} ports for 300 queries", ports.len());
+        let pairs: HashSet<(u16, u16)> = tickets.iter().map(|t| (t.port(), t.id)).collect();
+        assert_eq!(
+            pairs.len(),
+            tickets.len(),
+            "no two queries share port and ID"
+        );
+    }
+}
