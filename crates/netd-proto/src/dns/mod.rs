@@ -20,6 +20,8 @@ pub mod resolver;
 pub mod upstream;
 pub mod wire;
 
+pub use answer::{MAX_MIN_CACHE_TTL, Prepared, TtlLimits};
+pub use cache::{CacheCounters, CacheLimits, Inserted};
 pub use config::DnsConfig;
 pub use hosts::Hosts;
 pub use resolver::{Decision, Forward, Resolver, Transport};
