@@ -59,26 +59,44 @@ pub fn parse(text: &str) -> (Vec<LeaseRecord>, Vec<LineError>) {
 pub fn format(records: &[LeaseRecord]) -> String {
     let mut out = String::with_capacity(records.len() * 64);
     for r in records {
-        out.push_str(&r.expires.to_string());
-        out.push(' ');
-        out.push_str(&hex_colon(&r.mac));
-        out.push(' ');
-        out.push_str(&r.addr.to_string());
-        out.push(' ');
-        // A name with whitespace would split the line; the server only keeps
-        // DNS labels, but a record may come from elsewhere.
-        match r.hostname.as_deref() {
-            Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => out.push_str(h),
-            _ => out.push('*'),
-        }
-        out.push(' ');
-        match r.client_id.as_deref() {
-            Some(id) if !id.is_empty() => out.push_str(&hex_colon(id)),
-            _ => out.push('*'),
-        }
-        out.push('\n');
+        write_line(
+            &mut out,
+            r.expires,
+            &r.mac,
+            r.addr,
+            r.hostname.as_deref(),
+            r.client_id.as_deref(),
+        );
     }
     out
+}
+
+/// Appends one lease's line to `out`, allocating nothing else: the export
+/// of a large table formats every lease once a second.
+pub fn write_line(
+    out: &mut String,
+    expires: u64,
+    mac: &[u8; 6],
+    addr: Ipv4Addr,
+    hostname: Option<&str>,
+    client_id: Option<&[u8]>,
+) {
+    use std::fmt::Write;
+    let _ = write!(out, "{expires} ");
+    push_hex_colon(out, mac);
+    let _ = write!(out, " {addr} ");
+    // A name with whitespace would split the line; the server only keeps
+    // DNS labels, but a record may come from elsewhere.
+    match hostname {
+        Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => out.push_str(h),
+        _ => out.push('*'),
+    }
+    out.push(' ');
+    match client_id {
+        Some(id) if !id.is_empty() => push_hex_colon(out, id),
+        _ => out.push('*'),
+    }
+    out.push('\n');
 }
 
 /// `Ok(None)` for lines that are not IPv4 leases but are no error either.
@@ -136,15 +154,15 @@ fn parse_line(line: &str) -> Result<Option<LeaseRecord>, String> {
     }))
 }
 
-fn hex_colon(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
+fn push_hex_colon(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
-            s.push(':');
+            out.push(':');
         }
-        s.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
     }
-    s
 }
 
 fn parse_hex_colon(s: &str) -> Option<Vec<u8>> {

@@ -188,6 +188,13 @@ impl LeaseTable {
         gone
     }
 
+    /// Bound leases, in no particular order.
+    pub(crate) fn bound_unordered(&self) -> impl Iterator<Item = &Lease> {
+        self.by_addr
+            .values()
+            .filter(|l| l.state == LeaseState::Bound)
+    }
+
     /// Bound leases, oldest bind first.
     pub(crate) fn bound(&self) -> Vec<&Lease> {
         let mut leases: Vec<&Lease> = self

@@ -8,7 +8,9 @@
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
-//! - [`commit`]: which ACKs wait for which lease-file write (group commit).
+//! - [`journal`]: the lease journal's record format, replay and
+//!   compaction policy;
+//! - [`commit`]: which ACKs wait for which journal write (group commit).
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -19,6 +21,7 @@
 
 pub mod commit;
 pub(crate) mod config;
+pub mod journal;
 pub mod lease_file;
 pub(crate) mod leases;
 pub(crate) mod options;

@@ -224,6 +224,29 @@ impl Server {
         self.leases.bound().into_iter().map(record).collect()
     }
 
+    /// The bound leases in dnsmasq's lease-file format, in no particular
+    /// order: the export other tools read. Formats straight from the
+    /// table, without copying or sorting it.
+    pub fn lease_file_text(&self) -> String {
+        let mut out = String::with_capacity(self.leases.len() * 64);
+        for l in self.leases.bound_unordered() {
+            let client_id = match &l.key {
+                ClientKey::ClientId(id) => Some(id.as_slice()),
+                ClientKey::Mac(_) => None,
+            };
+            let expires = l.expires.map_or(0, |t| epoch_secs(t).max(1));
+            super::lease_file::write_line(
+                &mut out,
+                expires,
+                &l.mac,
+                l.addr,
+                l.hostname.as_deref(),
+                client_id,
+            );
+        }
+        out
+    }
+
     /// The bound leases that carry a hostname, oldest first: what DNS
     /// publishes.
     pub fn names(&self) -> Vec<DhcpName> {

@@ -1,11 +1,16 @@
 //! The privileged helper, forked before the daemon gives up root. It keeps
-//! the privileges that the lease file needs (a crash-safe rewrite creates
-//! and renames files in a directory such as `/var/lib/misc`, which only
-//! root may write) and accepts only these requests from the daemon, over a
-//! socket pair:
+//! the privileges that whole-file rewrites need (a crash-safe rewrite
+//! creates and renames files in a directory such as `/var/lib/misc`, which
+//! only root may write) and accepts only these requests from the daemon,
+//! over a socket pair:
 //!
-//! - `W` + the lease file's new content: replace the configured lease file
-//!   (the path is fixed when the helper starts, never sent);
+//! - `W` + the lease file's new content: replace the configured
+//!   dnsmasq-format lease file;
+//! - `S` + a snapshot: replace the lease journal's snapshot beside it.
+//!
+//! Both paths are fixed when the helper starts, never sent. The journal's
+//! appends need no helper: the daemon opened its slots before giving up
+//! root and writes through those descriptors.
 //!
 //! Each request is a kind byte, a 4-byte big-endian length and the bytes;
 //! the answer is `0` (done) or `1` + a 4-byte length + the error text.
@@ -23,14 +28,17 @@ use crate::atomic_file::{self, FileWriter};
 use crate::sys::process as sys;
 
 /// Requests larger than this are refused: a lease file of 50,000 leases is
-/// about 4 MB.
+/// about 4 MB, its snapshot about 2 MB.
 const MAX_REQUEST: u32 = 64 << 20;
 const WRITE_LEASES: u8 = b'W';
+const WRITE_SNAPSHOT: u8 = b'S';
 
 /// What the helper may touch, fixed at fork.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelperConfig {
     pub lease_file: PathBuf,
+    /// The journal's snapshot (`JournalPaths::beside(lease_file)`).
+    pub snapshot: PathBuf,
     pub pid_file: Option<PathBuf>,
 }
 
@@ -39,6 +47,7 @@ pub struct HelperConfig {
 pub struct Helper {
     stream: Mutex<UnixStream>,
     lease_file: PathBuf,
+    snapshot: PathBuf,
 }
 
 impl Helper {
@@ -52,6 +61,7 @@ impl Helper {
                 Ok(Helper {
                     stream: Mutex::new(ours),
                     lease_file: config.lease_file,
+                    snapshot: config.snapshot,
                 })
             }
             None => {
@@ -92,6 +102,7 @@ fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
         stream.read_exact(&mut body)?;
         let result = match head[0] {
             WRITE_LEASES => atomic_file::replace(&config.lease_file, &body),
+            WRITE_SNAPSHOT => atomic_file::replace(&config.snapshot, &body),
             other => Err(io::Error::other(format!("unknown request {other}"))),
         };
         match result {
@@ -108,20 +119,25 @@ fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
 }
 
 impl FileWriter for Helper {
-    /// Asks the helper to replace the lease file. Only the lease file the
-    /// helper was started with can be written.
+    /// Asks the helper to replace the lease file or the snapshot: only the
+    /// two files the helper was started with can be written.
     fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        if path != self.lease_file {
+        let kind = if path == self.lease_file {
+            WRITE_LEASES
+        } else if path == self.snapshot {
+            WRITE_SNAPSHOT
+        } else {
             return Err(io::Error::other(format!(
-                "the privileged helper writes only {}",
-                self.lease_file.display()
+                "the privileged helper writes only {} and {}",
+                self.lease_file.display(),
+                self.snapshot.display()
             )));
-        }
+        };
         let len =
             u32::try_from(bytes.len()).map_err(|_| io::Error::other("lease file too large"))?;
         let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let mut request = Vec::with_capacity(5 + bytes.len());
-        request.push(WRITE_LEASES);
+        request.push(kind);
         request.extend_from_slice(&len.to_be_bytes());
         request.extend_from_slice(bytes);
         stream.write_all(&request)?;

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::anyhow;
 use netd_serve::atomic_file::{Direct, FileWriter};
+use netd_serve::dhcp4::journal::JournalPaths;
 use netd_serve::iface::{InterfaceInfo, interface_holding, interface_info};
 use netd_serve::process::{self, Capability, Credentials, Helper, HelperConfig, Startup};
 use netd_serve::service::{self, Context, Tasks};
@@ -69,6 +70,7 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
         Some(_) => Arc::new(
             Helper::spawn(HelperConfig {
                 lease_file: settings.dhcp4.lease_file.clone(),
+                snapshot: JournalPaths::beside(&settings.dhcp4.lease_file).snapshot,
                 pid_file: settings.process.pid_file.clone(),
             })
             .map_err(|e| Failure::other(anyhow!("starting the privileged helper: {e}")))?,
