@@ -15,7 +15,7 @@ pub(crate) mod cache;
 pub mod config;
 pub(crate) mod hosts;
 pub(crate) mod local;
-pub(crate) mod query;
+pub mod query;
 pub mod resolver;
 pub mod upstream;
 pub mod wire;
