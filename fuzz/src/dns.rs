@@ -44,7 +44,7 @@ pub fn resolver() -> Resolver {
             "fd23::/64".parse().expect("a network"),
         ],
         domain: Some("lan".into()),
-        cache_size: 64,
+        cache: netd_proto::dns::cache::CacheLimits::for_entries(64, true),
         addresses: vec![
             AddressRule {
                 domains: vec!["blocked.test".into()],

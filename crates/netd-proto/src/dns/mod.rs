@@ -11,7 +11,7 @@
 //! TLS/HTTPS; DNSSEC records pass through and are cached like any other.
 
 pub(crate) mod answer;
-pub(crate) mod cache;
+pub mod cache;
 pub mod config;
 pub(crate) mod hosts;
 pub(crate) mod local;
