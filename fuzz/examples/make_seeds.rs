@@ -15,9 +15,9 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use netd_bridge::nft::batch;
 use netd_bridge::{BridgeConfig, Inbound};
-use netd_testkit::dns_messages::{a, query_bytes, reply, soa, txt};
 use netd_proto::ra::option::{DnsSearchList, Lifetime, PrefixInformation, RecursiveDnsServers};
 use netd_proto::ra::wire::{RouterAdvertRepr, RouterPreference, RouterSolicitRepr};
+use netd_testkit::dns_messages::{a, query_bytes, reply, soa, txt};
 use nspawn_netd_fuzz::frame;
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 1);
