@@ -28,7 +28,7 @@
 
 pub mod atomic_file;
 pub mod dhcp4;
-pub mod dhcp6;
+pub(crate) mod dhcp6;
 pub mod dns;
 mod error;
 pub mod iface;
@@ -39,6 +39,6 @@ pub mod service;
 pub mod settings;
 pub mod stats;
 mod sys;
-pub mod transient;
+pub(crate) mod transient;
 
 pub use error::ServeError;

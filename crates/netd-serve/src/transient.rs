@@ -12,11 +12,11 @@ use tracing::warn;
 use crate::stats;
 
 /// At most one log line per service and kind of error this often.
-pub const LOG_EVERY: Duration = Duration::from_secs(10);
+pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Counts transient errors of one service and logs them at a rate limit.
 #[derive(Debug)]
-pub struct TransientErrors {
+pub(crate) struct TransientErrors {
     service: &'static str,
     interface: String,
     last_log: Option<Instant>,
@@ -24,7 +24,7 @@ pub struct TransientErrors {
 }
 
 impl TransientErrors {
-    pub fn new(service: &'static str, interface: &str) -> TransientErrors {
+    pub(crate) fn new(service: &'static str, interface: &str) -> TransientErrors {
         TransientErrors {
             service,
             interface: interface.to_owned(),
@@ -35,7 +35,7 @@ impl TransientErrors {
 
     /// Counts `err` in `counter` and logs it unless one was logged less
     /// than [`LOG_EVERY`] ago.
-    pub fn note(&mut self, counter: &AtomicU64, what: &str, err: &dyn std::fmt::Display) {
+    pub(crate) fn note(&mut self, counter: &AtomicU64, what: &str, err: &dyn std::fmt::Display) {
         stats::add(counter, 1);
         let now = Instant::now();
         if self

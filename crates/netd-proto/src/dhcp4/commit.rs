@@ -45,10 +45,6 @@ impl CommitQueue {
         self.dirty = false;
     }
 
-    pub fn is_writing(&self) -> bool {
-        self.in_flight.is_some()
-    }
-
     /// The running write succeeded: its ACKs may be sent.
     pub fn succeeded(&mut self) -> Vec<Reply> {
         self.in_flight.take().unwrap_or_default()

@@ -13,7 +13,7 @@ use super::config::{Dhcp4Config, Reservation};
 use super::leases::{ClientKey, LeaseTable};
 
 #[derive(Debug, Clone)]
-pub struct Pool {
+pub(crate) struct Pool {
     /// The dynamic range, inclusive, as host-order integers.
     start: u32,
     end: u32,
@@ -26,7 +26,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(config: &Dhcp4Config) -> Pool {
+    pub(crate) fn new(config: &Dhcp4Config) -> Pool {
         let (a, b) = (u32::from(config.pool_start), u32::from(config.pool_end));
         Pool {
             start: a.min(b),
@@ -47,7 +47,7 @@ impl Pool {
         }
     }
 
-    pub fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
+    pub(crate) fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
         self.by_mac.get(mac)
     }
 
@@ -62,7 +62,7 @@ impl Pool {
 
     /// May `mac` hold `addr` at all (ignoring who holds it now)? Its own
     /// reservation, or a dynamic address reserved for no one.
-    pub fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
+    pub(crate) fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
         if self.is_special(addr) {
             return false;
         }
@@ -78,7 +78,7 @@ impl Pool {
     /// /14 taken in one block, a linear probe read thousands of entries per
     /// DISCOVER); after [`PROBES`] of those, the next free one in order.
     /// `None` when every dynamic address is taken.
-    pub fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
+    pub(crate) fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
         let size = u64::from(self.end - self.start) + 1;
         let at = |i: u64| Ipv4Addr::from(self.start + (i % size) as u32);
         let free = |a: Ipv4Addr| {

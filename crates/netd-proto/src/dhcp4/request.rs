@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use dhcproto::v4::MessageType;
 
-use super::leases::ClientKey;
+use super::leases::{ClientKey, MAX_CLIENT_ID_LEN};
 use super::reply::MAGIC_COOKIE;
 use super::wire::{Malformed, Options};
 use crate::MacAddr;
@@ -17,7 +17,7 @@ use crate::MacAddr;
 const BOOTREQUEST: u8 = 1;
 const HTYPE_ETHERNET: u8 = 1;
 /// The fixed header (236 bytes) and the magic cookie.
-pub const OPTIONS_OFFSET: usize = 240;
+pub(crate) const OPTIONS_OFFSET: usize = 240;
 const OPT_HOSTNAME: u8 = 12;
 const OPT_REQUESTED_ADDRESS: u8 = 50;
 const OPT_MESSAGE_TYPE: u8 = 53;
@@ -85,10 +85,13 @@ impl Request {
             |at: usize| Ipv4Addr::new(packet[at], packet[at + 1], packet[at + 2], packet[at + 3]);
         let mut chaddr = [0u8; 6];
         chaddr.copy_from_slice(&packet[28..34]);
-        let client_id = opts
-            .get(OPT_CLIENT_IDENTIFIER)
-            .filter(|id| !id.is_empty())
-            .map(<[u8]>::to_vec);
+        let client_id = match opts.get(OPT_CLIENT_IDENTIFIER) {
+            Some(id) if id.len() > MAX_CLIENT_ID_LEN => {
+                return Err(Malformed::BadOption(OPT_CLIENT_IDENTIFIER));
+            }
+            Some(id) if !id.is_empty() => Some(id.to_vec()),
+            _ => None,
+        };
         let addr_opt = |code| match opts.get(code) {
             Some(&[a, b, c, d]) => Ok(Some(Ipv4Addr::new(a, b, c, d))),
             Some(_) => Err(Malformed::BadOption(code)),
@@ -140,7 +143,7 @@ fn fqdn_first_label(data: &[u8]) -> Option<String> {
 /// The first label of `name`, reduced to a DNS label: letters, digits and
 /// hyphens (`_` and spaces become hyphens), no hyphen at either end, at
 /// most 63 bytes. `None` when nothing is left.
-pub fn sanitise_hostname(name: &str) -> Option<String> {
+pub(crate) fn sanitise_hostname(name: &str) -> Option<String> {
     let first = name.split('.').next().unwrap_or("");
     let label: String = first
         .chars()

@@ -15,12 +15,12 @@ use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, warn};
 
 use super::config::{Dhcp4Config, LeaseTime};
-use super::lease_file::LeaseRecord;
+use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::options::NetworkOptions;
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
-use super::request::Request;
+use super::request::{Request, sanitise_hostname};
 use crate::MacAddr;
 use crate::names::DhcpName;
 
@@ -103,7 +103,9 @@ impl Server {
                 continue;
             }
             let key = ClientKey::new(r.client_id.as_deref(), r.mac);
-            let why_not = if !server.pool.allows(r.addr, &r.mac) {
+            let why_not = if r.expires > MAX_EXPIRY {
+                Some("its expiry is past any time the server can hold")
+            } else if !server.pool.allows(r.addr, &r.mac) {
                 Some("outside the range, or reserved for another host")
             } else if server.leases.by_addr(r.addr).is_some() {
                 Some("address already leased to another client")
@@ -120,7 +122,7 @@ impl Server {
                 addr: r.addr,
                 key,
                 mac: r.mac,
-                hostname: r.hostname,
+                hostname: r.hostname.as_deref().and_then(sanitise_hostname),
                 expires: (r.expires != 0)
                     .then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(r.expires)),
                 state: LeaseState::Bound,
@@ -568,6 +570,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[cfg(test)]
+mod loading_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

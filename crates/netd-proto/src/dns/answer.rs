@@ -22,7 +22,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Returns `None` when `reply` is malformed.
-    pub fn from_reply(reply: &[u8]) -> Option<Prepared> {
+    pub(crate) fn from_reply(reply: &[u8]) -> Option<Prepared> {
         let qend = wire::question_end(reply)?;
         let mut msg = Vec::with_capacity(reply.len());
         msg.extend_from_slice(&reply[..qend]);
@@ -83,11 +83,66 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// Applies `--max-cache-ttl` and `--min-cache-ttl`: every TTL field
+    /// above `ttls.max` is lowered to it, and a cacheable answer's TTLs
+    /// below `ttls.min` are raised to it, so what clients are told matches
+    /// how long it is kept. An answer that must not be cached (TTL 0 among
+    /// them) keeps its TTLs under the floor.
+    pub(crate) fn clamp_ttls(&mut self, ttls: TtlLimits) {
+        let floor = if self.cache_for.is_some() {
+            ttls.min
+        } else {
+            0
+        };
+        for &at in &self.ttl_at {
+            let at = usize::from(at);
+            if let Some(ttl) = wire::u32_at(&self.msg, at) {
+                wire::put_u32(&mut self.msg, at, ttls.clamp(ttl, floor));
+            }
+        }
+        self.cache_for = self.cache_for.map(|t| ttls.clamp(t, floor));
+    }
+}
+
+/// `--min-cache-ttl` and `--max-cache-ttl`, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlLimits {
+    /// Shorter TTLs are raised to this when cached (dnsmasq allows at
+    /// most [`MAX_MIN_CACHE_TTL`]).
+    pub min: u32,
+    /// Longer TTLs are lowered to this; `u32::MAX`: no cap.
+    pub max: u32,
+}
+
+/// dnsmasq's ceiling for `--min-cache-ttl`: one hour.
+pub const MAX_MIN_CACHE_TTL: u32 = 3600;
+/// The default `--max-cache-ttl`: one day, as Unbound's `cache-max-ttl`.
+/// dnsmasq has no cap, so an upstream's TTL of 2^32-1 (136 years) would
+/// keep a wrong or forged answer for good; real zones rarely ask for more
+/// than a day, and re-asking once a day costs nothing.
+pub(crate) const DEFAULT_MAX_CACHE_TTL: u32 = 86_400;
+
+impl Default for TtlLimits {
+    fn default() -> Self {
+        TtlLimits {
+            min: 0,
+            max: DEFAULT_MAX_CACHE_TTL,
+        }
+    }
+}
+
+impl TtlLimits {
+    fn clamp(self, ttl: u32, floor: u32) -> u32 {
+        ttl.min(self.max).max(floor.min(self.max))
+    }
+}
+
 /// Writes to `out` the reply to `query` (whose bytes are `query_msg`) from
 /// `stored`, with every TTL at `ttl_at` lowered by `elapsed` seconds, an
 /// OPT record if the client sent one, and TC with no records when the reply
 /// would exceed `limit` bytes.
-pub fn render(
+pub(crate) fn render(
     query: &Query,
     query_msg: &[u8],
     stored: &[u8],
@@ -132,7 +187,7 @@ pub fn render(
 
 /// Writes a reply with no records and `rc` (REFUSED, NXDOMAIN, NODATA,
 /// SERVFAIL) to `query`.
-pub fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
+pub(crate) fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&query_msg[..query.question_end]);
     let fl = flags::QR | flags::RA | (query.flags & (flags::RD | flags::CD)) | u16::from(rc);
@@ -147,7 +202,7 @@ pub fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) 
 }
 
 /// The reply to a message that is not a valid query: header only.
-pub fn render_header_only(id: u16, query_flags: u16, rc: u8, out: &mut Vec<u8>) {
+pub(crate) fn render_header_only(id: u16, query_flags: u16, rc: u8, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&id.to_be_bytes());
     let fl = flags::QR | (query_flags & (flags::OPCODE_MASK | flags::RD)) | u16::from(rc);

@@ -6,11 +6,11 @@
 //! them to `netd_proto::dhcp4::Server` and publishes hostnames).
 
 pub mod journal;
-pub mod lease_store;
+pub(crate) mod lease_store;
 pub mod persist;
-pub mod service;
-pub mod shell;
-pub mod socket;
+pub(crate) mod service;
+pub(crate) mod shell;
+pub(crate) mod socket;
 
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};

@@ -4,7 +4,8 @@
 //!    `-k`/`-d` (the parent waits for the daemon's report and exits with
 //!    its code), set up logging, fork the privileged helper when the
 //!    daemon will drop root, and start a current-thread runtime.
-//! 2. [`serve`]: signal handlers first; the interface; every service's
+//! 2. [`serve`]: signal handlers first; the open files limit raised to
+//!    the hard limit; the interface; every service's
 //!    plan (pure) and bind (every socket, the lease file); the pid file;
 //!    the switch to the service user with only the capabilities still
 //!    used; then "ready" (sd_notify, the parent's report, a log line).
@@ -111,6 +112,14 @@ pub async fn serve(
 ) -> Result<(), Failure> {
     // Handlers first: a signal right after "ready" must be handled.
     let mut signals = Signals::install().map_err(Failure::other)?;
+    // Before any socket: every limit DNS keeps to is checked against this.
+    match process::raise_open_files_limit() {
+        Ok((before, after)) if after > before => {
+            info!("open files limit raised from {before} to {after}");
+        }
+        Ok(_) => {}
+        Err(e) => warn!("raising the open files limit: {e}"),
+    }
     let iface = served_interface(&settings).await?;
     let dns_addresses =
         service::dns_addresses(&iface, &settings.listen_addresses, settings.dns.port);

@@ -54,6 +54,20 @@ impl Report {
                 get("refused"),
                 get("upstream_failures")
             );
+            info!(
+                "cache bytes {}, answers too big to keep {}, late replies that found a live entry {}",
+                get("cache_bytes"),
+                get("cache_too_big"),
+                get("cache_kept_live")
+            );
+            info!(
+                "forwarded queries dropped at dns-forward-max {}, over a client's share {}, merged with one in flight {}; TCP connections closed for room {}; upstreams refused as our own address {}",
+                get("dropped"),
+                get("source_limited"),
+                get("merged"),
+                get("tcp_evicted"),
+                get("upstream_loops")
+            );
             for u in shared.upstreams().report() {
                 let latency = u
                     .srtt

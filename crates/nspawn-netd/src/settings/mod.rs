@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use netd_proto::dns::TtlLimits;
 use netd_serve::dhcp4::Dhcp4Settings;
 use netd_serve::dns::DnsSettings;
 use netd_serve::dns::service::{DEFAULT_RESOLV_FILE, SYSTEM_HOSTS};
@@ -247,6 +248,7 @@ impl Loaded {
         };
         DaemonSettings::build(
             args,
+            self.identity,
             &Provenance {
                 m,
                 origins: &self.origins,
@@ -345,11 +347,18 @@ pub struct DaemonSettings {
     pub log: LogSettings,
 }
 
+/// Where dnsmasq writes its pid when no `--pid-file` is given.
+pub const DNSMASQ_PID_FILE: &str = "/run/dnsmasq.pid";
+
 /// dnsmasq runs as `nobody` unless told otherwise.
 pub const DEFAULT_USER: &str = "nobody";
 
 impl DaemonSettings {
-    fn build(a: &DaemonArgs, p: &Provenance<'_>) -> Result<DaemonSettings, SettingsError> {
+    fn build(
+        a: &DaemonArgs,
+        identity: Identity,
+        p: &Provenance<'_>,
+    ) -> Result<DaemonSettings, SettingsError> {
         let c = &a.common;
         let interface = match c.interface.as_slice() {
             [] => None,
@@ -414,6 +423,8 @@ impl DaemonSettings {
             strict_order: d.strict_order,
             cache_size: d.cache_size,
             negcache: !d.no_negcache,
+            ttls: ttl_limits(d)?,
+            forward_max: d.dns_forward_max,
             hosts_files,
         };
         let ipv6 = Ipv6Settings {
@@ -455,7 +466,12 @@ impl DaemonSettings {
                 mode,
                 user: Some(c.user.clone().unwrap_or_else(|| DEFAULT_USER.to_owned())),
                 group: c.group.clone(),
-                pid_file: c.pid_file.clone().filter(|p| !p.as_os_str().is_empty()),
+                pid_file: match (&c.pid_file, identity) {
+                    (Some(p), _) => Some(p.clone()).filter(|p| !p.as_os_str().is_empty()),
+                    // dnsmasq writes its pid file unless told otherwise.
+                    (None, Identity::Dnsmasq) => Some(PathBuf::from(DNSMASQ_PID_FILE)),
+                    (None, Identity::NspawnNetd) => None,
+                },
             },
             log: LogSettings {
                 target,
@@ -467,6 +483,22 @@ impl DaemonSettings {
             },
         })
     }
+}
+
+/// `--min-cache-ttl` and `--max-cache-ttl`, which must not cross.
+fn ttl_limits(d: &crate::cli::DnsArgs) -> Result<TtlLimits, SettingsError> {
+    let defaults = TtlLimits::default();
+    let ttls = TtlLimits {
+        min: d.min_cache_ttl.unwrap_or(defaults.min),
+        max: d.max_cache_ttl.unwrap_or(defaults.max),
+    };
+    if ttls.min > ttls.max {
+        return Err(SettingsError::Invalid(format!(
+            "--min-cache-ttl={} is above --max-cache-ttl={}",
+            ttls.min, ttls.max
+        )));
+    }
+    Ok(ttls)
 }
 
 /// The syslog facility code of `name` (RFC 5424 numbering).
