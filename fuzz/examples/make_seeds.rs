@@ -1,6 +1,6 @@
 //! Writes the seed corpora, `fuzz/corpus/TARGET/NAME`, from the messages
 //! the unit tests use: real client packets built with dhcproto, queries and
-//! upstream replies built with hickory (netd-proto's DNS testkit), RAs and
+//! upstream replies built with hickory (netd-testkit's DNS messages), RAs and
 //! RSs from our codec, nf_tables messages from our batch encoder, and the
 //! shipped configuration files. Run from `fuzz/`:
 //! `cargo run --example make_seeds` (it replaces the corpora it writes).
@@ -15,9 +15,9 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use netd_bridge::nft::batch;
 use netd_bridge::{BridgeConfig, Inbound};
-use netd_proto::dns::testkit::{a, query_bytes, reply, soa, txt};
 use netd_proto::ra::option::{DnsSearchList, Lifetime, PrefixInformation, RecursiveDnsServers};
 use netd_proto::ra::wire::{RouterAdvertRepr, RouterPreference, RouterSolicitRepr};
+use netd_testkit::dns_messages::{a, query_bytes, reply, soa, txt};
 use nspawn_netd_fuzz::frame;
 
 const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 1);
