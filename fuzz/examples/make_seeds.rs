@@ -1,6 +1,6 @@
 //! Writes the seed corpora, `fuzz/corpus/TARGET/NAME`, from the messages
 //! the unit tests use: real client packets built with dhcproto, queries and
-//! upstream replies built with hickory (netd-testkit's DNS messages), RAs and
+//! upstream replies built with hickory (netd-testkit), RAs and
 //! RSs from our codec, nf_tables messages from our batch encoder, and the
 //! shipped configuration files. Run from `fuzz/`:
 //! `cargo run --example make_seeds` (it replaces the corpora it writes).

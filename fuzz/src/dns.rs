@@ -1,11 +1,10 @@
 //! The resolver the DNS targets run: local names from a lease and a hosts
-//! file, an `--address` rule, `--server=/domain/` routes, a small cache
-//! with TTL limits.
+//! file, an `--address` rule, `--server=/domain/` routes, a small cache.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netd_proto::dns::config::{AddressAnswer, AddressRule, DomainRoute, RouteTarget};
-use netd_proto::dns::{CacheLimits, DnsConfig, Hosts, Resolver, Transport, TtlLimits};
+use netd_proto::dns::{DnsConfig, Hosts, Resolver, Transport};
 use netd_proto::names::{DhcpName, LocalNames};
 
 pub const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 50);
@@ -45,9 +44,7 @@ pub fn resolver() -> Resolver {
             "fd23::/64".parse().expect("a network"),
         ],
         domain: Some("lan".into()),
-        cache: CacheLimits::for_entries(64, true),
-        // A floor and a cap, so both TTL limits are exercised.
-        ttls: TtlLimits { min: 5, max: 3600 },
+        cache: netd_proto::dns::cache::CacheLimits::for_entries(64, true),
         addresses: vec![
             AddressRule {
                 domains: vec!["blocked.test".into()],

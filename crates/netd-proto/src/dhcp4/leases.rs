@@ -13,7 +13,7 @@ use std::time::SystemTime;
 /// The longest client identifier kept: one option's worth (RFC 2132 9.14).
 /// A longer one (RFC 3396 concatenation) is refused when received, so every
 /// lease written to the lease file can be read back.
-pub(crate) const MAX_CLIENT_ID_LEN: usize = 255;
+pub const MAX_CLIENT_ID_LEN: usize = 255;
 
 /// Who a lease belongs to: the client identifier (option 61) when the client
 /// sends one, else its hardware address (RFC 2131 §4.2).

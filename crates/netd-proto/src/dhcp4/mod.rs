@@ -23,11 +23,11 @@ pub mod commit;
 pub(crate) mod config;
 pub mod journal;
 pub mod lease_file;
-pub(crate) mod leases;
+pub mod leases;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub mod reply;
-pub(crate) mod request;
+pub mod request;
 pub mod server;
 pub(crate) mod wire;
 

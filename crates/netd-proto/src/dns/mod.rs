@@ -11,11 +11,11 @@
 //! TLS/HTTPS; DNSSEC records pass through and are cached like any other.
 
 pub(crate) mod answer;
-pub(crate) mod cache;
+pub mod cache;
 pub mod config;
 pub(crate) mod hosts;
 pub(crate) mod local;
-pub(crate) mod query;
+pub mod query;
 pub mod resolver;
 pub mod upstream;
 pub mod wire;
