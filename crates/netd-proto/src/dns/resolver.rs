@@ -361,3 +361,5 @@ impl Resolver {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod ttl_tests;
