@@ -8,7 +8,9 @@
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
-//! - [`commit`]: which ACKs wait for which lease-file write (group commit).
+//! - [`commit`]: which ACKs wait for which lease-file write (group commit);
+//! - [`warning`]: what the server would warn about, queued for the shell to
+//!   log at a rate limit.
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -26,6 +28,7 @@ pub mod pool;
 pub mod reply;
 pub mod request;
 pub mod server;
+pub mod warning;
 pub mod wire;
 
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
@@ -33,6 +36,7 @@ pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
+pub use warning::Warning;
 
 #[cfg(test)]
 mod testkit;

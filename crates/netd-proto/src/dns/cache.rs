@@ -43,6 +43,13 @@ pub struct Cache {
     /// Answers stored and entries evicted for room, for the statistics.
     insertions: u64,
     evictions: u64,
+    /// Bytes the live entries hold (keys, replies, TTL offsets).
+    bytes: usize,
+}
+
+/// What one entry costs, as [`Cache::bytes`] counts it.
+fn entry_bytes(key: &[u8], e: &Entry) -> usize {
+    key.len() + e.msg.len() + e.ttl_at.len() * 2
 }
 
 impl Cache {
@@ -56,6 +63,19 @@ impl Cache {
             generation: 0,
             insertions: 0,
             evictions: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Bytes the live entries hold: their keys, stored replies and TTL
+    /// offsets (not the maps' own overhead).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Some(e) = self.map.remove(key) {
+            self.bytes -= entry_bytes(key, &e);
         }
     }
 
@@ -75,6 +95,7 @@ impl Cache {
     pub fn clear(&mut self) {
         self.map.clear();
         self.order.clear();
+        self.bytes = 0;
     }
 
     /// The live entry for `key`; an expired one is removed.
@@ -84,7 +105,7 @@ impl Cache {
             Some(e) => now >= e.expires,
         };
         if expired {
-            self.map.remove(key);
+            self.remove(key);
             return None;
         }
         let e = self.map.get(key)?;
@@ -120,7 +141,10 @@ impl Cache {
             expires: now + Duration::from_secs(u64::from(ttl)),
             generation: self.generation,
         };
-        self.map.insert(key.into(), entry);
+        self.bytes += entry_bytes(key, &entry);
+        if let Some(old) = self.map.insert(key.into(), entry) {
+            self.bytes -= entry_bytes(key, &old);
+        }
         self.insertions += 1;
         self.order.push_back((key.into(), self.generation));
         if self.order.len() > 2 * self.capacity.max(16) {
@@ -139,7 +163,7 @@ impl Cache {
                 .get(&key)
                 .is_some_and(|e| e.generation == generation)
             {
-                self.map.remove(&key);
+                self.remove(&key);
                 self.evictions += 1;
                 return true;
             }

@@ -145,6 +145,11 @@ impl Resolver {
         (self.cache.len(), insertions, evictions)
     }
 
+    /// Bytes the cache's entries hold.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
     /// Decides what to do with `msg` from `source`; a reply goes to `out`.
     pub fn handle_query(
         &mut self,

@@ -114,3 +114,26 @@ fn keys_differ_by_type_and_dnssec_bits() {
     assert_ne!(k_a, k_aaaa);
     assert_ne!(k_a, k_do);
 }
+
+#[test]
+fn bytes_follow_insertions_replacements_evictions_and_expiry() {
+    let mut c = Cache::new(2, true);
+    let t0 = Instant::now();
+    assert_eq!(c.bytes(), 0);
+    assert!(c.insert(&key("a.test"), &answer("a.test.", 30), t0));
+    let one = c.bytes();
+    assert!(one > key("a.test").len(), "{one}");
+    // Replacing the same key keeps one entry's worth.
+    assert!(c.insert(&key("a.test"), &answer("a.test.", 60), t0));
+    assert_eq!(c.bytes(), one);
+    assert!(c.insert(&key("b.test"), &answer("b.test.", 30), t0));
+    assert_eq!(c.bytes(), 2 * one);
+    // A third evicts the oldest.
+    assert!(c.insert(&key("c.test"), &answer("c.test.", 30), t0));
+    assert_eq!((c.len(), c.bytes()), (2, 2 * one));
+    // An expired entry met by a lookup goes.
+    assert!(c.get(&key("b.test"), t0 + Duration::from_secs(31)).is_none());
+    assert_eq!(c.bytes(), one);
+    c.clear();
+    assert_eq!(c.bytes(), 0);
+}
