@@ -1,14 +1,17 @@
 //! The DHCPv4 server's shell: [`socket`] (port 67 on one interface, replies
 //! delivered as RFC 2131 §4.1 says, ARP entries), [`lease_store`] (the
 //! crash-safe lease file) and [`shell`] (the task that ties them to
-//! `netd_proto::dhcp4::Server` and publishes hostnames).
+//! `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
+//! [`view`]).
 
 pub mod lease_store;
 pub mod service;
 pub mod shell;
 pub mod socket;
+pub mod view;
 
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};
 pub use shell::Dhcp4Shell;
 pub use socket::Dhcp4Socket;
+pub use view::LeaseView;

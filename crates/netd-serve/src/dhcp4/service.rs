@@ -13,7 +13,7 @@ use ipnetwork::Ipv4Network;
 use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Reservation, Server};
 use tracing::{info, warn};
 
-use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore};
+use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
 use crate::iface::InterfaceInfo;
@@ -161,6 +161,7 @@ fn list(nets: &[Ipv4Network]) -> String {
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
     stats: Arc<Dhcp4Stats>,
+    view: Arc<LeaseView>,
 }
 
 impl Dhcp4Plan {
@@ -205,6 +206,8 @@ impl Dhcp4Plan {
         let stats = Arc::new(Dhcp4Stats::default());
         stats::set(&stats.pool_size, pool_size);
         stats::set(&stats.leases, server.records().len() as u64);
+        stats::set(&stats.free, server.free_addresses());
+        let view = Arc::new(LeaseView::default());
         info!(
             interface = %iface,
             range = %format_args!("{pool_start}-{pool_end}"),
@@ -220,14 +223,20 @@ impl Dhcp4Plan {
             iface.clone(),
             ctx.iface.index,
             stats.clone(),
+            view.clone(),
         );
-        Ok(Dhcp4Bound { shell, stats })
+        Ok(Dhcp4Bound { shell, stats, view })
     }
 }
 
 impl Dhcp4Bound {
     pub fn stats(&self) -> Arc<Dhcp4Stats> {
         self.stats.clone()
+    }
+
+    /// The bound leases as the shell publishes them.
+    pub fn leases(&self) -> Arc<LeaseView> {
+        self.view.clone()
     }
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {

@@ -65,6 +65,7 @@ impl Shared {
             (&st.refused, s.refused),
             (&st.malformed, s.malformed),
             (&st.cache_entries, entries as u64),
+            (&st.cache_bytes, r.cache_bytes() as u64),
             (&st.cache_insertions, insertions),
             (&st.cache_evictions, evictions),
         ] {

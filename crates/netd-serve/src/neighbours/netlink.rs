@@ -68,6 +68,12 @@ pub enum DumpError {
 /// Must run inside a tokio runtime.
 pub async fn dump(ifname: &str) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
     let ifindex = crate::iface::interface_info(ifname).await?.index;
+    dump_index(ifindex).await
+}
+
+/// [`dump`] of the interface with index `ifindex`: one netlink dump, no
+/// other lookup (what `status` does for every answer).
+pub async fn dump_index(ifindex: u32) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
     let (conn, handle, _) = rtnetlink::new_connection()?;
     let conn = tokio::spawn(conn);
     let mut messages = handle.neighbours().get().execute();

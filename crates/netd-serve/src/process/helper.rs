@@ -10,7 +10,9 @@
 //! Each request is a kind byte, a 4-byte big-endian length and the bytes;
 //! the answer is `0` (done) or `1` + a 4-byte length + the error text.
 //! When the daemon's end closes (it exited, or was killed with -9), the
-//! helper removes the pid file, if there is one, and exits.
+//! helper removes the pid file and the control socket, if there are any
+//! (the service user may not delete in their root-owned directories), and
+//! exits.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -32,6 +34,8 @@ const WRITE_LEASES: u8 = b'W';
 pub struct HelperConfig {
     pub lease_file: PathBuf,
     pub pid_file: Option<PathBuf>,
+    /// The control socket, when its path is known before the fork.
+    pub control_socket: Option<PathBuf>,
 }
 
 /// The daemon's end.
@@ -68,6 +72,14 @@ impl Helper {
                 };
                 if let Some(pid_file) = &config.pid_file {
                     let _ = std::fs::remove_file(pid_file);
+                }
+                // Only a socket no one answers on any more: when this
+                // daemon failed because another serves the interface, the
+                // other's socket stays.
+                if let Some(socket) = &config.control_socket
+                    && std::os::unix::net::UnixStream::connect(socket).is_err()
+                {
+                    let _ = std::fs::remove_file(socket);
                 }
                 sys::exit_now(code)
             }
