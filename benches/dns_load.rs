@@ -53,6 +53,7 @@ fn main() {
     std::fs::write(&hits_file, hits).unwrap();
     let nspawn_netd = env!("CARGO_BIN_EXE_nspawn-netd");
     let resolv = String::from("--resolv-file=/etc/resolv.conf");
+    let control = format!("--control-dir={}", dir.display());
     let servers: [(&str, Vec<String>); 2] = [
         (
             "nspawn-netd",
@@ -62,6 +63,7 @@ fn main() {
                 "--no-hosts",
                 "--cache-size=10000",
                 &resolv,
+                &control,
             ]
             .map(String::from)
             .to_vec(),

@@ -11,4 +11,5 @@ mod dhcp4;
 mod dns;
 mod ipv6;
 mod lab_selftest;
+mod operator;
 mod process;

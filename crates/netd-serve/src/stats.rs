@@ -119,4 +119,3 @@ stats! {
         replies, advertises, malformed, ignored, io_errors,
     }
 }
-

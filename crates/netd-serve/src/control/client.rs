@@ -17,13 +17,17 @@ const MAX_ANSWER: u64 = 64 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    #[error("no nspawn-netd answers on {path}: {source} (is the daemon running on this interface? --control-dir says where its socket is)")]
+    #[error(
+        "no nspawn-netd answers on {path}: {source} (is the daemon running on this interface? --control-dir says where its socket is)"
+    )]
     NotRunning {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
-    #[error("{path}: permission denied (the control socket is for root, or the --control-group of the daemon)")]
+    #[error(
+        "{path}: permission denied (the control socket is for root, or the --control-group of the daemon)"
+    )]
     Denied { path: PathBuf },
     #[error("talking to the daemon on {path}: {source}")]
     Io {

@@ -43,9 +43,6 @@ pub const DEFAULT_DIR: &str = "/run/nspawn-netd";
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(2);
 /// Connections answered at once; more wait for a turn.
 const MAX_CONCURRENT: usize = 8;
-/// Longest the neighbour lookup for `arp` may take before the answer goes
-/// without it.
-const NEIGHBOUR_TIMEOUT: Duration = Duration::from_millis(50);
 
 /// What the options say about the control socket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,8 +113,9 @@ impl ControlPlan {
                     .map_err(|e| ServeError::config(format!("--control-group={g}: {e}")))?,
             ),
         };
-        let listener = listen(path, gid)
-            .map_err(ServeError::file(format!("binding the control socket {shown}")))?;
+        let listener = listen(path, gid).map_err(ServeError::file(format!(
+            "binding the control socket {shown}"
+        )))?;
         info!(interface = %ctx.iface.name, path = %shown, "control socket listening");
         Ok(ControlBound {
             listener,
@@ -135,7 +133,9 @@ fn take_over_stale(path: &Path, interface: &str) -> Result<(), ServeError> {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => {
-            return Err(ServeError::file(format!("looking at {}", path.display()))(e));
+            return Err(ServeError::file(format!("looking at {}", path.display()))(
+                e,
+            ));
         }
     };
     let shown = path.display();
@@ -221,11 +221,9 @@ async fn answer(stream: UnixStream, sources: &Sources, ifindex: u32) -> io::Resu
     let body = match Request::parse(&line) {
         Err(e) => protocol::error_json(&e),
         Ok(request) => {
-            let neighbours =
-                tokio::time::timeout(NEIGHBOUR_TIMEOUT, crate::neighbours::netlink::dump_index(ifindex))
-                    .await
-                    .ok()
-                    .and_then(Result::ok);
+            // One blocking netlink dump (see `dump_now`); without it the
+            // answer says nothing about ARP rather than fail.
+            let neighbours = crate::neighbours::netlink::dump_now(ifindex).ok();
             let status = sources.status(SystemTime::now(), Instant::now(), neighbours.as_deref());
             protocol::answer_json(request, &status)
         }

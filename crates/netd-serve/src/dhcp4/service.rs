@@ -207,7 +207,6 @@ impl Dhcp4Plan {
         stats::set(&stats.pool_size, pool_size);
         stats::set(&stats.leases, server.records().len() as u64);
         stats::set(&stats.free, server.free_addresses());
-        let view = Arc::new(LeaseView::default());
         info!(
             interface = %iface,
             range = %format_args!("{pool_start}-{pool_end}"),
@@ -223,8 +222,8 @@ impl Dhcp4Plan {
             iface.clone(),
             ctx.iface.index,
             stats.clone(),
-            view.clone(),
         );
+        let view = shell.leases();
         Ok(Dhcp4Bound { shell, stats, view })
     }
 }

@@ -73,8 +73,8 @@ impl Dhcp4Shell {
         iface: String,
         ifindex: u32,
         stats: Arc<Dhcp4Stats>,
-        view: Arc<LeaseView>,
     ) -> Dhcp4Shell {
+        let view = Arc::new(LeaseView::default());
         view.publish(Arc::new(server.records()));
         Dhcp4Shell {
             errors: TransientErrors::new("dhcp4", &iface),
@@ -90,6 +90,11 @@ impl Dhcp4Shell {
             ifindex,
             stats,
         }
+    }
+
+    /// Where the bound leases are published.
+    pub fn leases(&self) -> Arc<LeaseView> {
+        self.view.clone()
     }
 
     /// Serves until `cancel`, then finishes the write in flight and makes

@@ -31,6 +31,14 @@ const GAUGES: [&str; 7] = [
     "next_due_ms",
 ];
 
+/// A per-upstream metric: name, help, type, and its value.
+type PerUpstream = (
+    &'static str,
+    &'static str,
+    MetricType,
+    fn(&crate::status::UpstreamStatus) -> u64,
+);
+
 /// Reads a status from `sources` on every scrape.
 #[derive(Debug)]
 pub struct StatusCollector {
@@ -56,9 +64,7 @@ pub fn render(registry: &Registry) -> Result<String, std::fmt::Error> {
 
 impl Collector for StatusCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let status = self
-            .sources
-            .status(SystemTime::now(), Instant::now(), None);
+        let status = self.sources.status(SystemTime::now(), Instant::now(), None);
         encode_status(&status, &mut encoder)
     }
 }
@@ -84,7 +90,7 @@ pub fn encode_status(s: &Status, e: &mut DescriptorEncoder) -> Result<(), std::f
     }
     if let Some(d) = &s.dns {
         counters(e, "dns", &d.counters)?;
-        let per_upstream: [(&str, &str, MetricType, fn(&crate::status::UpstreamStatus) -> u64); 3] = [
+        let per_upstream: [PerUpstream; 3] = [
             (
                 "dns_upstream_answers",
                 "Answers from this upstream",
@@ -107,10 +113,15 @@ pub fn encode_status(s: &Status, e: &mut DescriptorEncoder) -> Result<(), std::f
         for (name, help, kind, get) in per_upstream {
             let mut m = e.encode_descriptor(name, help, None, kind)?;
             for u in &d.upstreams {
-                let labels = [("upstream", format!("{}#{}", u.address.ip(), u.address.port()))];
+                let labels = [(
+                    "upstream",
+                    format!("{}#{}", u.address.ip(), u.address.port()),
+                )];
                 let mut f = m.encode_family(&labels)?;
                 match kind {
-                    MetricType::Counter => f.encode_counter::<NoLabelSet, u64, u64>(&get(u), None)?,
+                    MetricType::Counter => {
+                        f.encode_counter::<NoLabelSet, u64, u64>(&get(u), None)?
+                    }
                     _ => f.encode_gauge(&get(u))?,
                 }
             }
@@ -131,7 +142,11 @@ pub fn encode_status(s: &Status, e: &mut DescriptorEncoder) -> Result<(), std::f
     Ok(())
 }
 
-fn counters(e: &mut DescriptorEncoder, service: &str, values: &Counters) -> Result<(), std::fmt::Error> {
+fn counters(
+    e: &mut DescriptorEncoder,
+    service: &str,
+    values: &Counters,
+) -> Result<(), std::fmt::Error> {
     for (name, v) in values {
         if let Some(stem) = name.strip_suffix("_ms") {
             // A time as Unix milliseconds: seconds, as Prometheus has them.

@@ -59,8 +59,16 @@ pub fn plan(settings: &MetricsSettings, ctx: &Context) -> Result<Option<MetricsP
             listen.describe()
         )));
     }
-    let on_bridge = ctx.iface.ipv4.iter().any(|n| std::net::IpAddr::V4(n.ip()) == ip)
-        || ctx.iface.ipv6.iter().any(|n| std::net::IpAddr::V6(n.ip()) == ip);
+    let on_bridge = ctx
+        .iface
+        .ipv4
+        .iter()
+        .any(|n| std::net::IpAddr::V4(n.ip()) == ip)
+        || ctx
+            .iface
+            .ipv6
+            .iter()
+            .any(|n| std::net::IpAddr::V6(n.ip()) == ip);
     Ok(Some(MetricsPlan {
         listen: listen.clone(),
         on_bridge,

@@ -91,5 +91,8 @@ fn counters_gauges_and_histograms_are_named_and_typed() {
     ] {
         assert!(t.contains(want), "{want:?} not in:\n{t}");
     }
-    assert!(!t.contains("# EOF"), "Prometheus's format, not OpenMetrics'");
+    assert!(
+        !t.contains("# EOF"),
+        "Prometheus's format, not OpenMetrics'"
+    );
 }

@@ -73,17 +73,27 @@ impl Helper {
                 if let Some(pid_file) = &config.pid_file {
                     let _ = std::fs::remove_file(pid_file);
                 }
-                // Only a socket no one answers on any more: when this
-                // daemon failed because another serves the interface, the
-                // other's socket stays.
-                if let Some(socket) = &config.control_socket
-                    && std::os::unix::net::UnixStream::connect(socket).is_err()
-                {
-                    let _ = std::fs::remove_file(socket);
+                if let Some(socket) = &config.control_socket {
+                    remove_unanswered(socket);
                 }
                 sys::exit_now(code)
             }
         }
+    }
+}
+
+/// Removes the control socket once no one answers on it. The daemon may
+/// close its end of the pair (a service that held it stopped) a moment
+/// before its listener, so this waits up to a second for the socket to go
+/// quiet; one that keeps answering is another daemon's (this one failed
+/// because that one serves the interface) and stays.
+fn remove_unanswered(socket: &Path) {
+    for _ in 0..50 {
+        if UnixStream::connect(socket).is_err() {
+            let _ = std::fs::remove_file(socket);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 /// per decade. A DHCP reply (with its fsync) and an upstream's answer both
 /// fall inside.
 pub const BOUNDS: [f64; 15] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0,
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
 /// [`BOUNDS`] in nanoseconds, for the comparison on the recording path.

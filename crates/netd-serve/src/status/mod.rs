@@ -48,10 +48,7 @@ pub struct RaSource {
 }
 
 fn counters(values: Vec<(&'static str, u64)>) -> Counters {
-    values
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    values.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 fn value(values: &Counters, key: &str) -> u64 {
@@ -78,9 +75,7 @@ impl Sources {
             interface: self.interface.clone(),
             version: self.version.clone(),
             time: secs(now),
-            uptime_secs: now
-                .duration_since(self.started)
-                .map_or(0, |d| d.as_secs()),
+            uptime_secs: now.duration_since(self.started).map_or(0, |d| d.as_secs()),
             dhcp4: self.dhcp4.as_ref().map(|d| dhcp4(d, neighbours)),
             dns: self.dns.as_ref().map(|s| dns(s, mono)),
             ra: self.ra.as_ref().map(|r| {

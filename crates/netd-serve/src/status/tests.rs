@@ -41,10 +41,7 @@ fn sources() -> (Sources, Arc<Dhcp4Stats>) {
         LocalNames::new(None),
         Hosts::default(),
     );
-    let shared = Arc::new(crate::dns::Shared::new(
-        resolver,
-        Upstreams::new(&[upstream], false),
-    ));
+    let shared = Arc::new(Shared::new(resolver, Upstreams::new(&[upstream], false)));
     shared
         .upstreams()
         .answered(upstream, Duration::from_millis(8));

@@ -51,7 +51,10 @@ fn a_decline_is_a_warning_and_holds_its_address() {
     s.handle(at(0), &select(mac(1), offer.yiaddr).bytes())
         .unwrap();
     assert_eq!(s.free_addresses(), before - 1);
-    assert!(s.handle(at(1), &decline(mac(1), offer.yiaddr).bytes()).is_none());
+    assert!(
+        s.handle(at(1), &decline(mac(1), offer.yiaddr).bytes())
+            .is_none()
+    );
     assert_eq!(
         s.poll_warning(),
         Some(Warning::Declined {

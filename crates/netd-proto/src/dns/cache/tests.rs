@@ -132,7 +132,10 @@ fn bytes_follow_insertions_replacements_evictions_and_expiry() {
     assert!(c.insert(&key("c.test"), &answer("c.test.", 30), t0));
     assert_eq!((c.len(), c.bytes()), (2, 2 * one));
     // An expired entry met by a lookup goes.
-    assert!(c.get(&key("b.test"), t0 + Duration::from_secs(31)).is_none());
+    assert!(
+        c.get(&key("b.test"), t0 + Duration::from_secs(31))
+            .is_none()
+    );
     assert_eq!(c.bytes(), one);
     c.clear();
     assert_eq!(c.bytes(), 0);
