@@ -4,6 +4,7 @@
 
 use crate::config::BridgeConfig;
 use ipnetwork::IpNetwork;
+use netd_proto::MacAddr;
 
 /// What exists under the bridge's name.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -78,7 +79,7 @@ pub fn plan_link(
             "{} has MAC {} (not the derived {}); left as it is",
             cfg.name,
             fmt_mac(&link.mac),
-            fmt_mac(&cfg.mac())
+            MacAddr(cfg.mac())
         ));
     }
     for want in &wanted {
@@ -105,11 +106,10 @@ pub fn plan_link(
     Ok(plan)
 }
 
+/// A link-layer address as netlink gives it: `aa:bb:cc:dd:ee:ff` when it is
+/// an Ethernet address, else its length.
 pub fn fmt_mac(mac: &[u8]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
+    MacAddr::try_from(mac).map_or_else(|_| format!("({} bytes)", mac.len()), |m| m.to_string())
 }
 
 #[cfg(test)]

@@ -164,7 +164,7 @@ fn describe(name: &str, op: &LinkOp) -> String {
         LinkOp::CreateBridge { mac, .. } => {
             format!(
                 "created bridge {name} with MAC {}",
-                crate::plan::fmt_mac(mac)
+                netd_proto::MacAddr(*mac)
             )
         }
         LinkOp::AddAddress(net) => format!("added {net} to {name}"),

@@ -14,6 +14,17 @@ impl MacAddr {
     }
 }
 
+impl TryFrom<&[u8]> for MacAddr {
+    type Error = MacParseError;
+
+    /// Six bytes, as netlink reports an Ethernet address.
+    fn try_from(b: &[u8]) -> Result<MacAddr, MacParseError> {
+        <[u8; 6]>::try_from(b)
+            .map(MacAddr)
+            .map_err(|_| MacParseError(format!("{} bytes", b.len())))
+    }
+}
+
 impl From<[u8; 6]> for MacAddr {
     fn from(b: [u8; 6]) -> MacAddr {
         MacAddr(b)

@@ -22,14 +22,26 @@ pub struct DhcpName {
     pub mac: [u8; 6],
 }
 
-/// An immutable view of all local names, lower-cased, without trailing dot.
-#[derive(Debug, Default)]
+/// Names and their addresses, lower-cased, without trailing dot: the one
+/// name table type, for local names and for hosts files alike
+/// ([`crate::dns::Hosts`]).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct NameTable {
     forward: HashMap<String, Vec<IpAddr>>,
     reverse: HashMap<IpAddr, String>,
 }
 
 impl NameTable {
+    /// Adds `name -> addr` (once); the first name added for an address
+    /// answers its PTR.
+    pub fn add(&mut self, name: &str, addr: IpAddr) {
+        let addrs = self.forward.entry(name.to_owned()).or_default();
+        if !addrs.contains(&addr) {
+            addrs.push(addr);
+        }
+        self.reverse.entry(addr).or_insert_with(|| name.to_owned());
+    }
+
     /// Addresses of `name` (lower-case, no trailing dot), if it is local.
     pub fn lookup(&self, name: &str) -> Option<&[IpAddr]> {
         self.forward.get(name).map(Vec::as_slice)
@@ -105,15 +117,16 @@ impl LocalNames {
             if let Some(v6) = sources.neighbours.get(&lease.mac) {
                 addrs.extend(v6.iter().copied().map(IpAddr::V6));
             }
-            let fqdn = self.domain.as_ref().map(|d| format!("{name}.{d}"));
-            let canonical = fqdn.clone().unwrap_or_else(|| name.clone());
+            // The FQDN first: it is the canonical name PTR answers with.
+            if let Some(d) = &self.domain {
+                let fqdn = format!("{name}.{d}");
+                for addr in &addrs {
+                    table.add(&fqdn, *addr);
+                }
+            }
             for addr in &addrs {
-                table.reverse.insert(*addr, canonical.clone());
+                table.add(&name, *addr);
             }
-            if let Some(fqdn) = fqdn {
-                table.forward.insert(fqdn, addrs.clone());
-            }
-            table.forward.insert(name, addrs);
         }
         self.table.store(Arc::new(table));
     }

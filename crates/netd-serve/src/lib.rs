@@ -33,7 +33,7 @@
 pub mod atomic_file;
 pub mod control;
 pub mod dhcp4;
-pub mod dhcp6;
+pub(crate) mod dhcp6;
 pub mod dns;
 mod error;
 pub mod iface;
@@ -41,12 +41,12 @@ pub mod metrics;
 pub mod neighbours;
 pub mod process;
 pub mod ra;
-pub mod ratelimit;
+pub(crate) mod ratelimit;
 pub mod service;
 pub mod settings;
 pub mod stats;
 pub mod status;
 mod sys;
-pub mod transient;
+pub(crate) mod transient;
 
 pub use error::ServeError;

@@ -11,11 +11,11 @@
 use std::time::{Duration, Instant};
 
 /// How long after a logged line the same kind is only counted.
-pub const WINDOW: Duration = Duration::from_secs(10);
+pub(crate) const WINDOW: Duration = Duration::from_secs(10);
 
 /// What to do with one occurrence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Admit {
+pub(crate) enum Admit {
     /// Log it. `suppressed` of the same kind were counted and not logged
     /// since the last line (say so first).
     Log { suppressed: u64 },
@@ -25,7 +25,7 @@ pub enum Admit {
 
 /// The rate limit of one kind of message.
 #[derive(Debug, Default, Clone)]
-pub struct RateLimit {
+pub(crate) struct RateLimit {
     /// When the last line of this kind was logged.
     last: Option<Instant>,
     /// Occurrences counted, not logged, since then.
@@ -34,7 +34,7 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// One occurrence at `now`.
-    pub fn admit(&mut self, now: Instant) -> Admit {
+    pub(crate) fn admit(&mut self, now: Instant) -> Admit {
         if self
             .last
             .is_some_and(|t| now.saturating_duration_since(t) < WINDOW)
@@ -51,7 +51,7 @@ impl RateLimit {
     /// The count of occurrences not logged, once their window has ended;
     /// the caller logs it as a summary line. `None` while the window runs
     /// or when there is nothing to say.
-    pub fn flush(&mut self, now: Instant) -> Option<u64> {
+    pub(crate) fn flush(&mut self, now: Instant) -> Option<u64> {
         let ended = self
             .last
             .is_some_and(|t| now.saturating_duration_since(t) >= WINDOW);
@@ -64,13 +64,13 @@ impl RateLimit {
     }
 
     /// When [`RateLimit::flush`] next has something to say.
-    pub fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         (self.suppressed > 0).then(|| self.last.map(|t| t + WINDOW))?
     }
 }
 
 /// `31204` as `31,204`, as the summary lines print counts.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -83,7 +83,7 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// The summary line of `n` suppressed occurrences of `kind`.
-pub fn summary(kind: &str, n: u64) -> String {
+pub(crate) fn summary(kind: &str, n: u64) -> String {
     format!(
         "{kind}: {} more in the last {} s",
         thousands(n),

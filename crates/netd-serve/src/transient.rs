@@ -15,14 +15,14 @@ use crate::stats;
 
 /// Counts transient errors of one service and logs them at a rate limit.
 #[derive(Debug)]
-pub struct TransientErrors {
+pub(crate) struct TransientErrors {
     service: &'static str,
     interface: String,
     limit: RateLimit,
 }
 
 impl TransientErrors {
-    pub fn new(service: &'static str, interface: &str) -> TransientErrors {
+    pub(crate) fn new(service: &'static str, interface: &str) -> TransientErrors {
         TransientErrors {
             service,
             interface: interface.to_owned(),
@@ -32,7 +32,7 @@ impl TransientErrors {
 
     /// Counts `err` in `counter` and logs it unless one was logged less
     /// than [`crate::ratelimit::WINDOW`] ago.
-    pub fn note(&mut self, counter: &AtomicU64, what: &str, err: &dyn std::fmt::Display) {
+    pub(crate) fn note(&mut self, counter: &AtomicU64, what: &str, err: &dyn std::fmt::Display) {
         stats::add(counter, 1);
         match self.limit.admit(Instant::now()) {
             Admit::Count => {}

@@ -151,11 +151,7 @@ impl Netns {
 
     /// `mac(ifname)` as `aa:bb:cc:dd:ee:ff`.
     pub fn mac_string(&self, ifname: &str) -> String {
-        self.mac(ifname)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(":")
+        netd_proto::MacAddr(self.mac(ifname)).to_string()
     }
 }
 

@@ -58,10 +58,6 @@ impl<T> CommitQueue<T> {
         self.dirty = false;
     }
 
-    pub fn is_writing(&self) -> bool {
-        self.in_flight.is_some()
-    }
-
     /// The running write succeeded: its ACKs may be sent.
     pub fn succeeded(&mut self) -> Vec<T> {
         self.in_flight.take().unwrap_or_default()

@@ -65,7 +65,7 @@ pub struct Lease {
 pub struct InvariantError(pub String);
 
 #[derive(Debug, Default, Clone)]
-pub struct LeaseTable {
+pub(crate) struct LeaseTable {
     by_addr: HashMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, Ipv4Addr>,
     /// Every finite lease and offer, by the time it ends.
@@ -77,43 +77,39 @@ pub struct LeaseTable {
 }
 
 impl LeaseTable {
-    pub fn new() -> LeaseTable {
+    pub(crate) fn new() -> LeaseTable {
         LeaseTable::default()
     }
 
     /// Leases and offers held, not counting declined addresses.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.by_addr.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_addr.is_empty()
-    }
-
-    pub fn by_addr(&self, addr: Ipv4Addr) -> Option<&Lease> {
+    pub(crate) fn by_addr(&self, addr: Ipv4Addr) -> Option<&Lease> {
         self.by_addr.get(&addr)
     }
 
-    pub fn by_client(&self, key: &ClientKey) -> Option<&Lease> {
+    pub(crate) fn by_client(&self, key: &ClientKey) -> Option<&Lease> {
         self.by_client.get(key).and_then(|a| self.by_addr.get(a))
     }
 
     /// True when the address is held by a lease, an offer or a decline.
-    pub fn is_taken(&self, addr: Ipv4Addr) -> bool {
+    pub(crate) fn is_taken(&self, addr: Ipv4Addr) -> bool {
         self.by_addr.contains_key(&addr) || self.declined.contains_key(&addr)
     }
 
-    pub fn is_declined(&self, addr: Ipv4Addr) -> bool {
+    pub(crate) fn is_declined(&self, addr: Ipv4Addr) -> bool {
         self.declined.contains_key(&addr)
     }
 
     /// Addresses held back after a DECLINE.
-    pub fn declined_count(&self) -> usize {
+    pub(crate) fn declined_count(&self) -> usize {
         self.declined.len()
     }
 
     /// Every address a lease, an offer or a decline hold takes, once each.
-    pub fn taken(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+    pub(crate) fn taken(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
         self.by_addr.keys().copied().chain(
             self.declined
                 .keys()
@@ -125,7 +121,7 @@ impl LeaseTable {
     /// Records `lease`, replacing whatever this client held before and
     /// giving it a fresh sequence number. The caller has checked that no
     /// other client holds the address.
-    pub fn insert(&mut self, mut lease: Lease) {
+    pub(crate) fn insert(&mut self, mut lease: Lease) {
         if let Some(old) = self.by_client.get(&lease.key).copied() {
             self.remove(old);
         }
@@ -152,7 +148,7 @@ impl LeaseTable {
         self.by_addr.insert(lease.addr, lease);
     }
 
-    pub fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
+    pub(crate) fn remove(&mut self, addr: Ipv4Addr) -> Option<Lease> {
         let lease = self.by_addr.remove(&addr)?;
         self.by_client.remove(&lease.key);
         if let Some(t) = lease.expires {
@@ -162,7 +158,7 @@ impl LeaseTable {
     }
 
     /// Keeps `addr` out of use until `until`.
-    pub fn decline(&mut self, addr: Ipv4Addr, until: SystemTime) {
+    pub(crate) fn decline(&mut self, addr: Ipv4Addr, until: SystemTime) {
         self.remove(addr);
         if let Some(old) = self.declined.insert(addr, until) {
             self.decline_expiry.remove(&(old, addr));
@@ -171,7 +167,7 @@ impl LeaseTable {
     }
 
     /// The earliest time something in the table ends.
-    pub fn next_expiry(&self) -> Option<SystemTime> {
+    pub(crate) fn next_expiry(&self) -> Option<SystemTime> {
         let lease = self.expiry.first().map(|(t, _)| *t);
         let decline = self.decline_expiry.first().map(|(t, _)| *t);
         match (lease, decline) {
@@ -182,7 +178,7 @@ impl LeaseTable {
 
     /// Removes and returns every lease and offer that ended at or before
     /// `now`, and lifts the decline holds that ended.
-    pub fn expire(&mut self, now: SystemTime) -> Vec<Lease> {
+    pub(crate) fn expire(&mut self, now: SystemTime) -> Vec<Lease> {
         while let Some(&(t, addr)) = self.decline_expiry.first() {
             if t > now {
                 break;
@@ -203,7 +199,7 @@ impl LeaseTable {
     }
 
     /// Bound leases, oldest bind first.
-    pub fn bound(&self) -> Vec<&Lease> {
+    pub(crate) fn bound(&self) -> Vec<&Lease> {
         let mut leases: Vec<&Lease> = self
             .by_addr
             .values()
@@ -215,7 +211,10 @@ impl LeaseTable {
 
     /// Checks that the three views agree and that every held address passes
     /// `allowed` (in the pool or reserved for its holder). For tests.
-    pub fn check_invariants(&self, allowed: impl Fn(&Lease) -> bool) -> Result<(), InvariantError> {
+    pub(crate) fn check_invariants(
+        &self,
+        allowed: impl Fn(&Lease) -> bool,
+    ) -> Result<(), InvariantError> {
         let fail = |m: String| Err(InvariantError(m));
         if self.by_addr.len() != self.by_client.len() {
             return fail(format!(

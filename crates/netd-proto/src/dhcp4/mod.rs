@@ -20,16 +20,16 @@
 //! non-Ethernet links.
 
 pub mod commit;
-pub mod config;
+pub(crate) mod config;
 pub mod lease_file;
-pub mod leases;
-pub mod options;
-pub mod pool;
+pub(crate) mod leases;
+pub(crate) mod options;
+pub(crate) mod pool;
 pub mod reply;
-pub mod request;
+pub(crate) mod request;
 pub mod server;
-pub mod warning;
-pub mod wire;
+pub(crate) mod warning;
+pub(crate) mod wire;
 
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
 pub use lease_file::{LeaseRecord, LineError};

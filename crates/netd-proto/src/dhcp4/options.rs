@@ -14,23 +14,23 @@ use dhcproto::v4::{DhcpOption, MessageType};
 use super::config::{Dhcp4Config, LeaseTime};
 
 /// RFC 2132 option codes of the network options the server may send.
-pub const SUBNET_MASK: u8 = 1;
-pub const ROUTER: u8 = 3;
-pub const DOMAIN_NAME_SERVER: u8 = 6;
-pub const DOMAIN_NAME: u8 = 15;
-pub const INTERFACE_MTU: u8 = 26;
-pub const BROADCAST_ADDRESS: u8 = 28;
-pub const DOMAIN_SEARCH: u8 = 119;
+pub(crate) const SUBNET_MASK: u8 = 1;
+pub(crate) const ROUTER: u8 = 3;
+pub(crate) const DOMAIN_NAME_SERVER: u8 = 6;
+pub(crate) const DOMAIN_NAME: u8 = 15;
+pub(crate) const INTERFACE_MTU: u8 = 26;
+pub(crate) const BROADCAST_ADDRESS: u8 = 28;
+pub(crate) const DOMAIN_SEARCH: u8 = 119;
 
 /// The configured network options, built once.
 #[derive(Debug, Clone)]
-pub struct NetworkOptions {
+pub(crate) struct NetworkOptions {
     /// (code, option), in code order: the order used without a request list.
     options: Vec<(u8, DhcpOption)>,
 }
 
 impl NetworkOptions {
-    pub fn new(config: &Dhcp4Config) -> NetworkOptions {
+    pub(crate) fn new(config: &Dhcp4Config) -> NetworkOptions {
         let mut options = vec![(SUBNET_MASK, DhcpOption::SubnetMask(config.subnet.mask()))];
         if let Some(router) = config.router {
             options.push((ROUTER, DhcpOption::Router(vec![router])));
@@ -90,7 +90,7 @@ impl NetworkOptions {
     }
 
     /// Every option of a reply, in order.
-    pub fn reply(
+    pub(crate) fn reply(
         &self,
         msg_type: MessageType,
         server_id: std::net::Ipv4Addr,

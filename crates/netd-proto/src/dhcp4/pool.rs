@@ -13,7 +13,7 @@ use super::config::{Dhcp4Config, Reservation};
 use super::leases::{ClientKey, LeaseTable};
 
 #[derive(Debug, Clone)]
-pub struct Pool {
+pub(crate) struct Pool {
     /// The dynamic range, inclusive, as host-order integers.
     start: u32,
     end: u32,
@@ -26,7 +26,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn new(config: &Dhcp4Config) -> Pool {
+    pub(crate) fn new(config: &Dhcp4Config) -> Pool {
         let (a, b) = (u32::from(config.pool_start), u32::from(config.pool_end));
         Pool {
             start: a.min(b),
@@ -47,7 +47,7 @@ impl Pool {
         }
     }
 
-    pub fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
+    pub(crate) fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
         self.by_mac.get(mac)
     }
 
@@ -62,12 +62,12 @@ impl Pool {
 
     /// An address of the range that any client may get: not special, not
     /// reserved.
-    pub fn is_dynamic(&self, addr: Ipv4Addr) -> bool {
+    pub(crate) fn is_dynamic(&self, addr: Ipv4Addr) -> bool {
         self.in_range(addr) && !self.is_special(addr) && !self.reserved.contains_key(&addr)
     }
 
     /// How many addresses are dynamic ([`Pool::is_dynamic`]).
-    pub fn dynamic_size(&self) -> u64 {
+    pub(crate) fn dynamic_size(&self) -> u64 {
         let range = u64::from(self.end - self.start) + 1;
         let special = [self.server, self.network, self.broadcast];
         let mut excluded = special
@@ -85,7 +85,7 @@ impl Pool {
 
     /// May `mac` hold `addr` at all (ignoring who holds it now)? Its own
     /// reservation, or a dynamic address reserved for no one.
-    pub fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
+    pub(crate) fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
         if self.is_special(addr) {
             return false;
         }
@@ -97,7 +97,7 @@ impl Pool {
 
     /// The dynamic address for a new client: hashed from its key, then the
     /// next free one. `None` when every dynamic address is taken.
-    pub fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
+    pub(crate) fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
         let size = u64::from(self.end - self.start) + 1;
         let first = fnv1a(key.bytes()) % size;
         (0..size)

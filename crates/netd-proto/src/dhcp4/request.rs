@@ -17,7 +17,7 @@ use crate::MacAddr;
 const BOOTREQUEST: u8 = 1;
 const HTYPE_ETHERNET: u8 = 1;
 /// The fixed header (236 bytes) and the magic cookie.
-pub const OPTIONS_OFFSET: usize = 240;
+pub(crate) const OPTIONS_OFFSET: usize = 240;
 const OPT_HOSTNAME: u8 = 12;
 const OPT_REQUESTED_ADDRESS: u8 = 50;
 const OPT_MESSAGE_TYPE: u8 = 53;
@@ -140,7 +140,7 @@ fn fqdn_first_label(data: &[u8]) -> Option<String> {
 /// The first label of `name`, reduced to a DNS label: letters, digits and
 /// hyphens (`_` and spaces become hyphens), no hyphen at either end, at
 /// most 63 bytes. `None` when nothing is left.
-pub fn sanitise_hostname(name: &str) -> Option<String> {
+pub(crate) fn sanitise_hostname(name: &str) -> Option<String> {
     let first = name.split('.').next().unwrap_or("");
     let label: String = first
         .chars()

@@ -11,7 +11,7 @@ use crate::MacAddr;
 
 /// At most this many warnings wait for the shell; later ones are dropped
 /// (each is also counted in the server's statistics).
-pub const MAX_QUEUED: usize = 64;
+pub(crate) const MAX_QUEUED: usize = 64;
 
 /// One condition worth a warning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,7 +39,7 @@ impl fmt::Display for Malformed {
 
 /// The options of one message, by code, in the order first seen.
 #[derive(Debug, Default)]
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     entries: Vec<(u8, Cow<'a, [u8]>)>,
 }
 
@@ -47,7 +47,7 @@ impl<'a> Options<'a> {
     /// Reads `field` (the bytes after the magic cookie). A missing End is
     /// tolerated, as most servers do; an option running past the buffer
     /// is not.
-    pub fn parse(field: &'a [u8]) -> Result<Options<'a>, Malformed> {
+    pub(crate) fn parse(field: &'a [u8]) -> Result<Options<'a>, Malformed> {
         let mut opts = Options::default();
         let mut rest = field;
         while let Some((&code, tail)) = rest.split_first() {
@@ -83,7 +83,7 @@ impl<'a> Options<'a> {
         }
     }
 
-    pub fn get(&self, code: u8) -> Option<&[u8]> {
+    pub(crate) fn get(&self, code: u8) -> Option<&[u8]> {
         self.entries
             .iter()
             .find(|(c, _)| *c == code)

@@ -9,7 +9,7 @@ use super::wire::{self, HEADER_LEN, OPT_LEN, flags, rcode, rtype};
 
 /// An upstream reply in stored form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// Header (ID zeroed), question, records; no OPT record.
     pub msg: Vec<u8>,
     /// Offsets of every TTL field in `msg`.
@@ -22,7 +22,7 @@ pub struct Prepared {
 
 impl Prepared {
     /// Returns `None` when `reply` is malformed.
-    pub fn from_reply(reply: &[u8]) -> Option<Prepared> {
+    pub(crate) fn from_reply(reply: &[u8]) -> Option<Prepared> {
         let qend = wire::question_end(reply)?;
         let mut msg = Vec::with_capacity(reply.len());
         msg.extend_from_slice(&reply[..qend]);
@@ -87,7 +87,7 @@ impl Prepared {
 /// `stored`, with every TTL at `ttl_at` lowered by `elapsed` seconds, an
 /// OPT record if the client sent one, and TC with no records when the reply
 /// would exceed `limit` bytes.
-pub fn render(
+pub(crate) fn render(
     query: &Query,
     query_msg: &[u8],
     stored: &[u8],
@@ -132,7 +132,7 @@ pub fn render(
 
 /// Writes a reply with no records and `rc` (REFUSED, NXDOMAIN, NODATA,
 /// SERVFAIL) to `query`.
-pub fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
+pub(crate) fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&query_msg[..query.question_end]);
     let fl = flags::QR | flags::RA | (query.flags & (flags::RD | flags::CD)) | u16::from(rc);
@@ -147,7 +147,7 @@ pub fn render_empty(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) 
 }
 
 /// The reply to a message that is not a valid query: header only.
-pub fn render_header_only(id: u16, query_flags: u16, rc: u8, out: &mut Vec<u8>) {
+pub(crate) fn render_header_only(id: u16, query_flags: u16, rc: u8, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&id.to_be_bytes());
     let fl = flags::QR | (query_flags & (flags::OPCODE_MASK | flags::RD)) | u16::from(rc);

@@ -24,14 +24,14 @@ struct Entry {
 
 /// A cache hit: the stored reply and how many seconds to take off its TTLs.
 #[derive(Debug, Clone, Copy)]
-pub struct Hit<'c> {
+pub(crate) struct Hit<'c> {
     pub msg: &'c [u8],
     pub ttl_at: &'c [u16],
     pub elapsed: u32,
 }
 
 #[derive(Debug)]
-pub struct Cache {
+pub(crate) struct Cache {
     map: HashMap<Box<[u8]>, Entry>,
     /// Keys in insertion order with their generation; a stale generation
     /// means the key was replaced or removed since.
@@ -54,7 +54,7 @@ fn entry_bytes(key: &[u8], e: &Entry) -> usize {
 
 impl Cache {
     /// A cache of at most `capacity` entries (0 disables caching).
-    pub fn new(capacity: usize, negative: bool) -> Cache {
+    pub(crate) fn new(capacity: usize, negative: bool) -> Cache {
         Cache {
             map: HashMap::with_capacity(capacity.min(1 << 16)),
             order: VecDeque::new(),
@@ -69,7 +69,7 @@ impl Cache {
 
     /// Bytes the live entries hold: their keys, stored replies and TTL
     /// offsets (not the maps' own overhead).
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
@@ -79,27 +79,23 @@ impl Cache {
         }
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
     /// Answers stored, and live entries evicted to make room, so far.
-    pub fn counters(&self) -> (u64, u64) {
+    pub(crate) fn counters(&self) -> (u64, u64) {
         (self.insertions, self.evictions)
     }
 
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.map.clear();
         self.order.clear();
         self.bytes = 0;
     }
 
     /// The live entry for `key`; an expired one is removed.
-    pub fn get(&mut self, key: &[u8], now: Instant) -> Option<Hit<'_>> {
+    pub(crate) fn get(&mut self, key: &[u8], now: Instant) -> Option<Hit<'_>> {
         let expired = match self.map.get(key) {
             None => return None,
             Some(e) => now >= e.expires,
@@ -119,7 +115,7 @@ impl Cache {
 
     /// Stores `answer` under `key` if it is cacheable. Returns whether it was
     /// stored.
-    pub fn insert(&mut self, key: &[u8], answer: &Prepared, now: Instant) -> bool {
+    pub(crate) fn insert(&mut self, key: &[u8], answer: &Prepared, now: Instant) -> bool {
         let Some(ttl) = answer.cache_for else {
             return false;
         };

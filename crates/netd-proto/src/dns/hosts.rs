@@ -1,16 +1,13 @@
 //! Hosts files (`/etc/hosts`, `--addn-hosts`): `ADDRESS NAME [ALIAS...]`
 //! lines, `#` comments. Parsing is pure; the shell reads the files.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
-/// Names and addresses from hosts files, lower-case, without trailing dot.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Hosts {
-    forward: HashMap<String, Vec<IpAddr>>,
-    /// The first name given for an address answers its PTR.
-    reverse: HashMap<IpAddr, String>,
-}
+use crate::names::NameTable;
+
+/// Names and addresses from hosts files: the one name table type, filled
+/// from files. The first name given for an address answers its PTR.
+pub type Hosts = NameTable;
 
 /// A line that could not be read, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,7 +18,7 @@ pub struct HostsLineError {
     pub message: String,
 }
 
-impl Hosts {
+impl NameTable {
     /// Adds the entries of one file's `text`; bad lines are skipped and
     /// returned so the caller can report them.
     pub fn add_file(&mut self, file: &str, text: &str) -> Vec<HostsLineError> {
@@ -49,11 +46,7 @@ impl Hosts {
                     continue;
                 }
                 any = true;
-                let addrs = self.forward.entry(name.clone()).or_default();
-                if !addrs.contains(&addr) {
-                    addrs.push(addr);
-                }
-                self.reverse.entry(addr).or_insert(name);
+                self.add(&name, addr);
             }
             if !any {
                 errors.push(HostsLineError {
@@ -64,22 +57,6 @@ impl Hosts {
             }
         }
         errors
-    }
-
-    pub fn lookup(&self, name: &str) -> Option<&[IpAddr]> {
-        self.forward.get(name).map(Vec::as_slice)
-    }
-
-    pub fn reverse(&self, addr: &IpAddr) -> Option<&str> {
-        self.reverse.get(addr).map(String::as_str)
-    }
-
-    pub fn len(&self) -> usize {
-        self.forward.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.forward.is_empty()
     }
 }
 

@@ -10,11 +10,11 @@ use super::wire::{self, HEADER_LEN, flags, rtype};
 
 /// TTL of locally answered records (dnsmasq's `local-ttl` default): names
 /// follow leases, so clients should not keep them.
-pub const LOCAL_TTL: u32 = 0;
+pub(crate) const LOCAL_TTL: u32 = 0;
 
 /// Starts a locally made reply: the query's header and question, `rc`, no
 /// records yet. AA is set: the forwarder is the authority for local names.
-pub fn begin(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
+pub(crate) fn begin(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
     out.clear();
     out.extend_from_slice(&query_msg[..query.question_end]);
     let fl =
@@ -39,7 +39,7 @@ fn push_answer(out: &mut Vec<u8>, rtype: u16, rdata: &[u8]) {
 }
 
 /// Appends the A/AAAA records among `addrs` that the query's type asks for.
-pub fn push_addrs(query: &Query, addrs: &[IpAddr], out: &mut Vec<u8>) {
+pub(crate) fn push_addrs(query: &Query, addrs: &[IpAddr], out: &mut Vec<u8>) {
     for a in addrs {
         match a {
             IpAddr::V4(v4) if matches!(query.qtype, rtype::A | rtype::ANY) => {
@@ -54,7 +54,7 @@ pub fn push_addrs(query: &Query, addrs: &[IpAddr], out: &mut Vec<u8>) {
 }
 
 /// Appends a PTR record pointing at `name` (dotted text).
-pub fn push_ptr(name: &str, out: &mut Vec<u8>) {
+pub(crate) fn push_ptr(name: &str, out: &mut Vec<u8>) {
     let mut rdata = [0u8; 256];
     let mut n = 0;
     for label in name.split('.').filter(|l| !l.is_empty()) {
@@ -72,7 +72,7 @@ pub fn push_ptr(name: &str, out: &mut Vec<u8>) {
 
 /// Finishes a local reply: TC if it exceeds `limit`, then our OPT record
 /// if the client sent EDNS.
-pub fn finish(query: &Query, limit: usize, out: &mut Vec<u8>) {
+pub(crate) fn finish(query: &Query, limit: usize, out: &mut Vec<u8>) {
     let opt = if query.edns.is_some() {
         wire::OPT_LEN
     } else {
@@ -93,7 +93,7 @@ pub fn finish(query: &Query, limit: usize, out: &mut Vec<u8>) {
 /// A reverse name (`4.3.2.1.in-addr.arpa`, nibbles under `ip6.arpa`) read as
 /// the network it names: a full address gives a /32 or /128, a shorter name
 /// the prefix it covers.
-pub fn reverse_network(name: &str) -> Option<IpNetwork> {
+pub(crate) fn reverse_network(name: &str) -> Option<IpNetwork> {
     if let Some(rest) = name.strip_suffix(".in-addr.arpa") {
         let mut octets = [0u8; 4];
         let mut n = 0;
@@ -125,7 +125,7 @@ pub fn reverse_network(name: &str) -> Option<IpNetwork> {
 }
 
 /// The address a full reverse name stands for.
-pub fn reverse_addr(name: &str) -> Option<IpAddr> {
+pub(crate) fn reverse_addr(name: &str) -> Option<IpAddr> {
     let net = reverse_network(name)?;
     (net.prefix() == if net.is_ipv4() { 32 } else { 128 }).then(|| net.ip())
 }
@@ -147,7 +147,7 @@ const PRIVATE: [(&str, u8); 10] = [
 ];
 
 /// Whether a reverse name lies inside a private range.
-pub fn is_private_reverse(name: &str) -> bool {
+pub(crate) fn is_private_reverse(name: &str) -> bool {
     let Some(net) = reverse_network(name) else {
         return false;
     };

@@ -10,19 +10,15 @@
 //! It does not do recursion, DNSSEC validation, zone transfers, or DNS over
 //! TLS/HTTPS; DNSSEC records pass through and are cached like any other.
 
-pub mod answer;
-pub mod cache;
+pub(crate) mod answer;
+pub(crate) mod cache;
 pub mod config;
-pub mod hosts;
-pub mod local;
-pub mod query;
+pub(crate) mod hosts;
+pub(crate) mod local;
+pub(crate) mod query;
 pub mod resolver;
 pub mod upstream;
 pub mod wire;
-
-/// Test messages built with hickory-proto; also used by `netd-serve`'s tests.
-#[cfg(any(test, feature = "testkit"))]
-pub mod testkit;
 
 pub use config::DnsConfig;
 pub use hosts::Hosts;

@@ -178,7 +178,7 @@ impl Query {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::testkit::query_bytes;
+    use netd_testkit::dns_messages::query_bytes;
 
     /// A query as a stub resolver sends it.
 

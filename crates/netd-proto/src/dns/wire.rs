@@ -254,13 +254,6 @@ pub fn push_opt(out: &mut Vec<u8>, dnssec_ok: bool) {
 /// Length of the OPT record [`push_opt`] writes.
 pub const OPT_LEN: usize = 11;
 
-/// Sets the RCODE (low 4 bits) in the header's flags.
-pub fn set_rcode(msg: &mut [u8], rcode: u8) {
-    if let Some(f) = u16_at(msg, 2) {
-        put_u16(msg, 2, (f & !flags::RCODE_MASK) | u16::from(rcode & 0x0f));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

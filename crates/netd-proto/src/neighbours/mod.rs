@@ -11,6 +11,6 @@
 //! stale, delay, probe): an EUI-64 guess from a MAC is never published as
 //! such, it is only probed, and published if it answers.
 
-pub mod table;
+pub(crate) mod table;
 
 pub use table::{NeighbourEvent, NeighbourTable, eui64_address};

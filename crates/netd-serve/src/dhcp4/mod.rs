@@ -4,11 +4,11 @@
 //! `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
 //! [`view`]).
 
-pub mod lease_store;
-pub mod service;
-pub mod shell;
-pub mod socket;
-pub mod view;
+pub(crate) mod lease_store;
+pub(crate) mod service;
+pub(crate) mod shell;
+pub(crate) mod socket;
+pub(crate) mod view;
 
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};

@@ -24,7 +24,7 @@ use crate::stats::{self, Dhcp4Stats};
 /// How long a DECLINEd address stays out of the pool (dnsmasq: 10 minutes).
 const DECLINE_HOLD: Duration = Duration::from_secs(600);
 /// dnsmasq's default `--dhcp-lease-max`.
-pub const DEFAULT_LEASE_MAX: usize = 1000;
+pub(crate) const DEFAULT_LEASE_MAX: usize = 1000;
 
 /// One IPv4 `--dhcp-range`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
 }
 
 /// Places `range` in the interface's subnet and checks it fits.
-pub fn resolve(
+pub(crate) fn resolve(
     range: &Sourced<Ipv4Range>,
     iface: &InterfaceInfo,
     dns_servers: Vec<Ipv4Addr>,

@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, debug_span, info, warn};
 
 use netd_proto::MacAddr;
+use netd_proto::dhcp4::Warning;
 use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::warning::Warning;
 use netd_proto::names::LocalNames;
 
 use super::lease_store::LeaseStore;

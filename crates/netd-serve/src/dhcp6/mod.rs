@@ -1,6 +1,6 @@
 //! Stateless DHCPv6's shell: the UDP socket on port 547 of the interface,
 //! feeding `netd_proto::dhcp6::Dhcp6Server`.
 
-pub mod shell;
+pub(crate) mod shell;
 
-pub use shell::Dhcp6Shell;
+pub(crate) use shell::Dhcp6Shell;

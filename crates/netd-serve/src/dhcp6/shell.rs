@@ -17,12 +17,13 @@ use crate::stats::{self, Dhcp6Stats};
 use crate::transient::TransientErrors;
 
 /// ff02::1:2, All_DHCP_Relay_Agents_and_Servers (RFC 8415 7.1).
-pub const ALL_DHCP_RELAY_AGENTS_AND_SERVERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
-pub const SERVER_PORT: u16 = 547;
+pub(crate) const ALL_DHCP_RELAY_AGENTS_AND_SERVERS: Ipv6Addr =
+    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 1, 2);
+pub(crate) const SERVER_PORT: u16 = 547;
 
 /// The bound socket and the server it feeds.
 #[derive(Debug)]
-pub struct Dhcp6Shell {
+pub(crate) struct Dhcp6Shell {
     socket: UdpSocket,
     server: Dhcp6Server,
     ifname: String,
@@ -32,7 +33,7 @@ pub struct Dhcp6Shell {
 impl Dhcp6Shell {
     /// Binds `[::]:547` on `ifname` (SO_BINDTODEVICE, so daemons on other
     /// bridges can bind the same port) and joins ff02::1:2 there.
-    pub fn bind(
+    pub(crate) fn bind(
         ifname: &str,
         ifindex: u32,
         server: Dhcp6Server,
@@ -55,7 +56,7 @@ impl Dhcp6Shell {
         })
     }
 
-    pub async fn run(mut self, cancel: CancellationToken) -> io::Result<()> {
+    pub(crate) async fn run(mut self, cancel: CancellationToken) -> io::Result<()> {
         info!(interface = %self.ifname, "stateless DHCPv6 listening on port 547");
         let mut buf = vec![0u8; 1500];
         let mut errors = TransientErrors::new("dhcp6", &self.ifname);

@@ -11,7 +11,7 @@ use netd_proto::dns::resolver::Resolver;
 use netd_proto::dns::upstream::Upstreams;
 
 mod forward;
-pub mod resolv_conf;
+pub(crate) mod resolv_conf;
 pub mod service;
 mod tcp;
 mod udp;

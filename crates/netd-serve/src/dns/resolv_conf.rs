@@ -7,7 +7,7 @@ use netd_proto::dns::config::DNS_PORT;
 
 /// The nameservers named in `text`, in file order, port 53. A file without
 /// any (or one that does not parse) gives an empty list.
-pub fn nameservers(text: &[u8]) -> Vec<SocketAddr> {
+pub(crate) fn nameservers(text: &[u8]) -> Vec<SocketAddr> {
     match hickory_resolver::system_conf::parse_resolv_conf(text) {
         Ok((config, _)) => {
             let mut out: Vec<SocketAddr> = Vec::new();

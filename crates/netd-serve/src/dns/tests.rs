@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::*;
 use netd_proto::dns::resolver::{Decision, Transport};
-use netd_proto::dns::testkit::query_bytes;
-use netd_proto::dns::testkit::{a, parse, reply};
 use netd_proto::dns::{DnsConfig, Hosts};
 use netd_proto::names::LocalNames;
+use netd_testkit::dns_messages::query_bytes;
+use netd_testkit::dns_messages::{a, parse, reply};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 

@@ -3,6 +3,6 @@
 //! subscribes, dumps, probes and publishes into the name table.
 
 pub mod netlink;
-pub mod watch;
+pub(crate) mod watch;
 
 pub use watch::NeighbourWatcher;

@@ -12,8 +12,8 @@
 //!
 //! All three run while the process has one thread; each checks.
 
-pub mod daemonize;
-pub mod helper;
+pub(crate) mod daemonize;
+pub(crate) mod helper;
 pub mod privileges;
 
 pub use daemonize::{Startup, daemonize};

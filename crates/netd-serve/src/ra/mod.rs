@@ -3,8 +3,8 @@
 //! `netd_proto::ra::Scheduler` decides).
 
 pub(crate) mod icmp_socket;
-pub mod service;
-pub mod shell;
+pub(crate) mod service;
+pub(crate) mod shell;
 
 pub use service::{
     Ipv6Bound, Ipv6Mode, Ipv6Plan, Ipv6Range, Ipv6Settings, PrefixSpec, RaParam, plan,

@@ -23,9 +23,9 @@ use crate::iface::{InterfaceInfo, interface_info};
 use crate::stats::{self, RaStats};
 
 /// ff02::1, where RAs go.
-pub const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+pub(crate) const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
 /// ff02::2, where Router Solicitations go.
-pub const ALL_ROUTERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2);
+pub(crate) const ALL_ROUTERS: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2);
 /// How often to look again for a usable link-local address.
 const WAIT_RETRY: Duration = Duration::from_secs(1);
 

@@ -16,6 +16,7 @@ use std::net::Ipv6Addr;
 use std::time::Duration;
 
 use ipnetwork::Ipv6Network;
+use netd_proto::dhcp4::LeaseTime;
 use netd_proto::ra::RouterPreference;
 use thiserror::Error;
 
@@ -38,89 +39,118 @@ pub fn parse_ipv6_range(value: &str) -> Result<Ipv6Range, Ipv6OptionError> {
     };
     let fields: Vec<&str> = value.split(',').map(str::trim).collect();
     let (first, rest) = fields.split_first().ok_or_else(|| err("empty".into()))?;
-    let (start, slash_len) = match first.split_once('/') {
+    let (start, slash_len) = parse_start(first).map_err(&err)?;
+    let m = parse_modifiers(rest, slash_len).map_err(&err)?;
+    let mode = m.mode.ok_or_else(|| {
+        err("give ra-only, ra-stateless or slaac (stateful DHCPv6 is not supported)".into())
+    })?;
+    let prefix = prefix_spec(start, m.constructor, m.len.unwrap_or(64)).map_err(&err)?;
+    Ok(Ipv6Range {
+        prefix,
+        mode,
+        ra_names: m.ra_names,
+        lease: m.lease,
+    })
+}
+
+/// `ADDR` or `ADDR/LEN`.
+fn parse_start(first: &str) -> Result<(Ipv6Addr, Option<u8>), String> {
+    let (start, len) = match first.split_once('/') {
         Some((a, l)) => {
             let len = l
                 .parse::<u8>()
                 .ok()
                 .filter(|l| *l <= 128)
-                .ok_or_else(|| err(format!("{l:?} is not a prefix length")))?;
+                .ok_or_else(|| format!("{l:?} is not a prefix length"))?;
             (a, Some(len))
         }
-        None => (*first, None),
+        None => (first, None),
     };
-    let start: Ipv6Addr = start
+    let start = start
         .parse()
-        .map_err(|_| err(format!("{start:?} is not an IPv6 address")))?;
-    let mut mode = None;
-    let mut ra_names = false;
-    let mut constructor = None;
-    let mut len = slash_len;
-    let mut lease = None;
+        .map_err(|_| format!("{start:?} is not an IPv6 address"))?;
+    Ok((start, len))
+}
+
+/// What the fields after the start address say.
+#[derive(Debug, Default)]
+struct Modifiers {
+    mode: Option<Ipv6Mode>,
+    ra_names: bool,
+    constructor: Option<String>,
+    len: Option<u8>,
+    lease: Option<LeaseTime>,
+}
+
+fn parse_modifiers(rest: &[&str], slash_len: Option<u8>) -> Result<Modifiers, String> {
+    let mut m = Modifiers {
+        len: slash_len,
+        ..Modifiers::default()
+    };
     for f in rest {
-        let set_mode = |mode: &mut Option<Ipv6Mode>, m| match mode.replace(m) {
-            Some(old) if old != m => Err(err(format!("{f} conflicts with an earlier mode"))),
+        let mut set_mode = |new| match m.mode.replace(new) {
+            Some(old) if old != new => Err(format!("{f} conflicts with an earlier mode")),
             _ => Ok(()),
         };
         match *f {
-            "ra-only" => set_mode(&mut mode, Ipv6Mode::RaOnly)?,
-            "ra-stateless" => set_mode(&mut mode, Ipv6Mode::RaStateless)?,
-            "slaac" => set_mode(&mut mode, Ipv6Mode::Slaac)?,
-            "ra-names" => ra_names = true,
+            "ra-only" => set_mode(Ipv6Mode::RaOnly)?,
+            "ra-stateless" => set_mode(Ipv6Mode::RaStateless)?,
+            "slaac" => set_mode(Ipv6Mode::Slaac)?,
+            "ra-names" => m.ra_names = true,
             f if f.starts_with("constructor:") => {
-                constructor = Some(f["constructor:".len()..].to_owned());
+                m.constructor = Some(f["constructor:".len()..].to_owned());
             }
             f if f.starts_with("tag:") || f.starts_with("set:") => {
-                return Err(err(format!("tags ({f}) are not supported")));
+                return Err(format!("tags ({f}) are not supported"));
             }
             "ra-advrouter" | "off-link" | "static" | "proxy" => {
-                return Err(err(format!("mode {f} is not supported")));
+                return Err(format!("mode {f} is not supported"));
             }
             f if f.parse::<Ipv6Addr>().is_ok() => {
-                return Err(err(format!(
+                return Err(format!(
                     "stateful DHCPv6 address ranges (end {f}) are not supported; use ra-stateless"
-                )));
+                ));
             }
-            f if f.bytes().all(|b| b.is_ascii_digit()) && len.is_none() && lease.is_none() => {
+            f if f.bytes().all(|b| b.is_ascii_digit()) && m.len.is_none() && m.lease.is_none() => {
                 // dnsmasq: a bare number is the prefix length if <= 128.
                 match f.parse::<u8>() {
-                    Ok(l) if l <= 128 => len = Some(l),
-                    _ => lease = Some(parse_lease_time(f).map_err(&err)?),
+                    Ok(l) if l <= 128 => m.len = Some(l),
+                    _ => m.lease = Some(parse_lease_time(f)?),
                 }
             }
             f => {
-                lease =
-                    Some(parse_lease_time(f).map_err(|_| err(format!("{f:?} is not supported")))?)
+                m.lease = Some(parse_lease_time(f).map_err(|_| format!("{f:?} is not supported"))?)
             }
         }
     }
-    let mode = mode.ok_or_else(|| {
-        err("give ra-only, ra-stateless or slaac (stateful DHCPv6 is not supported)".into())
-    })?;
-    let len = len.unwrap_or(64);
-    let prefix = match constructor {
+    Ok(m)
+}
+
+/// The advertised prefix: from `constructor:IFACE`, or `start/len`.
+fn prefix_spec(
+    start: Ipv6Addr,
+    constructor: Option<String>,
+    len: u8,
+) -> Result<PrefixSpec, String> {
+    match constructor {
         Some(iface) => {
             if !start.is_unspecified() {
-                return Err(err(format!(
+                return Err(format!(
                     "with constructor:, give :: as the start address (got {start})"
-                )));
+                ));
             }
-            PrefixSpec::Constructor { iface, len }
+            Ok(PrefixSpec::Constructor { iface, len })
         }
         None => {
             if start.is_unspecified() || start.is_multicast() || start.is_unicast_link_local() {
-                return Err(err(format!("{start} cannot be advertised as a prefix")));
+                return Err(format!("{start} cannot be advertised as a prefix"));
             }
-            let net = Ipv6Network::new(start, len).map_err(|e| err(e.to_string()))?;
-            PrefixSpec::Fixed(Ipv6Network::new(net.network(), len).map_err(|e| err(e.to_string()))?)
+            let net = Ipv6Network::new(start, len).map_err(|e| e.to_string())?;
+            Ok(PrefixSpec::Fixed(
+                Ipv6Network::new(net.network(), len).map_err(|e| e.to_string())?,
+            ))
         }
-    };
-    Ok(Ipv6Range {
-        prefix,
-        mode,
-        ra_names,
-        lease,
-    })
+    }
 }
 
 pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
@@ -190,7 +220,6 @@ pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netd_proto::dhcp4::LeaseTime;
 
     fn fixed(s: &str) -> Ipv6Network {
         s.parse().unwrap()

@@ -250,6 +250,7 @@ impl Loaded {
         };
         DaemonSettings::build(
             args,
+            self.identity,
             &Provenance {
                 m,
                 origins: &self.origins,
@@ -350,11 +351,18 @@ pub struct DaemonSettings {
     pub log: LogSettings,
 }
 
+/// Where dnsmasq writes its pid when no `--pid-file` is given.
+pub const DNSMASQ_PID_FILE: &str = "/run/dnsmasq.pid";
+
 /// dnsmasq runs as `nobody` unless told otherwise.
 pub const DEFAULT_USER: &str = "nobody";
 
 impl DaemonSettings {
-    fn build(a: &DaemonArgs, p: &Provenance<'_>) -> Result<DaemonSettings, SettingsError> {
+    fn build(
+        a: &DaemonArgs,
+        identity: Identity,
+        p: &Provenance<'_>,
+    ) -> Result<DaemonSettings, SettingsError> {
         let c = &a.common;
         let interface = match c.interface.as_slice() {
             [] => None,
@@ -462,7 +470,12 @@ impl DaemonSettings {
                 mode,
                 user: Some(c.user.clone().unwrap_or_else(|| DEFAULT_USER.to_owned())),
                 group: c.group.clone(),
-                pid_file: c.pid_file.clone().filter(|p| !p.as_os_str().is_empty()),
+                pid_file: match (&c.pid_file, identity) {
+                    (Some(p), _) => Some(p.clone()).filter(|p| !p.as_os_str().is_empty()),
+                    // dnsmasq writes its pid file unless told otherwise.
+                    (None, Identity::Dnsmasq) => Some(PathBuf::from(DNSMASQ_PID_FILE)),
+                    (None, Identity::NspawnNetd) => None,
+                },
             },
             log: LogSettings {
                 target,

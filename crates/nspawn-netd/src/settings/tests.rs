@@ -277,6 +277,33 @@ fn the_callers_compatibility_flags_are_accepted() {
 }
 
 #[test]
+fn run_as_dnsmasq_the_pid_file_defaults_to_dnsmasqs() {
+    let load_as = |argv0: &str, args: &[&str]| {
+        let argv = std::iter::once(argv0)
+            .chain(args.iter().copied())
+            .map(OsString::from)
+            .collect();
+        let loaded = load(argv).unwrap();
+        loaded.daemon_settings(&loaded.cli.daemon).unwrap()
+    };
+    let none = ["--conf-file=/dev/null"];
+    assert_eq!(
+        load_as("/usr/sbin/dnsmasq", &none).process.pid_file,
+        Some(PathBuf::from(DNSMASQ_PID_FILE))
+    );
+    assert_eq!(
+        load_as(
+            "/usr/sbin/dnsmasq",
+            &["--conf-file=/dev/null", "--pid-file="]
+        )
+        .process
+        .pid_file,
+        None
+    );
+    assert_eq!(load_as("nspawn-netd", &none).process.pid_file, None);
+}
+
+#[test]
 fn the_program_name_decides_the_identity() {
     assert_eq!(
         Identity::of(Some("/usr/sbin/dnsmasq".as_ref())),

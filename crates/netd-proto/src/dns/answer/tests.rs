@@ -2,8 +2,8 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{RData, RecordType};
 
 use super::*;
-use crate::dns::testkit::query_bytes;
-use crate::dns::testkit::{a, parse, reply, soa, txt};
+use netd_testkit::dns_messages::query_bytes;
+use netd_testkit::dns_messages::{a, parse, reply, soa, txt};
 
 #[test]
 fn a_reply_is_stored_without_opt_and_rendered_with_id_case_ttl_and_edns() {

@@ -5,8 +5,8 @@ use hickory_proto::rr::RecordType;
 
 use super::*;
 use crate::dns::query::Query;
-use crate::dns::testkit::query_bytes;
-use crate::dns::testkit::{a, reply, soa};
+use netd_testkit::dns_messages::query_bytes;
+use netd_testkit::dns_messages::{a, reply, soa};
 
 fn answer(name: &str, ttl: u32) -> Prepared {
     let up = reply(
@@ -44,7 +44,7 @@ fn ttl_counts_down_with_injected_time_and_the_entry_expires() {
         c.get(&key("a.test"), t0 + Duration::from_secs(30))
             .is_none()
     );
-    assert!(c.is_empty(), "an expired entry is removed when met");
+    assert_eq!(c.len(), 0, "an expired entry is removed when met");
 }
 
 #[test]

@@ -6,9 +6,9 @@ use hickory_proto::rr::{RData, RecordType};
 
 use super::*;
 use crate::dns::config::{AddressRule, DomainRoute};
-use crate::dns::testkit::query_bytes;
-use crate::dns::testkit::{a, parse, reply, soa};
 use crate::names::DhcpName;
+use netd_testkit::dns_messages::query_bytes;
+use netd_testkit::dns_messages::{a, parse, reply, soa};
 
 const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 26, 50));
 const STRANGER: IpAddr = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 2));

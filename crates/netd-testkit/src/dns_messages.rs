@@ -1,4 +1,6 @@
-//! Test messages built with hickory-proto, an encoder independent of ours.
+//! DNS messages for tests, built with hickory-proto, an encoder independent
+//! of ours: upstream replies, records, and queries as a stub resolver sends
+//! them.
 
 use std::net::Ipv4Addr;
 use std::str::FromStr;
@@ -6,8 +8,6 @@ use std::str::FromStr;
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::rdata::{A, SOA, TXT};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-
-use crate::dns::wire::flags;
 
 pub fn name(s: &str) -> Name {
     Name::from_str(s).unwrap()
@@ -65,11 +65,14 @@ pub fn parse(msg: &[u8]) -> Message {
     Message::from_vec(msg).unwrap()
 }
 
+/// The header's recursion-desired bit.
+const RD: u16 = 0x0100;
+
 /// A query as a stub resolver sends it, built by hand.
 pub fn query_bytes(id: u16, name: &str, qtype: u16, edns: Option<u16>) -> Vec<u8> {
     let mut m = Vec::new();
     m.extend_from_slice(&id.to_be_bytes());
-    m.extend_from_slice(&flags::RD.to_be_bytes());
+    m.extend_from_slice(&RD.to_be_bytes());
     m.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, u8::from(edns.is_some())]);
     for label in name.split('.').filter(|l| !l.is_empty()) {
         m.push(label.len() as u8);
