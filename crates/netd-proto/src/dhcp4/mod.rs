@@ -36,7 +36,7 @@ pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
-pub use warning::Warning;
+pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]
 mod testkit;

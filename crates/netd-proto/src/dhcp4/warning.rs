@@ -22,12 +22,16 @@ pub enum Warning {
     Declined { addr: Ipv4Addr, mac: MacAddr },
 }
 
+/// The kinds, as [`Warning::kind`] names them.
+pub const NO_ADDRESS_AVAILABLE: &str = "no address available";
+pub const DECLINED: &str = "client declined its address";
+
 impl Warning {
     /// The kind, without the client: what a rate limit counts by.
     pub fn kind(&self) -> &'static str {
         match self {
-            Warning::NoAddressAvailable { .. } => "no address available",
-            Warning::Declined { .. } => "client declined its address",
+            Warning::NoAddressAvailable { .. } => NO_ADDRESS_AVAILABLE,
+            Warning::Declined { .. } => DECLINED,
         }
     }
 }

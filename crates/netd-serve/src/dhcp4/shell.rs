@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, debug_span, info, warn};
 
 use netd_proto::MacAddr;
-use netd_proto::dhcp4::Warning;
 use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
 
 use super::lease_store::LeaseStore;
@@ -288,8 +288,8 @@ impl Dhcp4Shell {
     /// The summary lines of floods that stopped.
     fn flush_warnings(&mut self, now: std::time::Instant) {
         for (limit, kind) in [
-            (&mut self.no_address, "no address available"),
-            (&mut self.declined, "client declined its address"),
+            (&mut self.no_address, NO_ADDRESS_AVAILABLE),
+            (&mut self.declined, DECLINED),
         ] {
             if let Some(n) = limit.flush(now) {
                 warn!(service = "dhcp4", interface = %self.iface, "{}", ratelimit::summary(kind, n));
