@@ -26,7 +26,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::Semaphore;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::ServeError;
 use crate::service::{Context, Tasks};
@@ -49,6 +49,9 @@ const MAX_CONCURRENT: usize = 8;
 pub struct ControlSettings {
     /// `None`: no control socket.
     pub dir: Option<PathBuf>,
+    /// `dir` was given (`--control-dir`), not the default: failing to make
+    /// the socket there is an error rather than a warning.
+    pub explicit: bool,
     /// A group whose members may use it too (mode 0660).
     pub group: Option<String>,
 }
@@ -62,6 +65,7 @@ pub fn socket_path(dir: &Path, interface: &str) -> PathBuf {
 pub struct ControlPlan {
     pub path: PathBuf,
     pub group: Option<String>,
+    pub explicit: bool,
 }
 
 /// `None` when the control socket is off.
@@ -78,6 +82,7 @@ pub fn plan(settings: &ControlSettings, ctx: &Context) -> Result<Option<ControlP
     Ok(Some(ControlPlan {
         path: socket_path(dir, &ctx.iface.name),
         group: settings.group.clone(),
+        explicit: settings.explicit,
     }))
 }
 
@@ -91,6 +96,29 @@ pub struct ControlBound {
 }
 
 impl ControlPlan {
+    /// [`ControlPlan::bind`], except that a default directory the daemon
+    /// may not write (it was not started as root) costs only the socket,
+    /// with a warning; another daemon serving the interface is still an
+    /// error.
+    pub fn bind_or_warn(
+        self,
+        sources: Sources,
+        ctx: &Context,
+    ) -> Result<Option<ControlBound>, ServeError> {
+        let explicit = self.explicit;
+        match self.bind(sources, ctx) {
+            Ok(b) => Ok(Some(b)),
+            Err(ServeError::File { what, source }) if !explicit => {
+                warn!(
+                    interface = %ctx.iface.name,
+                    "no control socket ({what}: {source}); `nspawn-netd status` cannot reach this daemon: give --control-dir"
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Binds the socket. Run as root, before the daemon drops privileges,
     /// after the services it reports on are bound.
     pub fn bind(self, sources: Sources, ctx: &Context) -> Result<ControlBound, ServeError> {

@@ -151,9 +151,10 @@ pub async fn serve(
     };
     // Bound as root, like every other socket: the control directory under
     // /run is root's.
-    let control = control_plan
-        .map(|p| p.bind(sources.clone(), &ctx))
-        .transpose()?;
+    let control = match control_plan {
+        Some(p) => p.bind_or_warn(sources.clone(), &ctx)?,
+        None => None,
+    };
     let metrics = metrics_plan
         .map(|p| p.bind(sources.clone(), &ctx))
         .transpose()?;
