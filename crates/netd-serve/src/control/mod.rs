@@ -183,14 +183,18 @@ fn take_over_stale(path: &Path, interface: &str) -> Result<(), ServeError> {
 /// bind, chmod (and chown), then listen: the mode is right before anyone
 /// can connect.
 fn listen(path: &Path, gid: Option<u32>) -> io::Result<UnixListener> {
-    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
-    socket.bind(&SockAddr::unix(path)?)?;
-    let mode = if gid.is_some() { 0o660 } else { 0o600 };
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    if let Some(gid) = gid {
-        std::os::unix::fs::chown(path, None, Some(gid))?;
+    fn step(what: &'static str) -> impl Fn(io::Error) -> io::Error {
+        move |e| io::Error::new(e.kind(), format!("{what}: {e}"))
     }
-    socket.listen(16)?;
+    let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    socket.bind(&SockAddr::unix(path)?).map_err(step("bind"))?;
+    let mode = if gid.is_some() { 0o660 } else { 0o600 };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(step("setting its mode"))?;
+    if let Some(gid) = gid {
+        std::os::unix::fs::chown(path, None, Some(gid)).map_err(step("setting its group"))?;
+    }
+    socket.listen(16).map_err(step("listen"))?;
     socket.set_nonblocking(true)?;
     UnixListener::from_std(socket.into())
 }
@@ -231,7 +235,8 @@ impl ControlBound {
                 });
             }
             // Removed on the way out when we may; as the service user we
-            // may not, and the next daemon takes the stale one over.
+            // may not, and the privileged helper removes it (the one this
+            // daemon bound, never a later daemon's).
             let _ = std::fs::remove_file(&self.path);
             Ok(())
         });

@@ -6,13 +6,15 @@
 //!
 //! - `W` + the lease file's new content: replace the configured lease file
 //!   (the path is fixed when the helper starts, never sent);
+//! - `C`, empty: the daemon bound its control socket (at the path fixed at
+//!   fork); the helper notes which file that is, to remove that one only;
 //!
 //! Each request is a kind byte, a 4-byte big-endian length and the bytes;
 //! the answer is `0` (done) or `1` + a 4-byte length + the error text.
 //! When the daemon's end closes (it exited, or was killed with -9), the
-//! helper removes the pid file and the control socket, if there are any
-//! (the service user may not delete in their root-owned directories), and
-//! exits.
+//! helper removes the pid file and the control socket it noted, if there
+//! are any (the service user may not delete in their root-owned
+//! directories), and exits.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -28,6 +30,7 @@ use crate::sys::process as sys;
 /// about 4 MB.
 const MAX_REQUEST: u32 = 64 << 20;
 const WRITE_LEASES: u8 = b'W';
+const CONTROL_BOUND: u8 = b'C';
 
 /// What the helper may touch, fixed at fork.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,15 +69,19 @@ impl Helper {
                 let _ = sys::stdio_to_dev_null();
                 let _ = sys::dup2(theirs.as_raw_fd(), 3);
                 let _ = sys::close_from(4);
-                let code = match serve(sys::adopt_stream(3), &config) {
+                let mut noted = None;
+                let code = match serve(sys::adopt_stream(3), &config, &mut noted) {
                     Ok(()) => 0,
                     Err(_) => 1,
                 };
                 if let Some(pid_file) = &config.pid_file {
                     let _ = std::fs::remove_file(pid_file);
                 }
-                if let Some(socket) = &config.control_socket {
-                    remove_unanswered(socket);
+                if let Some(socket) = &config.control_socket
+                    && noted.is_some()
+                    && file_id(socket) == noted
+                {
+                    let _ = std::fs::remove_file(socket);
                 }
                 sys::exit_now(code)
             }
@@ -82,23 +89,20 @@ impl Helper {
     }
 }
 
-/// Removes the control socket once no one answers on it. The daemon may
-/// close its end of the pair (a service that held it stopped) a moment
-/// before its listener, so this waits up to a second for the socket to go
-/// quiet; one that keeps answering is another daemon's (this one failed
-/// because that one serves the interface) and stays.
-fn remove_unanswered(socket: &Path) {
-    for _ in 0..50 {
-        if UnixStream::connect(socket).is_err() {
-            let _ = std::fs::remove_file(socket);
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+/// The file at `path` as (device, inode), if there is one.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
 }
 
 /// The helper's loop: one request at a time until the daemon's end closes.
-fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
+fn serve(
+    mut stream: UnixStream,
+    config: &HelperConfig,
+    noted: &mut Option<(u64, u64)>,
+) -> io::Result<()> {
     loop {
         let mut head = [0u8; 5];
         match stream.read_exact(&mut head) {
@@ -114,6 +118,10 @@ fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
         stream.read_exact(&mut body)?;
         let result = match head[0] {
             WRITE_LEASES => atomic_file::replace(&config.lease_file, &body),
+            CONTROL_BOUND => {
+                *noted = config.control_socket.as_deref().and_then(file_id);
+                Ok(())
+            }
             other => Err(io::Error::other(format!("unknown request {other}"))),
         };
         match result {
@@ -139,11 +147,23 @@ impl FileWriter for Helper {
                 self.lease_file.display()
             )));
         }
-        let len =
-            u32::try_from(bytes.len()).map_err(|_| io::Error::other("lease file too large"))?;
+        self.request(WRITE_LEASES, bytes)
+    }
+
+    /// Tells the helper the control socket now exists, so it removes that
+    /// file when the daemon is gone.
+    fn control_socket_bound(&self) -> io::Result<()> {
+        self.request(CONTROL_BOUND, &[])
+    }
+}
+
+impl Helper {
+    /// Sends one request and reads its answer.
+    fn request(&self, kind: u8, bytes: &[u8]) -> io::Result<()> {
+        let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("request too large"))?;
         let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let mut request = Vec::with_capacity(5 + bytes.len());
-        request.push(WRITE_LEASES);
+        request.push(kind);
         request.extend_from_slice(&len.to_be_bytes());
         request.extend_from_slice(bytes);
         stream.write_all(&request)?;

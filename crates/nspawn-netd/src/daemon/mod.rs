@@ -128,7 +128,9 @@ pub async fn serve(
         ));
     }
     let dns = dns_plan.map(|p| p.bind(&ctx)).transpose()?;
-    let dhcp4 = dhcp4_plan.map(|p| p.bind(&ctx, writer)).transpose()?;
+    let dhcp4 = dhcp4_plan
+        .map(|p| p.bind(&ctx, writer.clone()))
+        .transpose()?;
     let ipv6 = ipv6_plan.map(|p| p.bind(&ctx)).transpose()?;
     // What status, the metrics and SIGUSR1 report: every bound service.
     let sources = Sources {
@@ -155,6 +157,11 @@ pub async fn serve(
         Some(p) => p.bind_or_warn(sources.clone(), &ctx)?,
         None => None,
     };
+    if control.is_some()
+        && let Err(e) = writer.control_socket_bound()
+    {
+        warn!("the control socket will be left behind on exit: {e}");
+    }
     let metrics = metrics_plan
         .map(|p| p.bind(sources.clone(), &ctx))
         .transpose()?;
