@@ -6,7 +6,9 @@
 //! warm-up pass) and forwarded misses (distinct names, each asked once).
 //! For each it prints queries per second, lost queries, and the server's
 //! CPU time per query (utime + stime from /proc/PID/stat, before and after),
-//! then the nspawn-netd / dnsmasq ratios.
+//! then the nspawn-netd / dnsmasq ratios, and each server's memory:
+//! VmRSS once it answers, before any load (idle), and VmHWM (the peak
+//! resident set) after the hit run and after the miss run.
 //!
 //! The server's CPU time includes the kernel's work for each reply: the
 //! send, and (as a softirq run in the sender's context, since veth hands
@@ -53,15 +55,22 @@ fn main() {
     std::fs::write(&hits_file, hits).unwrap();
     let nspawn_netd = env!("CARGO_BIN_EXE_nspawn-netd");
     let resolv = String::from("--resolv-file=/etc/resolv.conf");
+    // dnsperf keeps 100 queries outstanding from one address: more than
+    // nspawn-netd lets one client hold at the default of 150 (a quarter,
+    // or up to half while no one else asks), so both servers get room for
+    // them. Neither reaches it otherwise.
+    let forward_max = String::from("--dns-forward-max=300");
     let control = format!("--control-dir={}", dir.display());
     let servers: [(&str, Vec<String>); 2] = [
         (
             "nspawn-netd",
             [
                 nspawn_netd,
+                "--keep-in-foreground",
                 "--interface=nat0",
                 "--no-hosts",
                 "--cache-size=10000",
+                &forward_max,
                 &resolv,
                 &control,
             ]
@@ -82,6 +91,7 @@ fn main() {
                 "--cache-size=10000",
                 "--domain-needed",
                 "--bogus-priv",
+                &forward_max,
                 &resolv,
                 "--pid-file=",
                 "--log-facility=-",
@@ -91,6 +101,7 @@ fn main() {
         ),
     ];
     let mut results = Vec::new();
+    let mut memory = Vec::new();
     for (round, (name, argv)) in servers.iter().enumerate() {
         let misses_file = dir.join(format!("misses-{round}.txt"));
         let text: String = (0..misses)
@@ -99,17 +110,21 @@ fn main() {
         std::fs::write(&misses_file, text).unwrap();
         let mut server = start_server(lab.host(), argv, &dir.join(format!("{name}.log")));
         let pid = server.id();
+        let idle = memory_kib(pid, "VmRSS");
         // Warm the cache: every hit name once.
         dnsperf(&client, &hits_file, &["-n", "1"]);
         let before = cpu_ticks(pid);
         let hit = dnsperf(&client, &hits_file, &["-l", &seconds.to_string()]);
         let hit_cpu = cpu_ticks(pid) - before;
+        let after_hits = memory_kib(pid, "VmHWM");
         let before = cpu_ticks(pid);
         let miss = dnsperf(&client, &misses_file, &["-n", "1"]);
         let miss_cpu = cpu_ticks(pid) - before;
+        let after_misses = memory_kib(pid, "VmHWM");
         let _ = server.kill();
         let _ = server.wait();
         results.push((*name, Run::new(hit, hit_cpu), Run::new(miss, miss_cpu)));
+        memory.push((*name, idle, after_hits, after_misses));
     }
     println!();
     println!(
@@ -150,6 +165,30 @@ fn main() {
         "lost:   nspawn-netd {} + {}, dnsmasq {} + {} (target 0)",
         nh.perf.lost, nm.perf.lost, dh.perf.lost, dm.perf.lost
     );
+    println!();
+    println!(
+        "{:<12} {:>15} {:>20} {:>22}",
+        "server", "VmRSS idle MiB", "VmHWM after hits MiB", "VmHWM after misses MiB"
+    );
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    for (name, idle, hits, misses) in &memory {
+        println!(
+            "{name:<12} {:>15.1} {:>20.1} {:>22.1}",
+            mib(*idle),
+            mib(*hits),
+            mib(*misses)
+        );
+    }
+}
+
+/// A `/proc/PID/status` memory line (`VmRSS`, `VmHWM`), in KiB.
+fn memory_kib(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {

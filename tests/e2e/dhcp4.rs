@@ -98,14 +98,19 @@ fn serve_all_clients(server: Server) {
             Some(Ipv4Addr::new(255, 255, 255, 0)),
             "{client:?}"
         );
-        // The lease file, in dnsmasq's format, names the client.
+        // The lease file, in dnsmasq's format, names the client (within
+        // the second nspawn-netd may take to export it).
         let mac = c.mac_string("host0");
-        let lines = lease_lines(lab.dir());
-        assert!(
+        let named = |lines: &[String]| {
             lines.iter().any(|l| {
                 let f: Vec<&str> = l.split(' ').collect();
                 f.len() == 5 && f[1] == mac && f[2] == lease.addr.to_string()
-            }),
+            })
+        };
+        lab::wait_until(Duration::from_secs(3), || named(&lease_lines(lab.dir())));
+        let lines = lease_lines(lab.dir());
+        assert!(
+            named(&lines),
             "{server:?}: no lease line for {mac} {} in {lines:?}",
             lease.addr
         );
@@ -185,7 +190,12 @@ fn a_release_frees_the_address_for_another_client() {
         .unwrap_or_else(|e| panic!("{e}\n{}", daemon.log_text()));
     assert_eq!(first.addr, WANTED);
     let mac_a = a.mac_string("host0");
-    assert!(lease_lines(lab.dir()).iter().any(|l| l.contains(&mac_a)));
+    assert!(
+        lab::wait_until(Duration::from_secs(3), || {
+            lease_lines(lab.dir()).iter().any(|l| l.contains(&mac_a))
+        }),
+        "the lease never reached the file"
+    );
     Client::Dhclient.release(&a, lab.dir());
     assert!(
         lab::wait_until(Duration::from_secs(3), || {

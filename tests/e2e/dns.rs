@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use netd_testkit::lab::{Lab, Netns, wait_until};
 use netd_testkit::nsd::Nsd;
 
+mod limits;
+
 /// The zone nsd serves. `who` has TTL 0 (never cached) and says which
 /// server answered; `short` lives 3 seconds; `*.wild` answers any name.
 fn zone(server: &str) -> String {

@@ -9,6 +9,7 @@ mod callers;
 mod container;
 mod dhcp4;
 mod dns;
+mod durability;
 mod ipv6;
 mod lab_selftest;
 mod operator;

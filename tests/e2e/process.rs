@@ -5,7 +5,7 @@
 //! crash-safe; `--test` checks a configuration; SIGUSR1 logs statistics and
 //! SIGUSR2 reopens the log file, and neither stops it.
 
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
@@ -106,14 +106,27 @@ fn it_forks_serves_without_root_and_writes_leases_through_its_helper() {
     let lease = Client::Udhcpc
         .obtain(&c, lab.dir(), &Run::default())
         .unwrap_or_else(|e| panic!("{e}\n{}", read_or_empty(&files.log)));
-    let leases = read_or_empty(&files.leases());
+    let exported = wait_until(Duration::from_secs(3), || {
+        read_or_empty(&files.leases()).contains(&lease.addr.to_string())
+    });
     assert!(
-        leases.contains(&lease.addr.to_string()),
-        "the lease is not in {}:\n{leases}",
-        files.leases().display()
+        exported,
+        "the lease is not in {}:\n{}",
+        files.leases().display(),
+        read_or_empty(&files.leases())
     );
-    let owner = std::fs::metadata(files.leases()).map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    let owner = std::fs::metadata(files.leases()).map(|m| MetadataExt::uid(&m));
     assert_eq!(owner.ok(), Some(0), "the helper (root) wrote it");
+    // The journal the daemon appends to without root: opened by root
+    // before the switch, private to root, and holding the lease.
+    let journal = files.private.join("leases.journal-0");
+    let meta = std::fs::metadata(&journal).expect("the journal slot");
+    assert_eq!((meta.uid(), meta.mode() & 0o777), (0, 0o600));
+    let bytes = std::fs::read(&journal).unwrap();
+    assert!(
+        bytes.windows(4).any(|w| w == lease.addr.octets()),
+        "the lease is not in the journal"
+    );
 
     // SIGTERM: it stops, and its helper removes the pid file.
     // SAFETY: kill(2) on the daemon the pid file names, in our namespace.
@@ -233,10 +246,7 @@ fn usr1_logs_statistics_and_usr2_reopens_the_log_and_neither_stops_it() {
     // create a new one owned as the old one (the daemon gave it to its
     // user at start), then SIGUSR2.
     let owner = std::fs::metadata(&files.log).unwrap();
-    let (uid, gid) = (
-        std::os::unix::fs::MetadataExt::uid(&owner),
-        std::os::unix::fs::MetadataExt::gid(&owner),
-    );
+    let (uid, gid) = (MetadataExt::uid(&owner), MetadataExt::gid(&owner));
     assert_ne!(uid, 0, "the log file was not given to the service user");
     let rotated = lab.dir().join("netd.log.1");
     std::fs::rename(&files.log, &rotated).unwrap();

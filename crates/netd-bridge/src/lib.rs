@@ -24,6 +24,7 @@
 mod error;
 mod sys;
 
+pub mod atomic_file;
 pub mod config;
 pub mod defaults;
 pub mod doctor;

@@ -1,15 +1,25 @@
 //! What `up` changed, saved under the state directory
 //! (`/run/nspawn-netd/BRIDGE.json` by default) so `down` can undo exactly
-//! that. Written after every step, crash-safe (temp file, fsync, rename).
+//! that. Written after every step, crash-safe ([`crate::atomic_file`]:
+//! a temporary created `O_EXCL|O_NOFOLLOW`, fsync, rename).
+//!
+//! `down` acts on what the file says as root, so nothing in it is trusted
+//! blindly: the directory must be ours (a real directory owned by this
+//! process's user that no one else may write), the file is not read
+//! through a link, and a file naming another bridge, a sysctl `up` never
+//! writes or a value that is not a plain number is refused.
 
-use std::io::Write;
+use std::fs::{DirBuilder, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use ipnetwork::IpNetwork;
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::sysctl::SysctlChange;
+use crate::sysctl::{SysctlChange, is_plain_value, is_written_by_up};
+use crate::{atomic_file, sys};
 
 /// The default state directory.
 pub const DEFAULT_STATE_DIR: &str = "/run/nspawn-netd";
@@ -42,53 +52,116 @@ impl SavedState {
             self.sysctls.push(change);
         }
     }
+
+    /// Why a state read back for `bridge` cannot be acted on, if it cannot.
+    pub fn check(&self, bridge: &str) -> Result<(), String> {
+        if self.bridge != bridge {
+            return Err(format!(
+                "it records bridge {:?}, not {bridge:?}",
+                self.bridge
+            ));
+        }
+        for c in &self.sysctls {
+            if !is_written_by_up(&c.key) {
+                return Err(format!("sysctl key {:?} is not one `up` writes", c.key));
+            }
+            if !is_plain_value(&c.old) || !is_plain_value(&c.new) {
+                return Err(format!(
+                    "sysctl {} values {:?} -> {:?} are not plain numbers",
+                    c.key, c.old, c.new
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn state_path(dir: &Path, bridge: &str) -> PathBuf {
     dir.join(format!("{bridge}.json"))
 }
 
-/// Loads the state of `bridge`; `None` when there is none.
+/// Loads the state of `bridge`; `None` when there is none. A state that
+/// fails [`SavedState::check`] is an error.
 pub fn load(dir: &Path, bridge: &str) -> Result<Option<SavedState>, Error> {
     let path = state_path(dir, bridge);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::State {
-                path,
-                message: e.to_string(),
-            });
-        }
+    let err = |message: String| Error::State {
+        path: path.clone(),
+        message,
     };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| Error::State {
-            path,
-            message: e.to_string(),
-        })
+    match std::fs::symlink_metadata(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(e.to_string())),
+        Ok(meta) => check_owned(&meta).map_err(err)?,
+    }
+    let text = match read_no_follow(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(err(e.to_string())),
+    };
+    let state: SavedState = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
+    state.check(bridge).map_err(err)?;
+    Ok(Some(state))
 }
 
 pub fn save(dir: &Path, state: &SavedState) -> Result<(), Error> {
     let path = state_path(dir, &state.bridge);
-    let err = |e: std::io::Error| Error::State {
+    let err = |message: String| Error::State {
         path: path.clone(),
-        message: e.to_string(),
+        message,
     };
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let tmp = path.with_extension("json.tmp");
+    owned_dir(dir).map_err(err)?;
     let text = serde_json::to_string_pretty(state).expect("state serializes");
-    let mut f = std::fs::File::create(&tmp).map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    std::fs::rename(&tmp, &path).map_err(err)
+    atomic_file::replace(&path, text.as_bytes()).map_err(|e| err(e.to_string()))
+}
+
+/// Creates `dir` (mode 0755) if missing, then checks that it is ours.
+fn owned_dir(dir: &Path) -> Result<(), String> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .map_err(|e| e.to_string())?;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| e.to_string())?;
+    check_owned(&meta)
+}
+
+/// A real directory (not a link), owned by this process's user, that no
+/// one else may write to.
+fn check_owned(meta: &std::fs::Metadata) -> Result<(), String> {
+    if !meta.file_type().is_dir() {
+        return Err("the state directory is not a directory (a link?)".into());
+    }
+    let uid = sys::effective_uid();
+    if meta.uid() != uid {
+        return Err(format!(
+            "the state directory belongs to uid {}, not to this process's uid {uid}",
+            meta.uid()
+        ));
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Err(format!(
+            "the state directory is writable by others (mode {:o})",
+            meta.permissions().mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+fn read_no_follow(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)?
+        .read_to_string(&mut text)?;
+    Ok(text)
 }
 
 pub fn remove(dir: &Path, bridge: &str) -> Result<(), Error> {
     let path = state_path(dir, bridge);
     match std::fs::remove_file(&path) {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(Error::State {
             path,
             message: e.to_string(),
@@ -107,11 +180,14 @@ pub struct WatcherMark {
 impl WatcherMark {
     pub fn create(dir: &Path, bridge: &str) -> Result<WatcherMark, Error> {
         let path = dir.join(format!("{bridge}.up.pid"));
-        std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&path, format!("{}\n", std::process::id())))
-            .map_err(|e| Error::State {
+        owned_dir(dir)
+            .and_then(|()| {
+                atomic_file::replace(&path, format!("{}\n", std::process::id()).as_bytes())
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|message| Error::State {
                 path: path.clone(),
-                message: e.to_string(),
+                message,
             })?;
         Ok(WatcherMark { path })
     }
@@ -133,45 +209,4 @@ pub fn running_watcher(dir: &Path, bridge: &str) -> Option<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_watcher_mark_names_this_process_and_goes_away() {
-        let dir = tempfile::tempdir().unwrap();
-        let mark = WatcherMark::create(dir.path(), "nat0").unwrap();
-        let text = std::fs::read_to_string(dir.path().join("nat0.up.pid")).unwrap();
-        assert_eq!(text.trim(), std::process::id().to_string());
-        // This test process is not nspawn-netd: not a running watcher.
-        assert_eq!(running_watcher(dir.path(), "nat0"), None);
-        drop(mark);
-        assert!(!dir.path().join("nat0.up.pid").exists());
-    }
-
-    #[test]
-    fn round_trips_and_keeps_the_first_old_value() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = SavedState {
-            bridge: "nat0".into(),
-            created_bridge: true,
-            ..SavedState::default()
-        };
-        s.record_sysctl(SysctlChange {
-            key: "net/ipv4/conf/all/forwarding".into(),
-            old: "0".into(),
-            new: "1".into(),
-        });
-        s.record_sysctl(SysctlChange {
-            key: "net/ipv4/conf/all/forwarding".into(),
-            old: "1".into(),
-            new: "1".into(),
-        });
-        save(dir.path(), &s).unwrap();
-        let back = load(dir.path(), "nat0").unwrap().unwrap();
-        assert_eq!(back, s);
-        assert_eq!(back.sysctls.len(), 1);
-        assert_eq!(back.sysctls[0].old, "0");
-        remove(dir.path(), "nat0").unwrap();
-        assert!(load(dir.path(), "nat0").unwrap().is_none());
-    }
-}
+mod tests;

@@ -4,7 +4,9 @@
 //!
 //! - [`async_fd`]: registering the nf_tables notification socket with tokio;
 //! - [`set_recv_timeout`]: `SO_RCVTIMEO`, which netlink-sys does not offer;
-//! - [`if_nametoindex`]: an interface's index by name, for resolved.
+//! - [`if_nametoindex`]: an interface's index by name, for resolved;
+//! - [`effective_uid`]: who owns what this process creates, for the state
+//!   directory's check.
 
 #![allow(unsafe_code)]
 
@@ -58,6 +60,13 @@ pub(crate) fn if_nametoindex(name: &str) -> Option<u32> {
     // if_nametoindex only reads it.
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
     (idx != 0).then_some(idx)
+}
+
+/// The effective user ID of this process.
+pub(crate) fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no argument, touches no memory of ours and
+    // cannot fail (POSIX).
+    unsafe { libc::geteuid() }
 }
 
 #[cfg(test)]

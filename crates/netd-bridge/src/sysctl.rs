@@ -114,6 +114,40 @@ pub fn is_per_interface(key: &str) -> bool {
     matches!(parts.as_slice(), ["net", _, "conf", iface, _] if *iface != "all" && *iface != "default")
 }
 
+/// Whether `key` is one `up` writes, and so one `down` may write back:
+/// `forwarding` of `all`, `default` or one interface (IPv4 and IPv6), or
+/// `accept_ra` of one interface (IPv6). Anything else read from a state
+/// file (another key, `..`, an absolute path) is refused.
+pub fn is_written_by_up(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('/').collect();
+    match parts.as_slice() {
+        ["net", "ipv4" | "ipv6", "conf", iface, "forwarding"] => {
+            matches!(*iface, "all" | "default") || is_interface_name(iface)
+        }
+        ["net", "ipv6", "conf", iface, "accept_ra"] => {
+            !matches!(*iface, "all" | "default") && is_interface_name(iface)
+        }
+        _ => false,
+    }
+}
+
+/// A name the kernel accepts for an interface (`dev_valid_name`): 1 to 15
+/// bytes, not `.` or `..`, no `/`, `:`, NUL or whitespace.
+pub fn is_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .bytes()
+            .any(|b| b == b'/' || b == b':' || b == 0 || b.is_ascii_whitespace())
+}
+
+/// Whether `value` looks like what the kernel gives for the keys `up`
+/// writes: a small decimal number.
+pub fn is_plain_value(value: &str) -> bool {
+    (1..=10).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Reads and writes sysctls under a root (normally `/proc/sys`; tests use
 /// a directory of their own).
 #[derive(Debug, Clone)]
@@ -252,6 +286,29 @@ mod tests {
         assert!(is_per_interface("net/ipv4/conf/lo/forwarding"));
         assert!(!is_per_interface("net/ipv4/conf/all/forwarding"));
         assert!(!is_per_interface("net/ipv6/conf/default/forwarding"));
+    }
+
+    #[test]
+    fn every_key_the_plan_writes_passes_the_check_and_others_do_not() {
+        let read = |_: &str| Some("0".to_string());
+        let ifaces = ["eth0".to_string(), "br-1.100".to_string()];
+        let plan = plan_sysctls(true, &ifaces, &ifaces, read);
+        assert!(plan.len() > 4);
+        for c in &plan {
+            assert!(is_written_by_up(&c.key), "{}", c.key);
+            assert!(is_plain_value(&c.old) && is_plain_value(&c.new));
+        }
+        for key in [
+            "net/ipv4/conf/all/rp_filter",
+            "net/ipv4/conf/../forwarding",
+            "net/ipv4/conf/a-name-longer-than-15/forwarding",
+            "net/ipv4/conf/a b/forwarding",
+            "net/ipv4/conf/eth0/forwarding/",
+            "/net/ipv4/conf/eth0/forwarding",
+        ] {
+            assert!(!is_written_by_up(key), "{key}");
+        }
+        assert!(!is_plain_value("") && !is_plain_value("-1") && !is_plain_value("1 "));
     }
 
     #[test]

@@ -90,12 +90,21 @@ stats! {
         queries, answered_locally, cache_hits, forwarded, refused, malformed,
         /// Forwarded queries that got no upstream answer (SERVFAIL).
         upstream_failures,
-        /// Misses dropped because too many were in flight.
-        dropped,
+        /// Misses dropped because `--dns-forward-max` were in flight (or
+        /// too many waited for one question), and because their client
+        /// had its share in flight.
+        dropped, source_limited,
+        /// Misses that waited for an identical query's upstream exchange.
+        merged,
+        /// TCP connections closed to make room for a new one.
+        tcp_evicted,
+        /// Upstreams refused because they are one of our own addresses.
+        upstream_loops,
         io_errors,
-        /// Gauges: cache entries and the bytes they hold; insertions and
-        /// evictions so far.
+        /// Gauges: cache entries and their bytes, insertions and evictions
+        /// so far, answers too big to keep, replies that found a live entry.
         cache_entries, cache_bytes, cache_insertions, cache_evictions,
+        cache_too_big, cache_kept_live,
     }
     histograms {
         /// One upstream attempt's round trip, for every attempt answered.

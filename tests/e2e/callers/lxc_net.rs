@@ -167,6 +167,8 @@ pub fn run_with(binary: &Path) {
     assert_eq!(lease.routers, [BRIDGE_ADDR], "{lease:?}");
     assert_eq!(lease.dns, [BRIDGE_ADDR], "{lease:?}");
     let mac = client.mac_string("host0");
+    // The dnsmasq-format file may trail the lease by a second.
+    wait_until(Duration::from_secs(3), || net.leases().contains(&mac));
     let leases = net.leases();
     assert!(
         leases.lines().any(|l| {

@@ -241,11 +241,18 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
         rec.pool
     );
     let mac = client.mac_string("host0");
+    // The dnsmasq-format file may trail the lease by a second (nspawn-netd
+    // writes it in the background; the journal is what makes a lease durable).
+    let has_lease = |text: &str| {
+        text.lines()
+            .any(|l| l.contains(&mac) && l.contains(&lease.addr.to_string()))
+    };
+    wait_until(Duration::from_secs(3), || {
+        has_lease(&read_or_empty(&fs.path(rec.lease_file)))
+    });
     let leases = read_or_empty(&fs.path(rec.lease_file));
     assert!(
-        leases
-            .lines()
-            .any(|l| l.contains(&mac) && l.contains(&lease.addr.to_string())),
+        has_lease(&leases),
         "{}: no lease for {mac} in {}:\n{leases}",
         rec.caller,
         rec.lease_file

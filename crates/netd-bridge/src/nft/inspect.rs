@@ -1,13 +1,16 @@
 //! A read-only view of the whole ruleset for the doctor: every base chain
 //! with its hook and policy, and the rules that drop or reject in forward
 //! chains. Tables made by iptables-nft show up here like any other.
+//!
+//! Each query is a dump over the socket, then a pure reading of the
+//! answer (`*_in`), which the fuzz targets feed arbitrary messages.
 
 use netlink_packet_netfilter::nftables::{
     ChainAttribute, ChainMessage, DataAttribute, ExpressionAttribute, Expressions, Hook,
     HookNumber, Immediate, ListAttribute, NfTablesMessage, RuleAttribute, RuleMessage,
     TableAttribute, TableMessage, VerdictAttribute,
 };
-use netlink_packet_netfilter::{NetfilterMessageInner, NetfilterProtoFamily};
+use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner, NetfilterProtoFamily};
 use serde::Serialize;
 
 use super::NfSocket;
@@ -62,6 +65,11 @@ pub fn table_exists(sock: &mut NfSocket, table: &str) -> Result<bool, Error> {
 pub fn table_userdata(sock: &mut NfSocket, table: &str) -> Result<Option<Vec<u8>>, Error> {
     let get = NfTablesMessage::GetTable(TableMessage { attributes: vec![] });
     let msgs = sock.dump(|seq| dump_request(get, true, seq))?;
+    Ok(table_userdata_in(msgs, table))
+}
+
+/// [`table_userdata`] from the messages of a table dump.
+pub fn table_userdata_in(msgs: Vec<NetfilterMessage>, table: &str) -> Option<Vec<u8>> {
     for m in msgs {
         let NetfilterMessageInner::NfTables(NfTablesMessage::NewTable(t)) = m.inner else {
             continue;
@@ -77,15 +85,20 @@ pub fn table_userdata(sock: &mut NfSocket, table: &str) -> Result<Option<Vec<u8>
             TableAttribute::UserData(d) => Some(d),
             _ => None,
         });
-        return Ok(Some(data.unwrap_or_default()));
+        return Some(data.unwrap_or_default());
     }
-    Ok(None)
+    None
 }
 
 /// Every base chain of every family.
 pub fn base_chains(sock: &mut NfSocket) -> Result<Vec<BaseChainInfo>, Error> {
     let get = NfTablesMessage::GetChain(ChainMessage { attributes: vec![] });
     let msgs = sock.dump(|seq| dump_request(get, false, seq))?;
+    Ok(base_chains_in(msgs))
+}
+
+/// [`base_chains`] from the messages of a chain dump.
+pub fn base_chains_in(msgs: Vec<NetfilterMessage>) -> Vec<BaseChainInfo> {
     let mut out = Vec::new();
     for m in msgs {
         let family = family_name(m.header.family);
@@ -123,7 +136,7 @@ pub fn base_chains(sock: &mut NfSocket) -> Result<Vec<BaseChainInfo>, Error> {
             });
         }
     }
-    Ok(out)
+    out
 }
 
 fn hook_number(n: HookNumber) -> u32 {
@@ -134,6 +147,11 @@ fn hook_number(n: HookNumber) -> u32 {
 pub fn drop_rules(sock: &mut NfSocket, chains: &[BaseChainInfo]) -> Result<Vec<DropRule>, Error> {
     let get = NfTablesMessage::GetRule(RuleMessage { attributes: vec![] });
     let msgs = sock.dump(|seq| dump_request(get, false, seq))?;
+    Ok(drop_rules_in(msgs, chains))
+}
+
+/// [`drop_rules`] from the messages of a rule dump.
+pub fn drop_rules_in(msgs: Vec<NetfilterMessage>, chains: &[BaseChainInfo]) -> Vec<DropRule> {
     let mut out = Vec::new();
     for m in msgs {
         let family = family_name(m.header.family);
@@ -165,7 +183,7 @@ pub fn drop_rules(sock: &mut NfSocket, chains: &[BaseChainInfo]) -> Result<Vec<D
             });
         }
     }
-    Ok(out)
+    out
 }
 
 fn is_drop(e: &ListAttribute<ExpressionAttribute>) -> bool {

@@ -11,6 +11,7 @@ pub mod expr;
 pub mod heal;
 pub mod inspect;
 pub mod notify;
+pub mod precheck;
 pub mod rules;
 pub mod socket;
 
@@ -19,8 +20,8 @@ mod tests;
 
 use std::collections::BTreeMap;
 
-use netlink_packet_netfilter::NetfilterMessageInner;
 use netlink_packet_netfilter::nftables::{NfTablesMessage, RuleAttribute};
+use netlink_packet_netfilter::{NetfilterMessage, NetfilterMessageInner};
 
 pub use rules::{Ruleset, TABLE_PREFIX, table_name};
 pub use socket::NfSocket;
@@ -73,6 +74,18 @@ pub fn rule_counts(
         }
         Err(e) => return Err(e),
     };
+    let counts = rule_counts_in(msgs, table);
+    // A table with chains but no rules shows up as no rules at all: ask
+    // for the table itself to tell "empty" from "absent".
+    if counts.is_empty() && !inspect::table_exists(sock, table)? {
+        return Ok(None);
+    }
+    Ok(Some(counts))
+}
+
+/// How many rules of the table `table` each chain holds, from the messages
+/// of a rule dump.
+pub fn rule_counts_in(msgs: Vec<NetfilterMessage>, table: &str) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for m in msgs {
         if let NetfilterMessageInner::NfTables(NfTablesMessage::NewRule(rule)) = m.inner {
@@ -92,12 +105,7 @@ pub fn rule_counts(
             }
         }
     }
-    // A table with chains but no rules shows up as no rules at all: ask
-    // for the table itself to tell "empty" from "absent".
-    if counts.is_empty() && !inspect::table_exists(sock, table)? {
-        return Ok(None);
-    }
-    Ok(Some(counts))
+    counts
 }
 
 /// True when the bridge's table carries `ruleset`'s fingerprint and holds

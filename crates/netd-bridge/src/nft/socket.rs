@@ -138,7 +138,8 @@ impl NfSocket {
     }
 }
 
-/// Splits a datagram into netlink messages; one that does not parse is
+/// Splits a datagram into netlink messages; one that does not parse, or
+/// that the decoder could not read safely ([`super::precheck`]), is
 /// skipped (logged at debug), the rest are kept.
 pub fn split_messages(mut buf: &[u8]) -> Vec<NetlinkMessage<NetfilterMessage>> {
     let mut out = Vec::new();
@@ -148,9 +149,13 @@ pub fn split_messages(mut buf: &[u8]) -> Vec<NetlinkMessage<NetfilterMessage>> {
             tracing::debug!(len, left = buf.len(), "truncated netlink message dropped");
             break;
         }
-        match NetlinkMessage::<NetfilterMessage>::deserialize(&buf[..len]) {
-            Ok(m) => out.push(m),
-            Err(e) => tracing::debug!("undecodable netlink message dropped: {e}"),
+        if !super::precheck::decodable(&buf[..len]) {
+            tracing::debug!(len, "netlink message not decoded: not one we read safely");
+        } else {
+            match NetlinkMessage::<NetfilterMessage>::deserialize(&buf[..len]) {
+                Ok(m) => out.push(m),
+                Err(e) => tracing::debug!("undecodable netlink message dropped: {e}"),
+            }
         }
         let advance = ((len + 3) & !3).min(buf.len());
         buf = &buf[advance..];

@@ -1,11 +1,20 @@
 //! dnsmasq's lease-file format, as a pure codec: text in, records out, and
 //! back. One lease a line: `<expiry-epoch> <mac> <ip> <hostname|*> <client-id|*>`.
 //!
-//! This module reads and writes no file (the shell's lease store does), and
-//! does not judge the records: dropping expired leases or leases outside the
-//! pool is the caller's business.
+//! This module reads and writes no file (the shell's lease store does). Every
+//! field is bounds-checked (an expiry up to [`MAX_EXPIRY`], a client id up
+//! to one option's 255 bytes) and a hostname is sanitised as a client's is;
+//! dropping expired leases or leases outside the pool is the caller's
+//! business.
 
 use std::net::{IpAddr, Ipv4Addr};
+
+use super::leases::MAX_CLIENT_ID_LEN;
+use super::request::sanitise_hostname;
+
+/// The latest expiry a line may give: 9999-12-31T23:59:59Z. Any later
+/// one is a damaged or hostile file (no `SystemTime` holds 2^63 seconds).
+pub const MAX_EXPIRY: u64 = 253_402_300_799;
 
 /// One line of dnsmasq's lease file: `<expiry-epoch> <mac> <ip> <hostname|*> <client-id|*>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,26 +59,44 @@ pub fn parse(text: &str) -> (Vec<LeaseRecord>, Vec<LineError>) {
 pub fn format(records: &[LeaseRecord]) -> String {
     let mut out = String::with_capacity(records.len() * 64);
     for r in records {
-        out.push_str(&r.expires.to_string());
-        out.push(' ');
-        out.push_str(&hex_colon(&r.mac));
-        out.push(' ');
-        out.push_str(&r.addr.to_string());
-        out.push(' ');
-        // A name with whitespace would split the line; the server only keeps
-        // DNS labels, but a record may come from elsewhere.
-        match r.hostname.as_deref() {
-            Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => out.push_str(h),
-            _ => out.push('*'),
-        }
-        out.push(' ');
-        match r.client_id.as_deref() {
-            Some(id) if !id.is_empty() => out.push_str(&hex_colon(id)),
-            _ => out.push('*'),
-        }
-        out.push('\n');
+        write_line(
+            &mut out,
+            r.expires,
+            &r.mac,
+            r.addr,
+            r.hostname.as_deref(),
+            r.client_id.as_deref(),
+        );
     }
     out
+}
+
+/// Appends one lease's line to `out`, allocating nothing else: the export
+/// of a large table formats every lease once a second.
+pub fn write_line(
+    out: &mut String,
+    expires: u64,
+    mac: &[u8; 6],
+    addr: Ipv4Addr,
+    hostname: Option<&str>,
+    client_id: Option<&[u8]>,
+) {
+    use std::fmt::Write;
+    let _ = write!(out, "{expires} ");
+    push_hex_colon(out, mac);
+    let _ = write!(out, " {addr} ");
+    // A name with whitespace would split the line; the server only keeps
+    // DNS labels, but a record may come from elsewhere.
+    match hostname {
+        Some(h) if !h.is_empty() && !h.contains(char::is_whitespace) => out.push_str(h),
+        _ => out.push('*'),
+    }
+    out.push(' ');
+    match client_id {
+        Some(id) if !id.is_empty() => push_hex_colon(out, id),
+        _ => out.push('*'),
+    }
+    out.push('\n');
 }
 
 /// `Ok(None)` for lines that are not IPv4 leases but are no error either.
@@ -93,18 +120,30 @@ fn parse_line(line: &str) -> Result<Option<LeaseRecord>, String> {
     };
     let expires = expires
         .parse::<u64>()
-        .map_err(|_| format!("expiry {expires:?} is not a Unix time"))?;
+        .ok()
+        .filter(|&t| t <= MAX_EXPIRY)
+        .ok_or_else(|| format!("expiry {expires:?} is not a Unix time up to {MAX_EXPIRY}"))?;
     let mac = parse_hex_colon(mac)
         .and_then(|b| <[u8; 6]>::try_from(b).ok())
         .ok_or_else(|| format!("{mac:?} is not an Ethernet MAC address"))?;
-    let hostname = (hostname != "*").then(|| hostname.to_owned());
+    // The name is published in DNS: it gets the same sanitising as a
+    // client's option, whatever a hand edit put in the file.
+    let hostname = match hostname {
+        "*" => None,
+        h => sanitise_hostname(h),
+    };
     let client_id = if client_id == "*" {
         None
     } else {
-        Some(
-            parse_hex_colon(client_id)
-                .ok_or_else(|| format!("client id {client_id:?} is not colon-separated hex"))?,
-        )
+        let id = parse_hex_colon(client_id)
+            .ok_or_else(|| format!("client id {client_id:?} is not colon-separated hex"))?;
+        if id.len() > MAX_CLIENT_ID_LEN {
+            return Err(format!(
+                "client id of {} bytes is longer than {MAX_CLIENT_ID_LEN}",
+                id.len()
+            ));
+        }
+        Some(id)
     };
     Ok(Some(LeaseRecord {
         expires,
@@ -115,15 +154,15 @@ fn parse_line(line: &str) -> Result<Option<LeaseRecord>, String> {
     }))
 }
 
-fn hex_colon(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 3);
+fn push_hex_colon(out: &mut String, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
-            s.push(':');
+            out.push(':');
         }
-        s.push_str(&format!("{b:02x}"));
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0xf)] as char);
     }
-    s
 }
 
 fn parse_hex_colon(s: &str) -> Option<Vec<u8>> {
@@ -207,5 +246,60 @@ mod tests {
         assert!(errors[1].message.contains("MAC"), "{}", errors[1]);
         assert!(errors[2].message.contains("Unix time"), "{}", errors[2]);
         assert!(errors[4].message.contains("client id"), "{}", errors[4]);
+    }
+
+    /// An expiry above 2^63 seconds used to load, then panicked at
+    /// start-up when the server turned it into a `SystemTime`.
+    #[test]
+    fn an_expiry_past_any_representable_time_is_a_bad_line() {
+        for expiry in [
+            "18446744073709551615",
+            "9223372036854775808",
+            "253402300800",
+            "99999999999999999999999",
+        ] {
+            let text = format!("{expiry} 52:54:00:aa:bb:cc 192.168.26.5 * *\n");
+            let (records, errors) = parse(&text);
+            assert!(records.is_empty(), "{expiry}: {records:?}");
+            assert_eq!(errors.len(), 1, "{expiry}");
+            assert!(errors[0].message.contains("expiry"), "{}", errors[0]);
+        }
+        let (records, errors) = parse("253402300799 52:54:00:aa:bb:cc 192.168.26.5 * *\n");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(records[0].expires, MAX_EXPIRY);
+    }
+
+    /// A hostname read back is published in DNS like one from a client:
+    /// it goes through the same sanitising, whatever a hand edit put there.
+    #[test]
+    fn hostnames_read_back_are_sanitised_as_from_a_client() {
+        let text = "1764000000 52:54:00:aa:bb:01 192.168.26.5 web.evil.test *\n\
+                    1764000000 52:54:00:aa:bb:02 192.168.26.6 My_Box$ *\n\
+                    1764000000 52:54:00:aa:bb:03 192.168.26.7 --- *\n\
+                    1764000000 52:54:00:aa:bb:04 192.168.26.8 \u{1b}[31mred *\n";
+        let (records, errors) = parse(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let names: Vec<Option<&str>> = records.iter().map(|r| r.hostname.as_deref()).collect();
+        assert_eq!(names, [Some("web"), Some("My-Box"), None, Some("31mred")]);
+        let long = format!(
+            "1764000000 52:54:00:aa:bb:05 192.168.26.9 {} *",
+            "a".repeat(300)
+        );
+        assert_eq!(
+            parse(&long).0[0].hostname.as_deref().map(str::len),
+            Some(63)
+        );
+    }
+
+    /// The client identifier is an option's value: at most 255 bytes, as
+    /// the request reader accepts.
+    #[test]
+    fn a_client_id_longer_than_an_option_is_a_bad_line() {
+        let id = |n: usize| vec!["ab"; n].join(":");
+        let line = |n| format!("1764000000 52:54:00:aa:bb:cc 192.168.26.5 * {}\n", id(n));
+        assert!(parse(&line(255)).1.is_empty());
+        let (records, errors) = parse(&line(256));
+        assert!(records.is_empty());
+        assert!(errors[0].message.contains("client id"), "{}", errors[0]);
     }
 }

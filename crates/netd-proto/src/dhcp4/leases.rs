@@ -10,6 +10,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
+/// The longest client identifier kept: one option's worth (RFC 2132 9.14).
+/// A longer one (RFC 3396 concatenation) is refused when received, so every
+/// lease written to the lease file can be read back.
+pub const MAX_CLIENT_ID_LEN: usize = 255;
+
 /// Who a lease belongs to: the client identifier (option 61) when the client
 /// sends one, else its hardware address (RFC 2131 §4.2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -196,6 +201,13 @@ impl LeaseTable {
             }
         }
         gone
+    }
+
+    /// Bound leases, in no particular order.
+    pub(crate) fn bound_unordered(&self) -> impl Iterator<Item = &Lease> {
+        self.by_addr
+            .values()
+            .filter(|l| l.state == LeaseState::Bound)
     }
 
     /// Bound leases, oldest bind first.

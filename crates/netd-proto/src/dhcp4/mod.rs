@@ -8,7 +8,9 @@
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
-//! - [`commit`]: which ACKs wait for which lease-file write (group commit);
+//! - [`journal`]: the lease journal's record format, replay and
+//!   compaction policy;
+//! - [`commit`]: which ACKs wait for which journal write (group commit);
 //! - [`warning`]: what the server would warn about, queued for the shell to
 //!   log at a rate limit.
 //!
@@ -21,12 +23,13 @@
 
 pub mod commit;
 pub(crate) mod config;
+pub mod journal;
 pub mod lease_file;
-pub(crate) mod leases;
+pub mod leases;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub mod reply;
-pub(crate) mod request;
+pub mod request;
 pub mod server;
 pub(crate) mod warning;
 pub(crate) mod wire;

@@ -95,17 +95,39 @@ impl Pool {
         }
     }
 
-    /// The dynamic address for a new client: hashed from its key, then the
-    /// next free one. `None` when every dynamic address is taken.
+    /// The dynamic address for a new client: hashed from its key; when
+    /// that one is taken, further addresses drawn from the same hash
+    /// (so a block of taken addresses costs no long walk: at 15 % of a
+    /// /14 taken in one block, a linear probe read thousands of entries per
+    /// DISCOVER); after [`PROBES`] of those, the next free one in order.
+    /// `None` when every dynamic address is taken.
     pub(crate) fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
         let size = u64::from(self.end - self.start) + 1;
-        let first = fnv1a(key.bytes()) % size;
-        (0..size)
-            .map(|i| Ipv4Addr::from(self.start + ((first + i) % size) as u32))
-            .find(|&a| {
-                !self.is_special(a) && !self.reserved.contains_key(&a) && !leases.is_taken(a)
-            })
+        let at = |i: u64| Ipv4Addr::from(self.start + (i % size) as u32);
+        let free = |a: Ipv4Addr| {
+            !self.is_special(a) && !self.reserved.contains_key(&a) && !leases.is_taken(a)
+        };
+        let first = fnv1a(key.bytes());
+        let mut x = first;
+        for _ in 0..PROBES {
+            if free(at(x)) {
+                return Some(at(x));
+            }
+            x = splitmix64(x);
+        }
+        (0..size).map(|i| at(first % size + i)).find(|&a| free(a))
     }
+}
+
+/// Hashed tries before the ordered walk.
+const PROBES: usize = 16;
+
+/// The next value of a SplitMix64 sequence: a fixed, well-mixed step.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// FNV-1a, 64 bits: stable across versions and platforms, unlike std's
@@ -171,6 +193,42 @@ mod tests {
         assert_ne!(second, first);
         table.decline(second, SystemTime::UNIX_EPOCH);
         assert_eq!(pool.pick(&key, &table), None);
+    }
+
+    #[test]
+    fn a_block_of_taken_addresses_is_stepped_over_not_walked() {
+        // A /16 pool whose first half is taken: a new client's pick reads
+        // a handful of entries, not thousands.
+        let mut c = config(0, 4);
+        c.subnet = "10.0.0.0/16".parse().unwrap();
+        c.pool_start = Ipv4Addr::new(10, 0, 0, 10);
+        c.pool_end = Ipv4Addr::new(10, 0, 255, 250);
+        let pool = Pool::new(&c);
+        let mut table = LeaseTable::new();
+        for i in 0..32_000u32 {
+            let n = i.to_be_bytes();
+            table.insert(Lease {
+                addr: Ipv4Addr::from(u32::from(c.pool_start) + i),
+                key: ClientKey::Mac([4, 0, n[0], n[1], n[2], n[3]]),
+                mac: [4, 0, n[0], n[1], n[2], n[3]],
+                hostname: None,
+                expires: None,
+                state: LeaseState::Bound,
+                seq: 0,
+            });
+        }
+        // A linear walk sends every client whose hash falls in the block to
+        // the first free address after it (about half of them here); the
+        // hashed tries spread them out.
+        let mut picks = std::collections::HashSet::new();
+        for n in 0..2000u16 {
+            let key = ClientKey::Mac([2, 0, 0, 0, (n >> 8) as u8, n as u8]);
+            let a = pool.pick(&key, &table).unwrap();
+            assert!(!table.is_taken(a));
+            assert_eq!(pool.pick(&key, &table), Some(a), "stable");
+            picks.insert(a);
+        }
+        assert!(picks.len() > 1900, "{} distinct picks", picks.len());
     }
 
     #[test]

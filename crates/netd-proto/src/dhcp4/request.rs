@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 
 use dhcproto::v4::MessageType;
 
-use super::leases::ClientKey;
+use super::leases::{ClientKey, MAX_CLIENT_ID_LEN};
 use super::reply::MAGIC_COOKIE;
 use super::wire::{Malformed, Options};
 use crate::MacAddr;
@@ -85,10 +85,13 @@ impl Request {
             |at: usize| Ipv4Addr::new(packet[at], packet[at + 1], packet[at + 2], packet[at + 3]);
         let mut chaddr = [0u8; 6];
         chaddr.copy_from_slice(&packet[28..34]);
-        let client_id = opts
-            .get(OPT_CLIENT_IDENTIFIER)
-            .filter(|id| !id.is_empty())
-            .map(<[u8]>::to_vec);
+        let client_id = match opts.get(OPT_CLIENT_IDENTIFIER) {
+            Some(id) if id.len() > MAX_CLIENT_ID_LEN => {
+                return Err(Malformed::BadOption(OPT_CLIENT_IDENTIFIER));
+            }
+            Some(id) if !id.is_empty() => Some(id.to_vec()),
+            _ => None,
+        };
         let addr_opt = |code| match opts.get(code) {
             Some(&[a, b, c, d]) => Ok(Some(Ipv4Addr::new(a, b, c, d))),
             Some(_) => Err(Malformed::BadOption(code)),

@@ -15,12 +15,12 @@ use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, warn};
 
 use super::config::{Dhcp4Config, LeaseTime};
-use super::lease_file::LeaseRecord;
+use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::options::NetworkOptions;
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
-use super::request::Request;
+use super::request::{Request, sanitise_hostname};
 use super::warning::{Warning, Warnings};
 use crate::MacAddr;
 use crate::names::DhcpName;
@@ -106,7 +106,9 @@ impl Server {
                 continue;
             }
             let key = ClientKey::new(r.client_id.as_deref(), r.mac);
-            let why_not = if !server.pool.allows(r.addr, &r.mac) {
+            let why_not = if r.expires > MAX_EXPIRY {
+                Some("its expiry is past any time the server can hold")
+            } else if !server.pool.allows(r.addr, &r.mac) {
                 Some("outside the range, or reserved for another host")
             } else if server.leases.by_addr(r.addr).is_some() {
                 Some("address already leased to another client")
@@ -123,7 +125,7 @@ impl Server {
                 addr: r.addr,
                 key,
                 mac: r.mac,
-                hostname: r.hostname,
+                hostname: r.hostname.as_deref().and_then(sanitise_hostname),
                 expires: (r.expires != 0)
                     .then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(r.expires)),
                 state: LeaseState::Bound,
@@ -249,6 +251,29 @@ impl Server {
     /// The bound leases as lease-file records, oldest first.
     pub fn records(&self) -> Vec<LeaseRecord> {
         self.leases.bound().into_iter().map(record).collect()
+    }
+
+    /// The bound leases in dnsmasq's lease-file format, in no particular
+    /// order: the export other tools read. Formats straight from the
+    /// table, without copying or sorting it.
+    pub fn lease_file_text(&self) -> String {
+        let mut out = String::with_capacity(self.leases.len() * 64);
+        for l in self.leases.bound_unordered() {
+            let client_id = match &l.key {
+                ClientKey::ClientId(id) => Some(id.as_slice()),
+                ClientKey::Mac(_) => None,
+            };
+            let expires = l.expires.map_or(0, |t| epoch_secs(t).max(1));
+            super::lease_file::write_line(
+                &mut out,
+                expires,
+                &l.mac,
+                l.addr,
+                l.hostname.as_deref(),
+                client_id,
+            );
+        }
+        out
     }
 
     /// The bound leases that carry a hostname, oldest first: what DNS
@@ -579,6 +604,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[cfg(test)]
+mod loading_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Stateless DHCPv6 (RFC 8415 6.1): DNS information for hosts that ignore
 //! the RDNSS/DNSSL options of Router Advertisements.
 //!
-//! - [`server`]: the sans-IO server: bytes in, reply bytes out.
+//! - [`server`]: the sans-IO server: bytes in, reply bytes out;
+//! - [`wire`]: the bounds-checked reader of client messages (dhcproto
+//!   encodes the replies only).
 //!
 //! The UDP socket on port 547 is `netd-serve`'s.
 //!
@@ -10,5 +12,6 @@
 //! stateful messages are dropped.
 
 pub mod server;
+pub mod wire;
 
 pub use server::{Dhcp6Config, Dhcp6Server, Dhcp6Stats};

@@ -1,11 +1,14 @@
-//! The stateless DHCPv6 server core: decodes a client message, decides, and
-//! encodes the reply. No socket, clock or randomness inside.
+//! The stateless DHCPv6 server core: reads a client message ([`super::wire`],
+//! bounds-checked), decides, and encodes the reply with dhcproto. No socket,
+//! clock or randomness inside.
 
 use std::net::Ipv6Addr;
 
-use dhcproto::v6::{DhcpOption, DhcpOptions, Message, MessageType, OptionCode, Status, StatusCode};
-use dhcproto::{Decodable, Decoder, Encodable, Name};
+use dhcproto::v6::{DhcpOption, Message, MessageType, Status, StatusCode};
+use dhcproto::{Encodable, Name};
 use tracing::debug;
+
+use super::wire::{self, ClientMessage};
 
 /// RFC 8415 21.23: the default Information Refresh Time, one day.
 pub const IRT_DEFAULT: u32 = 86_400;
@@ -92,9 +95,7 @@ impl Dhcp6Server {
     /// Handles one datagram from a client; returns the reply to send back
     /// to the client's address, port 546.
     pub fn handle(&mut self, datagram: &[u8]) -> Option<Vec<u8>> {
-        let decoded = options_fill_message(datagram)
-            .and_then(|()| Message::decode(&mut Decoder::new(datagram)).map_err(|e| e.to_string()));
-        let msg = match decoded {
+        let msg = match ClientMessage::parse(datagram) {
             Ok(m) => m,
             Err(e) => {
                 self.stats.malformed += 1;
@@ -106,14 +107,14 @@ impl Dhcp6Server {
             }
         };
         let xid = msg.xid_num();
-        let reply = match msg.msg_type() {
-            MessageType::InformationRequest => self.information_request(&msg),
-            MessageType::Solicit => self.solicit(&msg),
+        let reply = match msg.msg_type {
+            wire::INFORMATION_REQUEST => self.information_request(&msg),
+            wire::SOLICIT => self.solicit(&msg),
             other => {
                 self.stats.ignored += 1;
                 debug!(
                     xid,
-                    ?other,
+                    msg_type = other,
                     "ignoring DHCPv6 message: this server is stateless"
                 );
                 return None;
@@ -130,22 +131,19 @@ impl Dhcp6Server {
 
     /// RFC 8415 16.12 validation, then 18.3.6: a Reply with the
     /// configuration.
-    fn information_request(&mut self, msg: &Message) -> Option<Message> {
-        let opts = msg.opts();
-        if !self.for_us(opts) {
+    fn information_request(&mut self, msg: &ClientMessage<'_>) -> Option<Message> {
+        if !self.for_us(msg) {
             return None;
         }
-        if opts.get(OptionCode::IANA).is_some()
-            || opts.get(OptionCode::IATA).is_some()
-            || opts.get(OptionCode::IAPD).is_some()
+        if msg.has(wire::OPTION_IA_NA) || msg.has(wire::OPTION_IA_TA) || msg.has(wire::OPTION_IA_PD)
         {
             return self.invalid(msg, "Information-Request carries an IA option");
         }
-        let mut reply = Message::new_with_id(MessageType::Reply, msg.xid());
+        let mut reply = Message::new_with_id(MessageType::Reply, msg.xid);
         let out = reply.opts_mut();
         out.insert(DhcpOption::ServerId(self.config.server_duid.clone()));
-        if let Some(DhcpOption::ClientId(id)) = opts.get(OptionCode::ClientId) {
-            out.insert(DhcpOption::ClientId(id.clone()));
+        if let Some(id) = msg.option(wire::OPTION_CLIENTID) {
+            out.insert(DhcpOption::ClientId(id.to_vec()));
         }
         if !self.config.dns_servers.is_empty() {
             out.insert(DhcpOption::DomainNameServers(
@@ -166,18 +164,17 @@ impl Dhcp6Server {
     /// RFC 8415 16.2 validation, then 18.3.9: no addresses will ever be
     /// assigned, so the Advertise carries only NoAddrsAvail, the server and
     /// the client identifiers.
-    fn solicit(&mut self, msg: &Message) -> Option<Message> {
-        let opts = msg.opts();
-        let Some(DhcpOption::ClientId(client)) = opts.get(OptionCode::ClientId) else {
+    fn solicit(&mut self, msg: &ClientMessage<'_>) -> Option<Message> {
+        let Some(client) = msg.option(wire::OPTION_CLIENTID) else {
             return self.invalid(msg, "Solicit without Client Identifier");
         };
-        if opts.get(OptionCode::ServerId).is_some() {
+        if msg.has(wire::OPTION_SERVERID) {
             return self.invalid(msg, "Solicit with a Server Identifier");
         }
-        let mut adv = Message::new_with_id(MessageType::Advertise, msg.xid());
+        let mut adv = Message::new_with_id(MessageType::Advertise, msg.xid);
         let out = adv.opts_mut();
         out.insert(DhcpOption::ServerId(self.config.server_duid.clone()));
-        out.insert(DhcpOption::ClientId(client.clone()));
+        out.insert(DhcpOption::ClientId(client.to_vec()));
         out.insert(DhcpOption::StatusCode(StatusCode {
             status: Status::NoAddrsAvail,
             msg: "stateless DHCPv6 only: configure addresses by SLAAC".into(),
@@ -191,9 +188,9 @@ impl Dhcp6Server {
     }
 
     /// A Server Identifier, if present, must be ours (RFC 8415 16.12).
-    fn for_us(&mut self, opts: &DhcpOptions) -> bool {
-        match opts.get(OptionCode::ServerId) {
-            Some(DhcpOption::ServerId(id)) if *id != self.config.server_duid => {
+    fn for_us(&mut self, msg: &ClientMessage<'_>) -> bool {
+        match msg.option(wire::OPTION_SERVERID) {
+            Some(id) if id != self.config.server_duid.as_slice() => {
                 self.stats.ignored += 1;
                 debug!("ignoring DHCPv6 message for another server");
                 false
@@ -202,7 +199,7 @@ impl Dhcp6Server {
         }
     }
 
-    fn invalid(&mut self, msg: &Message, why: &str) -> Option<Message> {
+    fn invalid(&mut self, msg: &ClientMessage<'_>, why: &str) -> Option<Message> {
         self.stats.malformed += 1;
         debug!(
             xid = msg.xid_num(),
@@ -211,24 +208,6 @@ impl Dhcp6Server {
         );
         None
     }
-}
-
-/// Checks that the options are well-formed TLVs that end exactly with the
-/// message: the decoder stops quietly at a truncated option, which would
-/// answer a damaged message as if it had fewer options.
-fn options_fill_message(datagram: &[u8]) -> Result<(), String> {
-    let mut rest = datagram.get(4..).ok_or("shorter than a DHCPv6 header")?;
-    while !rest.is_empty() {
-        if rest.len() < 4 {
-            return Err("truncated option header".into());
-        }
-        let code = u16::from_be_bytes([rest[0], rest[1]]);
-        let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
-        rest = rest
-            .get(4 + len..)
-            .ok_or_else(|| format!("option {code} runs past the end of the message"))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

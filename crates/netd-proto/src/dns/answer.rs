@@ -9,7 +9,7 @@ use super::wire::{self, HEADER_LEN, OPT_LEN, flags, rcode, rtype};
 
 /// An upstream reply in stored form.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Prepared {
+pub struct Prepared {
     /// Header (ID zeroed), question, records; no OPT record.
     pub msg: Vec<u8>,
     /// Offsets of every TTL field in `msg`.
@@ -80,6 +80,61 @@ impl Prepared {
             cache_for: cache_for.filter(|t| *t > 0),
             negative,
         })
+    }
+}
+
+impl Prepared {
+    /// Applies `--max-cache-ttl` and `--min-cache-ttl`: every TTL field
+    /// above `ttls.max` is lowered to it, and a cacheable answer's TTLs
+    /// below `ttls.min` are raised to it, so what clients are told matches
+    /// how long it is kept. An answer that must not be cached (TTL 0 among
+    /// them) keeps its TTLs under the floor.
+    pub(crate) fn clamp_ttls(&mut self, ttls: TtlLimits) {
+        let floor = if self.cache_for.is_some() {
+            ttls.min
+        } else {
+            0
+        };
+        for &at in &self.ttl_at {
+            let at = usize::from(at);
+            if let Some(ttl) = wire::u32_at(&self.msg, at) {
+                wire::put_u32(&mut self.msg, at, ttls.clamp(ttl, floor));
+            }
+        }
+        self.cache_for = self.cache_for.map(|t| ttls.clamp(t, floor));
+    }
+}
+
+/// `--min-cache-ttl` and `--max-cache-ttl`, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TtlLimits {
+    /// Shorter TTLs are raised to this when cached (dnsmasq allows at
+    /// most [`MAX_MIN_CACHE_TTL`]).
+    pub min: u32,
+    /// Longer TTLs are lowered to this; `u32::MAX`: no cap.
+    pub max: u32,
+}
+
+/// dnsmasq's ceiling for `--min-cache-ttl`: one hour.
+pub const MAX_MIN_CACHE_TTL: u32 = 3600;
+/// The default `--max-cache-ttl`: one day, as Unbound's `cache-max-ttl`.
+/// dnsmasq has no cap, so an upstream's TTL of 2^32-1 (136 years) would
+/// keep a wrong or forged answer for good; real zones rarely ask for more
+/// than a day, and re-asking once a day costs nothing.
+pub(crate) const DEFAULT_MAX_CACHE_TTL: u32 = 86_400;
+
+impl Default for TtlLimits {
+    fn default() -> Self {
+        TtlLimits {
+            min: 0,
+            max: DEFAULT_MAX_CACHE_TTL,
+        }
+    }
+}
+
+impl TtlLimits {
+    fn clamp(self, ttl: u32, floor: u32) -> u32 {
+        ttl.min(self.max).max(floor.min(self.max))
     }
 }
 

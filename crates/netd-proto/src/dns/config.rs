@@ -5,6 +5,9 @@ use std::net::{IpAddr, SocketAddr};
 
 use ipnetwork::IpNetwork;
 
+use super::answer::TtlLimits;
+use super::cache::CacheLimits;
+
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
 
@@ -19,10 +22,10 @@ pub struct DnsConfig {
     pub domain_needed: bool,
     /// Never forward reverse lookups of private ranges (`bogus-priv`).
     pub bogus_priv: bool,
-    /// `--cache-size` (entries; 0 disables).
-    pub cache_size: usize,
-    /// False with `--no-negcache`.
-    pub negcache: bool,
+    /// `--cache-size`, its byte budget, and `--no-negcache`.
+    pub cache: CacheLimits,
+    /// `--min-cache-ttl` and `--max-cache-ttl`.
+    pub ttls: TtlLimits,
     /// `--address` rules.
     pub addresses: Vec<AddressRule>,
     /// `--server=/domain/...` rules.
@@ -36,8 +39,8 @@ impl Default for DnsConfig {
             domain: None,
             domain_needed: true,
             bogus_priv: true,
-            cache_size: 10_000,
-            negcache: true,
+            cache: CacheLimits::for_entries(10_000, true),
+            ttls: TtlLimits::default(),
             addresses: Vec::new(),
             routes: Vec::new(),
         }

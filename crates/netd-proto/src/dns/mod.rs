@@ -11,15 +11,17 @@
 //! TLS/HTTPS; DNSSEC records pass through and are cached like any other.
 
 pub(crate) mod answer;
-pub(crate) mod cache;
+pub mod cache;
 pub mod config;
 pub(crate) mod hosts;
 pub(crate) mod local;
-pub(crate) mod query;
+pub mod query;
 pub mod resolver;
 pub mod upstream;
 pub mod wire;
 
+pub use answer::{MAX_MIN_CACHE_TTL, Prepared, TtlLimits};
+pub use cache::{CacheCounters, CacheLimits, Inserted};
 pub use config::DnsConfig;
 pub use hosts::Hosts;
 pub use resolver::{Decision, Forward, Resolver, Transport};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::answer::{self, Prepared};
-use super::cache::Cache;
+use super::cache::{Cache, CacheCounters, Inserted};
 use super::config::{AddressAnswer, DnsConfig, RouteTarget, in_domain};
 use super::hosts::Hosts;
 use super::local;
@@ -125,7 +125,7 @@ pub struct Resolver {
 impl Resolver {
     pub fn new(config: DnsConfig, names: Arc<LocalNames>, hosts: Hosts) -> Resolver {
         Resolver {
-            cache: Cache::new(config.cache_size, config.negcache),
+            cache: Cache::new(config.cache),
             config,
             hosts,
             names,
@@ -139,15 +139,9 @@ impl Resolver {
         self.hosts = hosts;
     }
 
-    /// Cache entries now, answers stored and entries evicted so far.
-    pub fn cache_counters(&self) -> (usize, u64, u64) {
-        let (insertions, evictions) = self.cache.counters();
-        (self.cache.len(), insertions, evictions)
-    }
-
-    /// Bytes the cache's entries hold.
-    pub fn cache_bytes(&self) -> usize {
-        self.cache.bytes()
+    /// The cache's size and what it did so far.
+    pub fn cache_counters(&self) -> CacheCounters {
+        self.cache.counters()
     }
 
     /// Decides what to do with `msg` from `source`; a reply goes to `out`.
@@ -232,12 +226,34 @@ impl Resolver {
         now: Instant,
         out: &mut Vec<u8>,
     ) {
-        let prepared = reply.and_then(Prepared::from_reply);
+        let prepared = self.prepare(reply);
+        self.finish(fwd, prepared.as_ref(), Some(now), out);
+    }
+
+    /// An upstream reply in stored form with the TTL limits applied; `None`
+    /// when there is no reply or it is malformed.
+    pub fn prepare(&self, reply: Option<&[u8]>) -> Option<Prepared> {
+        let mut p = reply.and_then(Prepared::from_reply)?;
+        p.clamp_ttls(self.config.ttls);
+        Some(p)
+    }
+
+    /// Writes the reply to `fwd` from `prepared` (SERVFAIL when `None`),
+    /// and with `cache_at` stores it in the cache unless a live entry is
+    /// there. Queries that waited for another's upstream exchange pass
+    /// `None`: the one that asked has cached the answer already.
+    pub fn finish(
+        &mut self,
+        fwd: &Forward,
+        prepared: Option<&Prepared>,
+        cache_at: Option<Instant>,
+        out: &mut Vec<u8>,
+    ) -> Option<Inserted> {
         let Some(p) = prepared else {
             answer::render_empty(&fwd.query, &fwd.question, rcode::SERVFAIL, out);
-            return;
+            return None;
         };
-        self.cache.insert(fwd.query.key(), &p, now);
+        let inserted = cache_at.map(|now| self.cache.insert(fwd.query.key(), p, now));
         answer::render(
             &fwd.query,
             &fwd.question,
@@ -247,6 +263,7 @@ impl Resolver {
             fwd.limit(),
             out,
         );
+        inserted
     }
 
     fn allowed(&self, source: IpAddr) -> bool {

@@ -171,6 +171,9 @@ pub struct RecordRef {
 /// Offset just past the question section, if the message has exactly the
 /// questions its header claims.
 pub fn question_end(msg: &[u8]) -> Option<usize> {
+    if msg.len() < HEADER_LEN {
+        return None;
+    }
     let qd = u16_at(msg, 4)?;
     let mut off = HEADER_LEN;
     for _ in 0..qd {
@@ -277,5 +280,19 @@ mod tests {
         // A pointer to itself is a loop, not a match.
         let looped = b"\xc0\x00";
         assert!(!names_equal(looped, 0, looped, 0));
+    }
+
+    /// Found by the `dns_forward` fuzz target: a reply of 6 to 11 bytes
+    /// claiming no question had its question end past its own end, and
+    /// storing it sliced out of bounds.
+    #[test]
+    fn a_message_shorter_than_a_header_has_no_question_end() {
+        for len in 0..HEADER_LEN {
+            let msg = vec![0u8; len];
+            assert_eq!(question_end(&msg), None, "{len} bytes");
+            assert_eq!(walk_records(&msg, |_| {}), None);
+            assert!(crate::dns::answer::Prepared::from_reply(&msg).is_none());
+        }
+        assert_eq!(question_end(&[0u8; HEADER_LEN]), Some(HEADER_LEN));
     }
 }

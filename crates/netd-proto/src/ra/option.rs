@@ -205,8 +205,13 @@ pub(super) fn parse_dnssl(data: &[u8]) -> Result<DnsSearchList, WireError> {
         if len > 63 || len > tail.len() {
             return Err(bad);
         }
-        let label = std::str::from_utf8(&tail[..len]).map_err(|_| bad.clone())?;
-        labels.push(label.to_owned());
+        // A label must survive the dotted text form it is kept in: printable
+        // ASCII, no `.` (which would split it when emitted again).
+        let label = &tail[..len];
+        if !label.iter().all(|&b| b.is_ascii_graphic() && b != b'.') {
+            return Err(bad);
+        }
+        labels.push(String::from_utf8_lossy(label).into_owned());
         rest = &tail[len..];
     }
     // RFC 8106 5.2: at least one domain name.
@@ -298,5 +303,22 @@ mod tests {
     fn dnssl_rejects_a_label_running_past_the_end() {
         let body = [0, 0, 0, 0, 0, 0, 9, b'a', b'b', 0, 0, 0, 0, 0];
         assert!(parse_dnssl(&body).is_err());
+    }
+
+    /// Found by the `ra_codec` fuzz target: a label holding a `.` was
+    /// joined into the text form, then split in two when emitted again, so
+    /// parse -> emit -> parse gave another name. Such labels, and labels
+    /// with control characters or spaces, are refused.
+    #[test]
+    fn dnssl_refuses_labels_that_do_not_survive_the_text_form() {
+        for label in [&b"a.b"[..], b"x\x01", b"a b", b"\0", b"tab\t", b"\xc3\xa9"] {
+            let mut body = vec![0, 0, 0, 0, 0, 0, label.len() as u8];
+            body.extend_from_slice(label);
+            body.push(0);
+            body.resize(14.max(body.len().div_ceil(8) * 8 + 6), 0);
+            assert!(parse_dnssl(&body).is_err(), "{label:?}");
+        }
+        let body = [0, 0, 0, 0, 0, 0, 3, b'l', b'-', b'n', 0, 0, 0, 0];
+        assert_eq!(parse_dnssl(&body).unwrap().domains, ["l-n"]);
     }
 }

@@ -257,7 +257,13 @@ async fn answer(stream: UnixStream, sources: &Sources, ifindex: u32) -> io::Resu
             // One blocking netlink dump (see `dump_now`); without it the
             // answer says nothing about ARP rather than fail.
             let neighbours = crate::neighbours::netlink::dump_now(ifindex).ok();
-            let status = sources.status(SystemTime::now(), Instant::now(), neighbours.as_deref());
+            let leases = sources.leases().await;
+            let status = sources.status(
+                SystemTime::now(),
+                Instant::now(),
+                &leases,
+                neighbours.as_deref(),
+            );
             protocol::answer_json(request, &status)
         }
     };

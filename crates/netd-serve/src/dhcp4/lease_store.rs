@@ -1,8 +1,10 @@
-//! The lease file on disk: loaded once at start, then rewritten whole after
-//! changes, crash-safe ([`crate::atomic_file`]): the file is always either
-//! the old or the new table, never half of one. The write goes through a
+//! dnsmasq's lease file on disk: imported once when there is no journal
+//! yet, then rewritten whole in the background for the tools that read it,
+//! crash-safe ([`crate::atomic_file`]): the file is always either the old
+//! or the new table, never half of one. The write goes through a
 //! [`FileWriter`]: this process, or the privileged helper when the daemon
-//! runs as an unprivileged user.
+//! runs as an unprivileged user. The leases' truth is the journal
+//! (`super::journal`); this file is its export.
 //!
 //! Blocking I/O: the shell runs [`LeaseStore::write`] on a blocking thread.
 
@@ -46,12 +48,18 @@ impl LeaseStore {
         &self.path
     }
 
-    /// Reads the file; a missing file is an empty table. Its directory is
-    /// created if missing, so that a later write cannot fail for that.
-    pub fn load(&self) -> io::Result<Loaded> {
-        if let Some(dir) = self.dir() {
-            fs::create_dir_all(dir)?;
+    /// Creates the file's directory if missing, so that the journal can
+    /// be opened there and a later write cannot fail for that.
+    pub fn prepare_dir(&self) -> io::Result<()> {
+        match self.dir() {
+            Some(dir) => fs::create_dir_all(dir),
+            None => Ok(()),
         }
+    }
+
+    /// Reads the file; a missing file is an empty table.
+    pub fn load(&self) -> io::Result<Loaded> {
+        self.prepare_dir()?;
         let text = match fs::read(&self.path) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Loaded::default()),
@@ -63,8 +71,13 @@ impl LeaseStore {
 
     /// Replaces the file with `records`, durably.
     pub fn write(&self, records: &[LeaseRecord]) -> io::Result<()> {
-        self.writer
-            .replace(&self.path, lease_file::format(records).as_bytes())
+        self.write_text(&lease_file::format(records))
+    }
+
+    /// Replaces the file with `text` (already in the file's format),
+    /// durably.
+    pub fn write_text(&self, text: &str) -> io::Result<()> {
+        self.writer.replace(&self.path, text.as_bytes())
     }
 
     fn dir(&self) -> Option<&Path> {

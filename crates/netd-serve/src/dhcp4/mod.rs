@@ -1,10 +1,14 @@
 //! The DHCPv4 server's shell: [`socket`] (port 67 on one interface, replies
-//! delivered as RFC 2131 §4.1 says, ARP entries), [`lease_store`] (the
-//! crash-safe lease file) and [`shell`] (the task that ties them to
-//! `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
+//! delivered as RFC 2131 §4.1 says, ARP entries), [`journal`] (the lease
+//! journal: appends, slots, snapshots, recovery), [`lease_store`] (dnsmasq's
+//! lease file, read once and kept up to date for other tools), [`persist`]
+//! (the background jobs that write them) and [`shell`] (the task that ties
+//! them to `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
 //! [`view`]).
 
+pub mod journal;
 pub(crate) mod lease_store;
+pub mod persist;
 pub(crate) mod service;
 pub(crate) mod shell;
 pub(crate) mod socket;

@@ -1,8 +1,8 @@
 //! The DHCPv4 service, in the shape every service has: [`plan`] (pure:
 //! settings and the interface in, the server's configuration out, or an
 //! error naming the option and where it was given), [`Dhcp4Plan::bind`]
-//! (loads the lease file, opens port 67: everything that can fail before
-//! readiness), [`Dhcp4Bound::run`] (spawns the task).
+//! (opens and replays the lease journal, opens port 67: everything that
+//! can fail before readiness), [`Dhcp4Bound::run`] (spawns the task).
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -10,9 +10,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Reservation, Server};
+use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
 use tracing::{info, warn};
 
+use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
+use super::persist::Persistence;
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
@@ -161,12 +163,15 @@ fn list(nets: &[Ipv4Network]) -> String {
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
     stats: Arc<Dhcp4Stats>,
-    view: Arc<LeaseView>,
+    view: LeaseView,
 }
 
 impl Dhcp4Plan {
-    /// Loads the lease file (bad lines are reported and kept in a copy),
-    /// proves it writable, and binds port 67 on the interface.
+    /// Opens the lease journal (before the daemon gives up root: the
+    /// slots stay open for appending), replays it, and binds port 67 on
+    /// the interface. Without a journal yet, the leases come from the
+    /// dnsmasq-format lease file (bad lines are reported and kept in a
+    /// copy).
     pub fn bind(
         self,
         ctx: &Context,
@@ -175,30 +180,26 @@ impl Dhcp4Plan {
         tracing::debug!(config = ?self.config, "DHCPv4 configuration");
         let path = self.lease_file;
         let shown = path.display().to_string();
-        let store = LeaseStore::with_writer(&path, writer);
-        let loaded = store
-            .load()
-            .map_err(ServeError::file(format!("reading the lease file {shown}")))?;
-        for e in &loaded.errors {
-            warn!("lease file {shown}: {e}; line skipped");
-        }
-        if !loaded.errors.is_empty() {
-            // The rewrite below drops the unreadable lines; keep them.
-            let kept = keep_damaged_copy(&path)?;
-            warn!(
-                "lease file {shown}: the original, with its unreadable lines, is kept as {}",
-                kept.display()
-            );
+        let store = LeaseStore::with_writer(&path, writer.clone());
+        store.prepare_dir().map_err(ServeError::file(format!(
+            "creating the directory of the lease file {shown}"
+        )))?;
+        let paths = JournalPaths::beside(&path);
+        let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
+            "opening the journal of the lease file {shown}"
+        )))?;
+        let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
+        let opened = journal::open(slots, &*snapshot, || import(&store, &path)).map_err(
+            ServeError::file(format!("reading the journal of the lease file {shown}")),
+        )?;
+        for w in &opened.warnings {
+            warn!("{shown}: {w}");
         }
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
-        let server = Server::new(self.config, SystemTime::now(), loaded.records)
+        let server = Server::new(self.config, SystemTime::now(), opened.records)
             .with_lease_max(self.lease_max);
-        // Rewrite at once: drops what did not load, and proves the file
-        // writable before the daemon says it is ready.
-        store
-            .write(&server.records())
-            .map_err(ServeError::file(format!("writing the lease file {shown}")))?;
+        let persist = Persistence::new(opened.journal, snapshot, store);
         let iface = &ctx.iface.name;
         let socket = Dhcp4Socket::bind(iface).map_err(ServeError::network(format!(
             "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
@@ -217,7 +218,7 @@ impl Dhcp4Plan {
         let shell = Dhcp4Shell::new(
             server,
             socket,
-            store,
+            persist,
             ctx.names.clone(),
             iface.clone(),
             ctx.iface.index,
@@ -234,7 +235,7 @@ impl Dhcp4Bound {
     }
 
     /// The bound leases as the shell publishes them.
-    pub fn leases(&self) -> Arc<LeaseView> {
+    pub fn leases(&self) -> LeaseView {
         self.view.clone()
     }
 
@@ -245,6 +246,31 @@ impl Dhcp4Bound {
             Ok(())
         });
     }
+}
+
+/// The leases of the dnsmasq-format file, for a first start without a
+/// journal. Unreadable lines are reported, and the file is copied aside
+/// before it is rewritten without them.
+fn import(store: &LeaseStore, path: &std::path::Path) -> std::io::Result<Vec<LeaseRecord>> {
+    let shown = path.display();
+    let loaded = store.load()?;
+    for e in &loaded.errors {
+        warn!("lease file {shown}: {e}; line skipped");
+    }
+    if !loaded.errors.is_empty() {
+        let kept = keep_damaged_copy(path).map_err(std::io::Error::other)?;
+        warn!(
+            "lease file {shown}: the original, with its unreadable lines, is kept as {}",
+            kept.display()
+        );
+    }
+    if !loaded.records.is_empty() {
+        info!(
+            leases = loaded.records.len(),
+            "lease file {shown}: leases imported into the journal"
+        );
+    }
+    Ok(loaded.records)
 }
 
 /// Copies the lease file to `PATH.damaged-<unix time>` before it is

@@ -1,42 +1,49 @@
 //! The tokio shell around the DHCPv4 core: it owns the socket, the clock and
-//! the lease file, feeds the [`Server`] and carries out what it decides.
+//! the lease files, feeds the [`Server`] and carries out what it decides.
 //!
 //! Durability with group commit ([`CommitQueue`]): an ACK that grants or
-//! extends a lease is held until a lease-file write that includes it has
-//! completed. One write runs at a time, on a blocking thread; ACKs decided
-//! while it runs wait for the next write, which then covers all of them at
-//! once. So a burst of N requests costs about two fsync rounds, not N, and an
-//! ACK never leaves before its lease is on disk. A failed write drops the
-//! held ACKs (the clients retransmit) and is retried a second later.
+//! extends a lease is held until a journal commit that includes its lease
+//! has been synced. One commit runs at a time, on a blocking thread; ACKs
+//! decided while it runs wait for the next, which then covers all of them
+//! at once. A commit appends only the changed leases, so it costs
+//! O(changes), not O(leases), and an ACK never leaves before its lease is
+//! on disk. A failed commit drops the held ACKs (the clients retransmit)
+//! and is retried a second later. Snapshots and the dnsmasq-format file
+//! are written off this path ([`Persistence`]).
 
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, debug_span, info, warn};
 
 use netd_proto::MacAddr;
 use netd_proto::dhcp4::commit::CommitQueue;
+use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
 use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
 
-use super::lease_store::LeaseStore;
+use super::persist::Persistence;
 use super::socket::{Dhcp4Socket, Received};
-use super::view::LeaseView;
+use super::view::{LeaseRequest, LeaseView};
 use crate::ratelimit::{self, Admit, RateLimit};
 use crate::stats::{self, Dhcp4Stats};
 use crate::transient::TransientErrors;
 
-/// An ACK waiting for the lease file, with when its request arrived.
+/// An ACK waiting for the journal, with when its request arrived.
 type Held = (Reply, Instant);
 
-/// Wait between a failed lease-file write and the next try.
+/// Wait between a failed journal commit and the next try.
 const WRITE_RETRY: Duration = Duration::from_secs(1);
+/// Least time between the starts of two commits: ACKs decided meanwhile
+/// share the next one. Each commit costs an `fdatasync` (on a virtual disk,
+/// a few exits to the host), so under load fewer, larger commits save most
+/// of the CPU; a client waits a few milliseconds more for its ACK.
+const COMMIT_GATHER: Duration = Duration::from_millis(10);
 /// Longest sleep before looking at the wall clock again, so a clock step
 /// does not leave a lease unexpired for long.
 const MAX_TIMER: Duration = Duration::from_secs(60);
@@ -47,16 +54,19 @@ const RECV_BUF: usize = 4096;
 pub struct Dhcp4Shell {
     server: Server,
     socket: Dhcp4Socket,
-    store: LeaseStore,
+    persist: Persistence,
     /// Where the leases' hostnames are published for DNS.
     names: Arc<LocalNames>,
+    /// A lease with a hostname changed since the names were published.
+    names_dirty: bool,
     iface: String,
     /// Packets that arrive on another interface (IP_PKTINFO) are dropped.
     ifindex: u32,
     stats: Arc<Dhcp4Stats>,
     errors: TransientErrors,
-    /// Where the bound leases are published for `status` and the metrics.
-    view: Arc<LeaseView>,
+    /// Readers asking for the bound leases (`status`, `leases`).
+    view: LeaseView,
+    lease_requests: tokio::sync::mpsc::Receiver<LeaseRequest>,
     /// The core's warnings, one rate limit per kind.
     no_address: RateLimit,
     declined: RateLimit,
@@ -68,45 +78,45 @@ impl Dhcp4Shell {
     pub fn new(
         server: Server,
         socket: Dhcp4Socket,
-        store: LeaseStore,
+        persist: Persistence,
         names: Arc<LocalNames>,
         iface: String,
         ifindex: u32,
         stats: Arc<Dhcp4Stats>,
     ) -> Dhcp4Shell {
-        let view = Arc::new(LeaseView::default());
-        view.publish(Arc::new(server.records()));
+        let (view, lease_requests) = LeaseView::new();
         Dhcp4Shell {
             errors: TransientErrors::new("dhcp4", &iface),
             view,
+            lease_requests,
             no_address: RateLimit::default(),
             declined: RateLimit::default(),
             held_at_last_free: None,
             server,
             socket,
-            store,
+            persist,
             names,
+            names_dirty: false,
             iface,
             ifindex,
             stats,
         }
     }
 
-    /// Where the bound leases are published.
-    pub fn leases(&self) -> Arc<LeaseView> {
+    /// Where readers ask for the bound leases.
+    pub fn leases(&self) -> LeaseView {
         self.view.clone()
     }
 
-    /// Serves until `cancel`, then finishes the write in flight and makes
-    /// the last changes durable.
+    /// Serves until `cancel`, then finishes the commit in flight, makes the
+    /// last changes durable and leaves the dnsmasq-format file exact.
     pub async fn run(mut self, cancel: CancellationToken) {
         let span = debug_span!("dhcp4", interface = %self.iface);
         self.names.set_dhcp(self.server.names());
         let mut buf = vec![0u8; RECV_BUF];
         let mut queue = CommitQueue::<Held>::default();
-        // The lease-file write in flight, if any.
-        let mut writer: Option<JoinHandle<io::Result<()>>> = None;
         let mut retry_at = Instant::now();
+        let mut next_commit = Instant::now();
         loop {
             // Timeouts are handled here, on every turn, rather than only when
             // the timer branch wins: under a steady stream of packets the
@@ -120,18 +130,41 @@ impl Dhcp4Shell {
             if self.drain_events() {
                 queue.changed();
             }
-            if queue.should_start() {
-                writer = Some(self.start_write());
+            let commit_wanted = queue.should_start() && self.persist.commit_job.is_none();
+            if commit_wanted && Instant::now() >= next_commit {
+                self.start_commit();
                 queue.started();
+                next_commit = Instant::now() + COMMIT_GATHER;
+            }
+            let commit_waiting = queue.should_start() && self.persist.commit_job.is_none();
+            if self.persist.export_ready(Instant::now()) {
+                self.persist.start_export(self.server.lease_file_text());
             }
             let timer = self.timer();
+            let export_waiting = self.persist.export_waiting();
+            let next_export = self.persist.next_export;
+            let snapshot_retry = self
+                .persist
+                .snapshot_retry_at
+                .filter(|_| self.persist.snapshot_job.is_none());
+            let Persistence {
+                commit_job,
+                snapshot_job,
+                export_job,
+                ..
+            } = &mut self.persist;
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
-                done = async { writer.as_mut().expect("guarded").await }, if writer.is_some() => {
-                    writer = None;
-                    // A writer that panicked counts as a failed write.
-                    match done.unwrap_or_else(|e| Err(io::Error::other(e))) {
+                Some(reader) = self.lease_requests.recv() => {
+                    let _ = reader.send(Arc::new(self.server.records()));
+                }
+                done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {
+                    let outcome = self.persist.commit_done(done);
+                    if let Some(e) = outcome.switch_error {
+                        warn!(interface = %self.iface, "starting the next lease journal slot failed: {e}; trying again later");
+                    }
+                    match outcome.result {
                         Ok(()) => {
                             stats::add(&self.stats.writes, 1);
                             self.send_all(queue.succeeded()).instrument(span.clone()).await
@@ -139,12 +172,27 @@ impl Dhcp4Shell {
                         Err(e) => {
                             stats::add(&self.stats.write_failures, 1);
                             let dropped = queue.failed();
-                            warn!(interface = %self.iface, path = %self.store.path().display(), "writing the lease file failed: {e}; {dropped} ACKs not sent; retrying");
+                            warn!(interface = %self.iface, "appending to the lease journal failed: {e}; {dropped} ACKs not sent; retrying");
                             retry_at = Instant::now() + WRITE_RETRY;
                         }
                     }
                 }
+                done = async { snapshot_job.as_mut().expect("guarded").await }, if snapshot_job.is_some() => {
+                    if let Err(e) = self.persist.snapshot_done(done) {
+                        warn!(interface = %self.iface, "writing the lease snapshot failed: {e}; retrying");
+                    }
+                }
+                done = async { export_job.as_mut().expect("guarded").await }, if export_job.is_some() => {
+                    if let Err(e) = self.persist.export_done(done) {
+                        warn!(interface = %self.iface, path = %self.persist.export_path().display(), "writing the lease file failed: {e}; retrying");
+                    }
+                }
                 _ = sleep_until(retry_at), if queue.is_backing_off() => queue.retry_now(),
+                _ = sleep_until(snapshot_retry.unwrap_or_else(Instant::now)), if snapshot_retry.is_some() => {
+                    self.persist.retry_snapshot()
+                }
+                _ = sleep_until(next_export), if export_waiting => {}
+                _ = sleep_until(next_commit), if commit_waiting => {}
                 received = self.socket.recv(&mut buf) => {
                     let arrived = Instant::now();
                     let now = span.in_scope(|| self.on_packet(received, &buf, arrived, &mut queue));
@@ -159,7 +207,7 @@ impl Dhcp4Shell {
                 _ = sleep(timer) => {}
             }
         }
-        self.finish(writer, queue).instrument(span).await;
+        self.finish(queue).instrument(span).await;
     }
 
     /// Runs one received packet through the core. Returns the reply to send
@@ -192,40 +240,53 @@ impl Dhcp4Shell {
         }
     }
 
-    /// Publishes the hostnames and writes a snapshot of the bound leases on
-    /// a blocking thread. Both happen once per batch of changes, not once
-    /// per change, so a busy table is not re-sorted for every packet.
-    fn start_write(&self) -> JoinHandle<io::Result<()>> {
-        self.names.set_dhcp(self.server.names());
-        let records = Arc::new(self.server.records());
-        self.view.publish(records.clone());
-        let store = self.store.clone();
-        debug!(leases = records.len(), "writing the lease file");
-        tokio::task::spawn_blocking(move || store.write(&records))
+    /// Publishes the hostnames if a named lease changed, and starts a
+    /// commit of the changes; when the journal has outgrown the table, the
+    /// commit also switches slots and the table is taken for the snapshot.
+    fn start_commit(&mut self) {
+        if std::mem::take(&mut self.names_dirty) {
+            self.names.set_dhcp(self.server.names());
+        }
+        let table = self
+            .persist
+            .wants_switch(self.server.lease_count())
+            .then(|| self.server.records());
+        self.persist.start_commit(table);
     }
 
-    /// On shutdown: the write in flight completes (its ACKs go out), and
-    /// whatever changed after it is written once more.
-    async fn finish(
-        &mut self,
-        writer: Option<JoinHandle<io::Result<()>>>,
-        mut queue: CommitQueue<Held>,
-    ) {
-        if let Some(w) = writer {
-            match w.await {
-                Ok(Ok(())) => self.send_all(queue.succeeded()).await,
-                _ => {
+    /// On shutdown: the commit in flight completes (its ACKs go out), what
+    /// changed after it is committed too, the snapshot in flight finishes,
+    /// and the dnsmasq-format file is rewritten from the final table.
+    async fn finish(&mut self, mut queue: CommitQueue<Held>) {
+        if let Some(job) = self.persist.commit_job.take() {
+            let outcome = self.persist.commit_done(job.await);
+            match outcome.result {
+                Ok(()) => self.send_all(queue.succeeded()).await,
+                Err(_) => {
                     queue.failed();
                 }
             }
         }
-        let (dirty, acks) = queue.take_remaining();
-        if dirty {
-            match self.start_write().await {
-                Ok(Ok(())) => self.send_all(acks).await,
-                Ok(Err(e)) => warn!("writing the lease file on shutdown failed: {e}"),
-                Err(e) => warn!("lease-file writer failed on shutdown: {e}"),
+        self.drain_events();
+        let (_, acks) = queue.take_remaining();
+        self.persist.start_commit(None);
+        if let Some(job) = self.persist.commit_job.take() {
+            match self.persist.commit_done(job.await).result {
+                Ok(()) => self.send_all(acks).await,
+                Err(e) => warn!("committing the last lease changes on shutdown failed: {e}"),
             }
+        }
+        if let Some(job) = self.persist.snapshot_job.take() {
+            let _ = self.persist.snapshot_done(job.await);
+        }
+        if let Some(job) = self.persist.export_job.take() {
+            let _ = self.persist.export_done(job.await);
+        }
+        self.persist.start_export(self.server.lease_file_text());
+        if let Some(job) = self.persist.export_job.take()
+            && let Err(e) = self.persist.export_done(job.await)
+        {
+            warn!("writing the lease file on shutdown failed: {e}");
         }
     }
 
@@ -313,12 +374,14 @@ impl Dhcp4Shell {
             .fold(core, Duration::min)
     }
 
-    /// Logs the lease events; true when the table changed.
+    /// Logs the lease events and hands them to the journal; true when
+    /// one must be journaled (an expiry need not: a lease read back after
+    /// its end is dropped at load).
     fn drain_events(&mut self) -> bool {
         let mut changed = false;
         while let Some(event) = self.server.poll_event() {
-            changed = true;
             let r = &event.record;
+            self.names_dirty |= r.hostname.is_some();
             let mac = MacAddr(r.mac);
             let name = r.hostname.as_deref().unwrap_or("*");
             match event.change {
@@ -338,12 +401,23 @@ impl Dhcp4Shell {
                     info!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease expired")
                 }
             }
+            match event.change {
+                LeaseChange::Added | LeaseChange::Renewed => {
+                    self.persist.push(Change::Put(event.record));
+                    changed = true;
+                }
+                LeaseChange::Released | LeaseChange::Declined => {
+                    self.persist.push(Change::Remove(event.record.addr));
+                    changed = true;
+                }
+                LeaseChange::Expired => self.persist.touch(),
+            }
         }
         changed
     }
 
-    /// Sends ACKs the lease file made durable, recording how long each
-    /// took from its request's arrival.
+    /// Sends ACKs the journal made durable, recording how long each took
+    /// from its request's arrival.
     async fn send_all(&mut self, replies: Vec<Held>) {
         for (reply, arrived) in &replies {
             self.send(reply).await;

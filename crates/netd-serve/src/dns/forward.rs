@@ -1,25 +1,101 @@
-//! One forwarded query's trip upstream: each candidate in turn, a fresh
-//! socket on a random port with a random ID per attempt, replies accepted
-//! only from the server asked with the ID and question sent; TCP when a
-//! TCP client's answer came back truncated.
+//! One forwarded query's trip upstream: admitted within the limits
+//! ([`super::limits`]), merged with identical queries in flight
+//! ([`super::merge`]), then each candidate server in turn from a pooled
+//! random-port socket with a random ID per attempt ([`super::pool`]),
+//! replies accepted only from the server asked with the ID and question
+//! sent; TCP when a TCP client's answer came back truncated.
 
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::RngExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tracing::debug;
 
 use super::Shared;
+use super::limits::{ExchangeSlot, SourceSlot};
+use super::merge::{self, Role};
+use crate::stats;
 use netd_proto::dns::resolver::{Forward, Transport};
 use netd_proto::dns::wire::{self, flags, rcode};
 
 /// The whole of one TCP exchange with an upstream.
 const TCP_TIMEOUT: Duration = Duration::from_secs(3);
-/// Lowest source port picked (below are the well-known ports).
-const MIN_PORT: u16 = 1024;
+
+/// A forwarded query let in: its place in its source's share, and either
+/// an upstream exchange of its own or a place among a leader's waiters.
+#[derive(Debug)]
+pub(super) struct Admitted {
+    _source: SourceSlot,
+    role: Admission,
+}
+
+#[derive(Debug)]
+enum Admission {
+    Lead(merge::Leader, ExchangeSlot),
+    Follow(tokio::sync::watch::Receiver<Option<merge::Outcome>>),
+}
+
+/// Lets `fwd` from `source` in, or counts why not and returns `None`.
+pub(super) fn admit(shared: &Shared, fwd: &Forward, source: IpAddr) -> Option<Admitted> {
+    let Some(slot) = shared.limits.source(source) else {
+        stats::add(&shared.stats.source_limited, 1);
+        debug!(%source, "this client has its share of forwarded queries in flight; dropped one");
+        return None;
+    };
+    let role = match shared.in_flight.join(fwd.transport, fwd.query.key()) {
+        Role::Lead(leader) => {
+            let Some(exchange) = shared.limits.exchange() else {
+                stats::add(&shared.stats.dropped, 1);
+                debug!(%source, "dns-forward-max queries in flight; dropped one");
+                return None;
+            };
+            Admission::Lead(leader, exchange)
+        }
+        Role::Follow(rx) => {
+            stats::add(&shared.stats.merged, 1);
+            Admission::Follow(rx)
+        }
+        Role::Full => {
+            stats::add(&shared.stats.dropped, 1);
+            return None;
+        }
+    };
+    Some(Admitted {
+        _source: slot,
+        role,
+    })
+}
+
+/// Asks upstream (or waits for the identical query that does) and writes
+/// the reply to `fwd` into `out`.
+pub(super) async fn answer(shared: &Shared, fwd: &Forward, admitted: Admitted, out: &mut Vec<u8>) {
+    match admitted.role {
+        Admission::Lead(leader, exchange) => {
+            let reply = resolve(shared, fwd).await;
+            drop(exchange);
+            if reply.is_none() {
+                stats::add(&shared.stats.upstream_failures, 1);
+            }
+            let prepared = {
+                let mut r = shared.resolver();
+                let p = r.prepare(reply.as_deref());
+                r.finish(fwd, p.as_ref(), Some(Instant::now()), out);
+                shared.publish(&r);
+                p
+            };
+            leader.finish(Arc::new(prepared));
+        }
+        Admission::Follow(rx) => {
+            let outcome = merge::wait(rx).await;
+            let prepared = outcome.as_deref().and_then(Option::as_ref);
+            shared.resolver().finish(fwd, prepared, None, out);
+        }
+    }
+}
 
 /// The upstream's reply to `fwd`, or `None` when no upstream gave one.
 pub(super) async fn resolve(shared: &Shared, fwd: &Forward) -> Option<Vec<u8>> {
@@ -31,10 +107,8 @@ pub(super) async fn resolve(shared: &Shared, fwd: &Forward) -> Option<Vec<u8>> {
     let mut fallback = None;
     for addr in candidates {
         let timeout = shared.upstreams().attempt_timeout(addr);
-        let id: u16 = rand::rng().random();
-        fwd.upstream_query(id, &mut query);
         let started = Instant::now();
-        let reply = match udp_exchange(addr, &query, id, fwd, timeout).await {
+        let reply = match udp_exchange(shared, addr, &mut query, fwd, timeout).await {
             Ok(reply) => reply,
             Err(e) => {
                 debug!(upstream = %addr, error = %e, "upstream attempt failed");
@@ -71,55 +145,27 @@ pub(super) async fn resolve(shared: &Shared, fwd: &Forward) -> Option<Vec<u8>> {
     fallback
 }
 
-/// A UDP socket bound to a random port of the wildcard address of
-/// `upstream`'s family, connected to `upstream` so the kernel drops
-/// datagrams from anyone else.
-fn random_port_socket(upstream: SocketAddr) -> io::Result<std::net::UdpSocket> {
-    let ip = match upstream.ip() {
-        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    };
-    let mut rng = rand::rng();
-    let mut last = None;
-    for _ in 0..16 {
-        let port = rng.random_range(MIN_PORT..=u16::MAX);
-        match std::net::UdpSocket::bind(SocketAddr::new(ip, port)) {
-            Ok(s) => {
-                s.set_nonblocking(true)?;
-                s.connect(upstream)?;
-                return Ok(s);
-            }
-            Err(e) if e.kind() == io::ErrorKind::AddrInUse => last = Some(e),
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last.unwrap_or_else(|| io::Error::other("no free port")))
-}
-
 async fn udp_exchange(
+    shared: &Shared,
     upstream: SocketAddr,
-    query: &[u8],
-    id: u16,
+    query: &mut Vec<u8>,
     fwd: &Forward,
     timeout: Duration,
 ) -> io::Result<Vec<u8>> {
-    let socket = UdpSocket::from_std(random_port_socket(upstream)?)?;
-    socket.send(query).await?;
+    let mut ticket = shared.pool.register(upstream)?;
+    fwd.upstream_query(ticket.id, query);
+    ticket.send(query).await?;
     let deadline = tokio::time::Instant::now() + timeout;
-    // We advertise 1232 bytes; 4096 leaves room for servers that ignore it.
-    let mut buf = vec![0u8; 4096];
     loop {
-        let got = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await;
-        let (n, from) = match got {
+        let reply = match tokio::time::timeout_at(deadline, ticket.next_reply()).await {
             Err(_) => return Err(io::Error::new(io::ErrorKind::TimedOut, "no answer")),
-            Ok(r) => r?,
+            Ok(None) => return Err(io::Error::other("upstream socket closed")),
+            Ok(Some(r)) => r,
         };
-        let reply = &buf[..n];
-        if from == upstream && fwd.matches(id, reply) {
-            buf.truncate(n);
-            return Ok(buf);
+        if fwd.matches(ticket.id, &reply) {
+            return Ok(reply);
         }
-        debug!(upstream = %upstream, %from, len = n, "dropped a reply that does not match the query");
+        debug!(upstream = %upstream, len = reply.len(), "dropped a reply that does not match the question");
     }
 }
 

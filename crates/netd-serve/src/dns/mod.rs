@@ -1,33 +1,33 @@
 //! The tokio shell around the DNS core: UDP and TCP service on sockets the
-//! caller bound, upstream exchanges on fresh randomly bound sockets, and the
+//! caller bound, upstream exchanges from a pool of random-port sockets
+//! within limits per client and in all, identical questions merged, and the
 //! resolv.conf watcher. It owns the clock and the random source; every
-//! decision is the core's.
+//! decision about a query is the core's.
 
 use std::sync::{Arc, Mutex, MutexGuard};
-
-use tokio::sync::Semaphore;
 
 use netd_proto::dns::resolver::Resolver;
 use netd_proto::dns::upstream::Upstreams;
 
 mod forward;
+mod limits;
+mod merge;
+mod pool;
 pub(crate) mod resolv_conf;
 pub mod service;
 mod tcp;
+mod tcp_slots;
 mod udp;
 mod watch;
 
+pub use limits::DEFAULT_FORWARD_MAX;
 pub use service::{DnsBound, DnsPlan, DnsSettings, plan};
-pub use tcp::{TcpLimits, serve_tcp};
+pub use tcp::serve_tcp;
+pub use tcp_slots::TcpLimits;
 pub use udp::serve_udp;
 pub use watch::{ResolvSource, reload_resolv, watch_resolv_conf};
 
 use crate::stats::{self, DnsStats};
-
-/// How many forwarded queries may wait for upstreams at once (dnsmasq's
-/// `dns-forward-max` is 150); beyond it, new misses are dropped and the
-/// client retries.
-pub const MAX_IN_FLIGHT: usize = 1024;
 
 /// What every task of the DNS service shares.
 #[derive(Debug)]
@@ -37,17 +37,24 @@ pub struct Shared {
     pub resolver: Mutex<Resolver>,
     /// The upstream selector; the watcher swaps its list.
     pub upstreams: Mutex<Upstreams>,
-    /// Bounds forwarded queries in flight.
-    pub in_flight: Semaphore,
+    /// Bounds forwarded queries in flight, in all and per client.
+    pub(crate) limits: Arc<limits::ForwardLimits>,
+    /// Questions being asked upstream, and the queries waiting for them.
+    pub(crate) in_flight: Arc<merge::InFlight>,
+    /// The sockets upstream queries leave from.
+    pub(crate) pool: pool::UpstreamPool,
     pub stats: Arc<DnsStats>,
 }
 
 impl Shared {
-    pub fn new(resolver: Resolver, upstreams: Upstreams) -> Shared {
+    /// `forward_max`: `--dns-forward-max`.
+    pub fn new(resolver: Resolver, upstreams: Upstreams, forward_max: usize) -> Shared {
         Shared {
             resolver: Mutex::new(resolver),
             upstreams: Mutex::new(upstreams),
-            in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            limits: Arc::new(limits::ForwardLimits::new(forward_max)),
+            in_flight: Arc::default(),
+            pool: pool::UpstreamPool::default(),
             stats: Arc::new(DnsStats::default()),
         }
     }
@@ -56,7 +63,7 @@ impl Shared {
     /// resolver's lock held, once per batch.
     pub fn publish(&self, r: &Resolver) {
         let (st, s) = (&self.stats, &r.stats);
-        let (entries, insertions, evictions) = r.cache_counters();
+        let c = r.cache_counters();
         for (gauge, v) in [
             (&st.queries, s.queries),
             (&st.answered_locally, s.local),
@@ -64,10 +71,12 @@ impl Shared {
             (&st.forwarded, s.forwarded),
             (&st.refused, s.refused),
             (&st.malformed, s.malformed),
-            (&st.cache_entries, entries as u64),
-            (&st.cache_bytes, r.cache_bytes() as u64),
-            (&st.cache_insertions, insertions),
-            (&st.cache_evictions, evictions),
+            (&st.cache_entries, c.entries),
+            (&st.cache_bytes, c.bytes),
+            (&st.cache_insertions, c.insertions),
+            (&st.cache_evictions, c.evictions),
+            (&st.cache_too_big, c.too_big),
+            (&st.cache_kept_live, c.kept_live),
         ] {
             stats::set(gauge, v);
         }

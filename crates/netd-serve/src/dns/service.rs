@@ -12,13 +12,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ipnetwork::IpNetwork;
-use netd_proto::dns::config::{AddressRule, ServerSpec, routes_from};
+use netd_proto::dns::CacheLimits;
+use netd_proto::dns::TtlLimits;
+use netd_proto::dns::config::{AddressRule, RouteTarget, ServerSpec, routes_from};
 use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 use tracing::{info, warn};
 
-use super::{ResolvSource, Shared, TcpLimits};
+use super::{DEFAULT_FORWARD_MAX, ResolvSource, Shared, TcpLimits};
 use crate::ServeError;
 use crate::service::{Context, Tasks};
 use crate::settings::Sourced;
@@ -44,6 +46,10 @@ pub struct DnsSettings {
     pub strict_order: bool,
     pub cache_size: usize,
     pub negcache: bool,
+    /// `--min-cache-ttl` and `--max-cache-ttl`.
+    pub ttls: TtlLimits,
+    /// `--dns-forward-max`: upstream exchanges in flight at most.
+    pub forward_max: usize,
     /// `/etc/hosts` unless `--no-hosts`, then `--addn-hosts`.
     pub hosts_files: Vec<PathBuf>,
 }
@@ -58,6 +64,8 @@ impl Default for DnsSettings {
             strict_order: false,
             cache_size: 10_000,
             negcache: true,
+            ttls: TtlLimits::default(),
+            forward_max: DEFAULT_FORWARD_MAX,
             hosts_files: vec![PathBuf::from(SYSTEM_HOSTS)],
         }
     }
@@ -71,6 +79,27 @@ pub struct DnsPlan {
     pub source: ResolvSource,
     pub strict_order: bool,
     pub hosts_files: Vec<PathBuf>,
+    pub forward_max: usize,
+    pub tcp: TcpLimits,
+}
+
+/// Descriptors kept free of DNS for everything else: the lease file and
+/// its temporary file, the neighbour and route netlink sockets, logs.
+pub const RESERVED_DESCRIPTORS: u64 = 64;
+
+impl DnsPlan {
+    /// The most descriptors DNS can hold at once: a UDP and a TCP socket
+    /// per listening address; the upstream pool's sockets, and those
+    /// retired but still waited on (at most one per exchange); a TCP
+    /// connection per client slot; an upstream TCP connection per
+    /// exchange and per client connection; the resolv file's watch.
+    pub fn descriptors(&self) -> u64 {
+        let listen = 2 * self.listen.len();
+        let pool = 2 * super::pool::SLOTS + self.forward_max;
+        let tcp = self.tcp.max_connections;
+        let upstream_tcp = self.forward_max + self.tcp.max_connections;
+        (listen + pool + tcp + upstream_tcp + 1) as u64
+    }
 }
 
 /// `None` when DNS is off (`--port=0`).
@@ -90,11 +119,31 @@ pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, Se
             .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
         domain_needed: true,
         bogus_priv: true,
-        cache_size: settings.cache_size,
-        negcache: settings.negcache,
+        cache: CacheLimits::for_entries(settings.cache_size, settings.negcache),
+        ttls: settings.ttls,
         addresses: settings.addresses.iter().map(|a| a.value.clone()).collect(),
         routes: routes_from(&specs),
     };
+    let listen: Vec<SocketAddr> = ctx
+        .dns_addresses
+        .iter()
+        .map(|a| SocketAddr::new(*a, settings.port))
+        .collect();
+    // An upstream we listen on ourselves would forward every miss to us
+    // again, round and round.
+    for s in &settings.servers {
+        let named: Vec<SocketAddr> = match &s.value {
+            ServerSpec::Upstream(a) => vec![*a],
+            ServerSpec::Domains(_, RouteTarget::Servers(list)) => list.clone(),
+            ServerSpec::Domains(..) => Vec::new(),
+        };
+        if let Some(a) = named.iter().find(|a| listen.contains(a)) {
+            return Err(ServeError::config(format!(
+                "{}: {a} is this daemon's own DNS address: forwarding to it would loop",
+                s.describe()
+            )));
+        }
+    }
     let source = ResolvSource {
         fixed: specs
             .iter()
@@ -104,22 +153,26 @@ pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, Se
             })
             .collect(),
         file: settings.resolv_file.clone(),
+        own: listen.clone(),
     };
     if source.file.is_none() && source.fixed.is_empty() {
         return Err(ServeError::config(
             "--no-resolv without any --server=IP: there is no upstream to forward to",
         ));
     }
+    if settings.forward_max == 0 {
+        return Err(ServeError::config(
+            "--dns-forward-max=0: no query could ever be forwarded",
+        ));
+    }
     Ok(Some(DnsPlan {
         config,
-        listen: ctx
-            .dns_addresses
-            .iter()
-            .map(|a| SocketAddr::new(*a, settings.port))
-            .collect(),
+        listen,
         source,
         strict_order: settings.strict_order,
         hosts_files: settings.hosts_files.clone(),
+        forward_max: settings.forward_max,
+        tcp: TcpLimits::default(),
     }))
 }
 
@@ -129,11 +182,24 @@ pub struct DnsBound {
     shared: Arc<Shared>,
     sockets: Vec<(SocketAddr, Arc<UdpSocket>, TcpListener)>,
     source: ResolvSource,
+    tcp: TcpLimits,
     hosts_files: Vec<PathBuf>,
 }
 
 impl DnsPlan {
     pub fn bind(self, ctx: &Context) -> Result<DnsBound, ServeError> {
+        let need = self.descriptors() + RESERVED_DESCRIPTORS;
+        let limit = crate::process::open_files_limit()
+            .map_err(ServeError::network("reading RLIMIT_NOFILE"))?;
+        if limit < need {
+            return Err(ServeError::config(format!(
+                "--dns-forward-max={}: DNS may need {} descriptors and {RESERVED_DESCRIPTORS} stay \
+                 for leases and the rest, but the open files limit is {limit}; \
+                 lower --dns-forward-max or raise the limit (LimitNOFILE=)",
+                self.forward_max,
+                self.descriptors()
+            )));
+        }
         let resolver = Resolver::new(
             self.config,
             ctx.names.clone(),
@@ -142,6 +208,7 @@ impl DnsPlan {
         let shared = Arc::new(Shared::new(
             resolver,
             Upstreams::new(&self.source.fixed, self.strict_order),
+            self.forward_max,
         ));
         super::reload_resolv(&self.source, &shared);
         if shared.upstreams().is_empty() {
@@ -162,6 +229,7 @@ impl DnsPlan {
             shared,
             sockets,
             source: self.source,
+            tcp: self.tcp,
             hosts_files: self.hosts_files,
         })
     }
@@ -182,6 +250,7 @@ impl DnsBound {
             shared,
             sockets,
             source,
+            tcp: tcp_limits,
             hosts_files,
         } = self;
         for (sa, udp, tcp) in sockets {
@@ -193,7 +262,7 @@ impl DnsBound {
             });
             let (s, c) = (shared.clone(), ctx.cancel.clone());
             tasks.spawn(async move {
-                super::serve_tcp(tcp, s, TcpLimits::default(), c)
+                super::serve_tcp(tcp, s, tcp_limits, c)
                     .await
                     .map_err(|e| ServeError::Fatal(format!("DNS TCP on {sa}: {e}")))
             });

@@ -1,38 +1,22 @@
 //! The TCP service on one listener (RFC 7766): length-prefixed messages,
-//! answered in order, an idle timeout, and a cap on open connections.
+//! answered in order, an idle timeout, and room made for new connections
+//! by closing the longest-idle ones ([`super::tcp_slots`]).
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
+use super::tcp_slots::{AcceptBackoff, Slot, Slots, TcpLimits};
 use super::{Shared, forward};
 use crate::stats;
 use crate::transient::TransientErrors;
 use netd_proto::dns::resolver::{Decision, Transport};
-
-#[derive(Debug, Clone, Copy)]
-pub struct TcpLimits {
-    /// Open connections at most; more are closed at once.
-    pub max_connections: usize,
-    /// A connection with no complete query for this long is closed.
-    pub idle: Duration,
-}
-
-impl Default for TcpLimits {
-    fn default() -> Self {
-        TcpLimits {
-            max_connections: 64,
-            idle: Duration::from_secs(10),
-        }
-    }
-}
 
 pub async fn serve_tcp(
     listener: TcpListener,
@@ -40,7 +24,8 @@ pub async fn serve_tcp(
     limits: TcpLimits,
     cancel: CancellationToken,
 ) -> io::Result<()> {
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let slots = Slots::new(limits);
+    let mut backoff = AcceptBackoff::new();
     let mut errors = TransientErrors::new(
         "dns",
         &listener
@@ -52,30 +37,44 @@ pub async fn serve_tcp(
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
             r = listener.accept() => match r {
-                Ok(got) => got,
+                Ok(got) => {
+                    backoff.succeeded();
+                    got
+                }
                 Err(e) => {
                     errors.note(&shared.stats.io_errors, "accepting a DNS TCP connection", &e);
-                    // EMFILE and friends do not pass by themselves at once.
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    // EMFILE and friends do not pass at once: wait longer
+                    // each time rather than spin.
+                    let wait = backoff.failed();
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Ok(()),
+                        _ = tokio::time::sleep(wait) => {}
+                    }
                     continue;
                 }
             },
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            debug!(%peer, "DNS TCP connection limit reached; closing");
+        let mut evicted = false;
+        let slot = slots.admit(peer.ip(), Instant::now(), &mut evicted);
+        if evicted {
+            stats::add(&shared.stats.tcp_evicted, 1);
+            debug!(%peer, "DNS TCP connections full; closed the longest-idle one");
+        }
+        let Some(slot) = slot else {
+            debug!(%peer, "every DNS TCP connection is waiting upstream; closing the new one");
             continue;
         };
         let (shared, cancel) = (shared.clone(), cancel.clone());
         tokio::spawn(async move {
             tokio::select! {
-                r = connection(stream, peer, &shared, limits.idle) => {
+                r = connection(stream, peer, &shared, &slot, limits) => {
                     if let Err(e) = r {
                         debug!(%peer, error = %e, "DNS TCP connection ended");
                     }
                 }
+                _ = slot.close.cancelled() => {}
                 _ = cancel.cancelled() => {}
             }
-            drop(slot);
         });
     }
 }
@@ -84,11 +83,12 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     shared: &Shared,
-    idle: Duration,
+    slot: &Slot,
+    limits: TcpLimits,
 ) -> io::Result<()> {
     let mut out = Vec::with_capacity(1024);
     loop {
-        let msg = match tokio::time::timeout(idle, read_message(&mut stream)).await {
+        let msg = match tokio::time::timeout(limits.idle, read_message(&mut stream)).await {
             Err(_) => return Ok(()), // idle
             Ok(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
             Ok(r) => r?,
@@ -102,20 +102,25 @@ async fn connection(
         match decision {
             Decision::Reply => {}
             Decision::Drop => return Ok(()),
-            Decision::Forward(fwd) => {
-                let reply = forward::resolve(shared, &fwd).await;
-                if reply.is_none() {
-                    stats::add(&shared.stats.upstream_failures, 1);
+            Decision::Forward(fwd) => match forward::admit(shared, &fwd, peer.ip()) {
+                Some(admitted) => {
+                    slot.set_busy(true, Instant::now());
+                    forward::answer(shared, &fwd, admitted, &mut out).await;
                 }
-                let mut r = shared.resolver();
-                r.complete(&fwd, reply.as_deref(), Instant::now(), &mut out);
-                shared.publish(&r);
-            }
+                None => {
+                    // Over the limits: a TCP client gets an answer rather
+                    // than silence, and may ask again.
+                    let mut r = shared.resolver();
+                    r.finish(&fwd, None, None, &mut out);
+                    debug!(%peer, "forward limits reached; answered SERVFAIL");
+                }
+            },
         }
         let mut framed = Vec::with_capacity(out.len() + 2);
         framed.extend_from_slice(&(out.len() as u16).to_be_bytes());
         framed.extend_from_slice(&out);
         stream.write_all(&framed).await?;
+        slot.set_busy(false, Instant::now());
     }
 }
 

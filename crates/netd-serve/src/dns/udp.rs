@@ -1,5 +1,6 @@
 //! The UDP service on one bound socket: hits and local answers are sent
-//! from this task, in batches; a miss is handed to its own task.
+//! from this task, in batches; a miss admitted within the forward limits
+//! is handed to its own task.
 
 use std::io;
 use std::net::SocketAddr;
@@ -13,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use super::{Shared, forward};
-use crate::stats;
 use crate::sys::mmsg::{self, RecvBatch, SendBatch};
 use crate::transient::TransientErrors;
 use netd_proto::dns::resolver::{Decision, Forward, Transport};
@@ -75,16 +75,14 @@ pub async fn serve_udp(
             shared.publish(&resolver);
         }
         for (fwd, src) in forwards.drain(..) {
-            let Ok(permit) = shared.in_flight.try_acquire() else {
-                stats::add(&shared.stats.dropped, 1);
-                debug!(%src, "too many queries in flight; dropped one");
+            let Some(admitted) = forward::admit(&shared, &fwd, src.ip()) else {
                 continue;
             };
-            permit.forget();
             let (socket, shared) = (socket.clone(), shared.clone());
             tokio::spawn(async move {
-                forward_and_reply(&socket, &shared, &fwd, src).await;
-                shared.in_flight.add_permits(1);
+                let mut out = Vec::new();
+                forward::answer(&shared, &fwd, admitted, &mut out).await;
+                send(&socket, &out, src).await;
             });
         }
         let mut sent = 0;
@@ -106,20 +104,6 @@ pub async fn serve_udp(
         }
         replies.clear();
     }
-}
-
-async fn forward_and_reply(socket: &UdpSocket, shared: &Shared, fwd: &Forward, src: SocketAddr) {
-    let reply = forward::resolve(shared, fwd).await;
-    let mut out = Vec::with_capacity(reply.as_ref().map_or(64, Vec::len) + 16);
-    if reply.is_none() {
-        stats::add(&shared.stats.upstream_failures, 1);
-    }
-    {
-        let mut r = shared.resolver();
-        r.complete(fwd, reply.as_deref(), Instant::now(), &mut out);
-        shared.publish(&r);
-    }
-    send(socket, &out, src).await;
 }
 
 async fn send(socket: &UdpSocket, msg: &[u8], to: SocketAddr) {

@@ -32,6 +32,9 @@ pub struct ResolvSource {
     pub fixed: Vec<SocketAddr>,
     /// The resolv.conf to follow; `None` with `--no-resolv`.
     pub file: Option<PathBuf>,
+    /// Where we listen: a nameserver among these is refused, as forwarding
+    /// to it would loop.
+    pub own: Vec<SocketAddr>,
 }
 
 /// Re-reads the file and installs `fixed` + its nameservers. A file that
@@ -48,6 +51,12 @@ pub fn reload_resolv(source: &ResolvSource, shared: &Shared) {
             return;
         }
     };
+    let (own, from_file): (Vec<SocketAddr>, Vec<SocketAddr>) =
+        from_file.into_iter().partition(|a| source.own.contains(a));
+    for a in &own {
+        crate::stats::add(&shared.stats.upstream_loops, 1);
+        warn!(path = %path.display(), upstream = %a, "refusing a nameserver that is this daemon's own address: forwarding to it would loop");
+    }
     if from_file.is_empty() {
         info!(path = %path.display(), "resolv file names no nameserver; keeping the upstreams");
         return;

@@ -64,7 +64,9 @@ pub fn render(registry: &Registry) -> Result<String, std::fmt::Error> {
 
 impl Collector for StatusCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let status = self.sources.status(SystemTime::now(), Instant::now(), None);
+        let status = self
+            .sources
+            .status(SystemTime::now(), Instant::now(), &[], None);
         encode_status(&status, &mut encoder)
     }
 }

@@ -1,13 +1,18 @@
 //! The privileged helper, forked before the daemon gives up root. It keeps
-//! the privileges that the lease file needs (a crash-safe rewrite creates
-//! and renames files in a directory such as `/var/lib/misc`, which only
-//! root may write) and accepts only these requests from the daemon, over a
-//! socket pair:
+//! the privileges that whole-file rewrites need (a crash-safe rewrite
+//! creates and renames files in a directory such as `/var/lib/misc`, which
+//! only root may write) and accepts only these requests from the daemon,
+//! over a socket pair:
 //!
-//! - `W` + the lease file's new content: replace the configured lease file
-//!   (the path is fixed when the helper starts, never sent);
+//! - `W` + the lease file's new content: replace the configured
+//!   dnsmasq-format lease file;
+//! - `S` + a snapshot: replace the lease journal's snapshot beside it;
 //! - `C`, empty: the daemon bound its control socket (at the path fixed at
-//!   fork); the helper notes which file that is, to remove that one only;
+//!   fork); the helper notes which file that is, to remove that one only.
+//!
+//! The paths are fixed when the helper starts, never sent. The journal's
+//! appends need no helper: the daemon opened its slots before giving up
+//! root and writes through those descriptors.
 //!
 //! Each request is a kind byte, a 4-byte big-endian length and the bytes;
 //! the answer is `0` (done) or `1` + a 4-byte length + the error text.
@@ -27,15 +32,18 @@ use crate::atomic_file::{self, FileWriter};
 use crate::sys::process as sys;
 
 /// Requests larger than this are refused: a lease file of 50,000 leases is
-/// about 4 MB.
+/// about 4 MB, its snapshot about 2 MB.
 const MAX_REQUEST: u32 = 64 << 20;
 const WRITE_LEASES: u8 = b'W';
+const WRITE_SNAPSHOT: u8 = b'S';
 const CONTROL_BOUND: u8 = b'C';
 
 /// What the helper may touch, fixed at fork.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HelperConfig {
     pub lease_file: PathBuf,
+    /// The journal's snapshot (`JournalPaths::beside(lease_file)`).
+    pub snapshot: PathBuf,
     pub pid_file: Option<PathBuf>,
     /// The control socket, when its path is known before the fork.
     pub control_socket: Option<PathBuf>,
@@ -46,6 +54,7 @@ pub struct HelperConfig {
 pub struct Helper {
     stream: Mutex<UnixStream>,
     lease_file: PathBuf,
+    snapshot: PathBuf,
 }
 
 impl Helper {
@@ -59,6 +68,7 @@ impl Helper {
                 Ok(Helper {
                     stream: Mutex::new(ours),
                     lease_file: config.lease_file,
+                    snapshot: config.snapshot,
                 })
             }
             None => {
@@ -122,6 +132,7 @@ fn serve(
                 *noted = config.control_socket.as_deref().and_then(file_id);
                 Ok(())
             }
+            WRITE_SNAPSHOT => atomic_file::replace(&config.snapshot, &body),
             other => Err(io::Error::other(format!("unknown request {other}"))),
         };
         match result {
@@ -138,16 +149,21 @@ fn serve(
 }
 
 impl FileWriter for Helper {
-    /// Asks the helper to replace the lease file. Only the lease file the
-    /// helper was started with can be written.
+    /// Asks the helper to replace the lease file or the snapshot: only the
+    /// two files the helper was started with can be written.
     fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<()> {
-        if path != self.lease_file {
+        let kind = if path == self.lease_file {
+            WRITE_LEASES
+        } else if path == self.snapshot {
+            WRITE_SNAPSHOT
+        } else {
             return Err(io::Error::other(format!(
-                "the privileged helper writes only {}",
-                self.lease_file.display()
+                "the privileged helper writes only {} and {}",
+                self.lease_file.display(),
+                self.snapshot.display()
             )));
-        }
-        self.request(WRITE_LEASES, bytes)
+        };
+        self.request(kind, bytes)
     }
 
     /// Tells the helper the control socket now exists, so it removes that

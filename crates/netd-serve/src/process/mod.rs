@@ -37,3 +37,47 @@ fn require_one_thread(what: &str) -> io::Result<()> {
 pub fn detach_stdio() -> io::Result<()> {
     crate::sys::process::stdio_to_dev_null()
 }
+
+/// Raises the soft limit on open files to the hard limit, as far as the
+/// kernel allows (`fs.nr_open`), and returns (before, after). The default
+/// soft limit of 1,024 is small for a server; the hard one is what the
+/// administrator granted (systemd's `LimitNOFILE=`).
+pub fn raise_open_files_limit() -> io::Result<(u64, u64)> {
+    let (soft, hard) = crate::sys::process::nofile_limits()?;
+    if soft >= hard {
+        return Ok((soft, soft));
+    }
+    match crate::sys::process::set_nofile_limit(hard, hard) {
+        Ok(()) => Ok((soft, hard)),
+        // An infinite hard limit is above fs.nr_open: take what the kernel
+        // allows at most.
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => {
+            let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open")
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or(e)?;
+            let target = nr_open.min(hard);
+            crate::sys::process::set_nofile_limit(target, hard)?;
+            Ok((soft, target))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The soft limit on open files now.
+pub fn open_files_limit() -> io::Result<u64> {
+    Ok(crate::sys::process::nofile_limits()?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_open_files_limit_is_raised_to_the_hard_limit() {
+        let (_, hard) = crate::sys::process::nofile_limits().unwrap();
+        let (before, after) = super::raise_open_files_limit().unwrap();
+        assert!(after >= before);
+        assert_eq!(super::open_files_limit().unwrap(), after);
+        assert!(after <= hard, "never above the hard limit");
+        assert_eq!(super::raise_open_files_limit().unwrap(), (after, after));
+    }
+}

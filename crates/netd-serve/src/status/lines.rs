@@ -42,13 +42,26 @@ pub fn lines(s: &Status) -> Vec<String> {
         ));
         let get = |k: &str| d.counters.get(k).copied().unwrap_or(0);
         out.push(format!(
-            "queries forwarded {}, queries answered locally {}, refused {}, upstream failures {}, dropped {}, malformed {}",
+            "queries forwarded {}, queries answered locally {}, refused {}, upstream failures {}, malformed {}",
             get("forwarded"),
             get("answered_locally"),
             get("refused"),
             get("upstream_failures"),
-            get("dropped"),
             get("malformed"),
+        ));
+        out.push(format!(
+            "cache bytes {}, answers too big to keep {}, late replies that found a live entry {}",
+            c.bytes,
+            get("cache_too_big"),
+            get("cache_kept_live")
+        ));
+        out.push(format!(
+            "forwarded queries dropped at dns-forward-max {}, over a client's share {}, merged with one in flight {}; TCP connections closed for room {}; upstreams refused as our own address {}",
+            get("dropped"),
+            get("source_limited"),
+            get("merged"),
+            get("tcp_evicted"),
+            get("upstream_loops")
         ));
         for u in &d.upstreams {
             let latency = u

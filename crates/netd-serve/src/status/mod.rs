@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use ipnetwork::Ipv6Network;
 use netd_proto::MacAddr;
+use netd_proto::dhcp4::LeaseRecord;
 
 use crate::dhcp4::LeaseView;
 use crate::dns::Shared;
@@ -38,7 +39,8 @@ pub struct Sources {
 #[derive(Debug, Clone)]
 pub struct Dhcp4Source {
     pub stats: Arc<Dhcp4Stats>,
-    pub leases: Arc<LeaseView>,
+    /// Where to ask the shell for its bound leases ([`Sources::leases`]).
+    pub leases: LeaseView,
 }
 
 #[derive(Debug, Clone)]
@@ -61,14 +63,30 @@ fn secs(t: SystemTime) -> u64 {
 }
 
 impl Sources {
+    /// The DHCPv4 shell's bound leases now (asked of its task); empty
+    /// without DHCPv4.
+    pub async fn leases(&self) -> Vec<LeaseRecord> {
+        match &self.dhcp4 {
+            Some(d) => d
+                .leases
+                .fetch()
+                .await
+                .map(|l| l.as_ref().clone())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
     /// Reads every value. `now` is the wall clock, `mono` the monotonic
-    /// one (which upstream is in use); `neighbours`, when given, are the
-    /// interface's answering neighbours (MAC, address), against which each
-    /// lease's `arp` is set.
+    /// one (which upstream is in use); `leases` the bound leases
+    /// ([`Sources::leases`]; empty where only counts are wanted);
+    /// `neighbours`, when given, are the interface's answering neighbours
+    /// (MAC, address), against which each lease's `arp` is set.
     pub fn status(
         &self,
         now: SystemTime,
         mono: Instant,
+        leases: &[LeaseRecord],
         neighbours: Option<&[(MacAddr, IpAddr)]>,
     ) -> Status {
         Status {
@@ -76,7 +94,7 @@ impl Sources {
             version: self.version.clone(),
             time: secs(now),
             uptime_secs: now.duration_since(self.started).map_or(0, |d| d.as_secs()),
-            dhcp4: self.dhcp4.as_ref().map(|d| dhcp4(d, neighbours)),
+            dhcp4: self.dhcp4.as_ref().map(|d| dhcp4(d, leases, neighbours)),
             dns: self.dns.as_ref().map(|s| dns(s, mono)),
             ra: self.ra.as_ref().map(|r| {
                 let c = counters(r.stats.snapshot());
@@ -93,11 +111,13 @@ impl Sources {
     }
 }
 
-fn dhcp4(d: &Dhcp4Source, neighbours: Option<&[(MacAddr, IpAddr)]>) -> Dhcp4Status {
+fn dhcp4(
+    d: &Dhcp4Source,
+    leases: &[LeaseRecord],
+    neighbours: Option<&[(MacAddr, IpAddr)]>,
+) -> Dhcp4Status {
     let c = counters(d.stats.snapshot());
-    let leases = d
-        .leases
-        .get()
+    let leases = leases
         .iter()
         .map(|r| LeaseStatus {
             mac: MacAddr(r.mac).to_string(),

@@ -23,6 +23,10 @@ fn lease(last: u8, name: Option<&str>, expires: u64) -> LeaseRecord {
     }
 }
 
+fn records() -> Vec<LeaseRecord> {
+    vec![lease(20, Some("web"), 1_900_000_000), lease(21, None, 0)]
+}
+
 fn sources() -> (Sources, Arc<Dhcp4Stats>) {
     let stats = Arc::new(Dhcp4Stats::default());
     stats::set(&stats.pool_size, 81);
@@ -30,18 +34,18 @@ fn sources() -> (Sources, Arc<Dhcp4Stats>) {
     stats::set(&stats.leases, 2);
     stats::add(&stats.nak, 3);
     stats.reply_latency.observe(Duration::from_millis(2));
-    let view = Arc::new(LeaseView::default());
-    view.publish(Arc::new(vec![
-        lease(20, Some("web"), 1_900_000_000),
-        lease(21, None, 0),
-    ]));
+    let (view, _requests) = LeaseView::new();
     let upstream: SocketAddr = "192.0.2.53:53".parse().unwrap();
     let resolver = Resolver::new(
         DnsConfig::default(),
         LocalNames::new(None),
         Hosts::default(),
     );
-    let shared = Arc::new(Shared::new(resolver, Upstreams::new(&[upstream], false)));
+    let shared = Arc::new(Shared::new(
+        resolver,
+        Upstreams::new(&[upstream], false),
+        150,
+    ));
     shared
         .upstreams()
         .answered(upstream, Duration::from_millis(8));
@@ -77,7 +81,7 @@ fn the_status_reads_every_service_and_marks_arp_known_clients() {
         MacAddr([2, 0, 0, 0, 0, 20]),
         IpAddr::V4(Ipv4Addr::new(192, 168, 26, 20)),
     )];
-    let s = sources.status(at(), Instant::now(), Some(&neighbours));
+    let s = sources.status(at(), Instant::now(), &records(), Some(&neighbours));
     assert_eq!((s.interface.as_str(), s.uptime_secs), ("nat0", 60));
     let d = s.dhcp4.as_ref().unwrap();
     assert_eq!((d.pool_size, d.free), (81, 79));
@@ -97,14 +101,14 @@ fn the_status_reads_every_service_and_marks_arp_known_clients() {
     assert_eq!(ra.prefixes, ["fd23::/64"]);
     assert_eq!(ra.last_sent_ms, Some(1_800_000_000_000));
     // Without a neighbour lookup, nothing is claimed.
-    let s = sources.status(at(), Instant::now(), None);
+    let s = sources.status(at(), Instant::now(), &records(), None);
     assert_eq!(s.dhcp4.unwrap().leases[0].arp, None);
 }
 
 #[test]
 fn json_round_trips_and_the_lease_part_stands_alone() {
     let (sources, _) = sources();
-    let s = sources.status(at(), Instant::now(), None);
+    let s = sources.status(at(), Instant::now(), &records(), None);
     let text = serde_json::to_string(&s).unwrap();
     let back: Status = serde_json::from_str(&text).unwrap();
     assert_eq!(back, s);
@@ -117,7 +121,7 @@ fn json_round_trips_and_the_lease_part_stands_alone() {
 fn the_log_lines_show_the_same_values() {
     let (sources, stats) = sources();
     stats::set(&stats.free, 77);
-    let lines = lines::lines(&sources.status(at(), Instant::now(), None));
+    let lines = lines::lines(&sources.status(at(), Instant::now(), &records(), None));
     let all = lines.join("\n");
     for want in [
         "DHCP leases in use 2 of pool 81, 77 free",

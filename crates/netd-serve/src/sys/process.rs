@@ -241,3 +241,30 @@ pub(crate) fn adopt_stream(fd: RawFd) -> std::os::unix::net::UnixStream {
     // in this process; the UnixStream becomes its only owner.
     unsafe { std::os::unix::net::UnixStream::from_raw_fd(fd) }
 }
+
+/// `getrlimit(RLIMIT_NOFILE)`: the soft and hard limits on open files.
+pub(crate) fn nofile_limits() -> io::Result<(u64, u64)> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a live rlimit the kernel writes.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((lim.rlim_cur, lim.rlim_max))
+}
+
+/// `setrlimit(RLIMIT_NOFILE)` with the soft limit raised to `soft` and the
+/// hard limit kept at `hard`.
+pub(crate) fn set_nofile_limit(soft: u64, hard: u64) -> io::Result<()> {
+    let lim = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: hard,
+    };
+    // SAFETY: `lim` is a live rlimit the kernel only reads.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

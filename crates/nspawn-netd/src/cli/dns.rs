@@ -35,6 +35,19 @@ pub struct DnsArgs {
     /// Do not cache negative answers (NXDOMAIN, NODATA).
     #[arg(short = 'N', long)]
     pub no_negcache: bool,
+    /// Cache answers at most this many seconds, and tell clients no longer
+    /// TTLs (default one day; 0: no cap, dnsmasq's default).
+    #[arg(long, value_name = "SECONDS", value_parser = values::max_cache_ttl)]
+    pub max_cache_ttl: Option<u32>,
+    /// Cache answers at least this many seconds, raising shorter TTLs (at
+    /// most 3600, as dnsmasq; TTL 0 answers stay uncached).
+    #[arg(long, value_name = "SECONDS", value_parser = values::min_cache_ttl)]
+    pub min_cache_ttl: Option<u32>,
+    /// Upstream queries in flight at most; one client may hold a quarter of
+    /// them (more while the clients hold less than half). More misses are
+    /// dropped until some finish.
+    #[arg(short = '0', long, value_name = "QUERIES", default_value_t = netd_serve::dns::DEFAULT_FORWARD_MAX, value_parser = values::forward_max)]
+    pub dns_forward_max: usize,
     /// Do not read /etc/hosts.
     #[arg(long)]
     pub no_hosts: bool,
@@ -71,6 +84,9 @@ impl Default for DnsArgs {
             strict_order: false,
             cache_size: 10_000,
             no_negcache: false,
+            max_cache_ttl: None,
+            min_cache_ttl: None,
+            dns_forward_max: netd_serve::dns::DEFAULT_FORWARD_MAX,
             no_hosts: false,
             addn_hosts: Vec::new(),
             address: Vec::new(),
@@ -100,6 +116,10 @@ mod tests {
             "-c",
             "500",
             "-N",
+            "--max-cache-ttl=3600",
+            "--min-cache-ttl=7200",
+            "-0",
+            "40",
             "--no-hosts",
             "-H",
             "/etc/more-hosts",
@@ -121,12 +141,18 @@ mod tests {
         );
         assert!(d.strict_order && d.no_negcache && d.no_hosts && d.domain_needed && d.bogus_priv);
         assert_eq!(d.cache_size, 500);
+        assert_eq!(d.max_cache_ttl, Some(3600));
+        assert_eq!(d.min_cache_ttl, Some(3600), "capped at an hour, as dnsmasq");
+        assert_eq!(d.dns_forward_max, 40);
         assert_eq!(d.addn_hosts.len(), 1);
         assert_eq!(
             d.address,
             [crate::settings::values::address("/ads.test/#").unwrap()]
         );
-        let cli = Cli::try_parse_from(["nspawn-netd", "-R"]).unwrap();
+        let cli = Cli::try_parse_from(["nspawn-netd", "-R", "--max-cache-ttl=0"]).unwrap();
         assert!(cli.daemon.dns.no_resolv);
+        assert_eq!(cli.daemon.dns.max_cache_ttl, Some(u32::MAX), "0: no cap");
+        let e = Cli::try_parse_from(["nspawn-netd", "--dns-forward-max=0"]).unwrap_err();
+        assert!(e.to_string().contains("dns-forward-max"), "{e}");
     }
 }

@@ -4,9 +4,10 @@
 //!    `-k`/`-d` (the parent waits for the daemon's report and exits with
 //!    its code), set up logging, fork the privileged helper when the
 //!    daemon will drop root, and start a current-thread runtime.
-//! 2. [`serve`]: signal handlers first; the interface; every service's
-//!    plan (pure) and bind (every socket, the lease file, then the control
-//!    socket and the metrics endpoint that report on them); the pid file;
+//! 2. [`serve`]: signal handlers first; the open files limit raised to
+//!    the hard limit; the interface; every service's plan (pure) and bind
+//!    (every socket, the lease file, then the control socket and the
+//!    metrics endpoint that report on them); the pid file;
 //!    the switch to the service user with only the capabilities still
 //!    used; then "ready" (sd_notify, the parent's report, a log line).
 //! 3. Serve until SIGTERM/SIGINT or a failed task, then a bounded drain.
@@ -19,6 +20,7 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::anyhow;
 use netd_serve::atomic_file::{Direct, FileWriter};
+use netd_serve::dhcp4::journal::JournalPaths;
 use netd_serve::iface::{InterfaceInfo, interface_holding, interface_info};
 use netd_serve::process::{self, Capability, Credentials, Helper, HelperConfig, Startup};
 use netd_serve::service::{self, Context, Tasks};
@@ -68,6 +70,7 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
         Some(_) => Arc::new(
             Helper::spawn(HelperConfig {
                 lease_file: settings.dhcp4.lease_file.clone(),
+                snapshot: JournalPaths::beside(&settings.dhcp4.lease_file).snapshot,
                 pid_file: settings.process.pid_file.clone(),
                 control_socket: settings
                     .interface
@@ -112,6 +115,14 @@ pub async fn serve(
     let started = SystemTime::now();
     // Handlers first: a signal right after "ready" must be handled.
     let mut signals = Signals::install().map_err(Failure::other)?;
+    // Before any socket: every limit DNS keeps to is checked against this.
+    match process::raise_open_files_limit() {
+        Ok((before, after)) if after > before => {
+            info!("open files limit raised from {before} to {after}");
+        }
+        Ok(_) => {}
+        Err(e) => warn!("raising the open files limit: {e}"),
+    }
     let iface = served_interface(&settings).await?;
     let dns_addresses =
         service::dns_addresses(&iface, &settings.listen_addresses, settings.dns.port);

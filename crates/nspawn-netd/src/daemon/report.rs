@@ -9,7 +9,7 @@ use tracing::info;
 
 /// Logs every line at info level.
 pub(crate) fn log(sources: &Sources) {
-    let status = sources.status(SystemTime::now(), Instant::now(), None);
+    let status = sources.status(SystemTime::now(), Instant::now(), &[], None);
     for line in lines::lines(&status) {
         info!("{line}");
     }

@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
+use netd_proto::dns::TtlLimits;
 use netd_serve::control::ControlSettings;
 use netd_serve::dhcp4::Dhcp4Settings;
 use netd_serve::dns::DnsSettings;
@@ -427,6 +428,8 @@ impl DaemonSettings {
             strict_order: d.strict_order,
             cache_size: d.cache_size,
             negcache: !d.no_negcache,
+            ttls: ttl_limits(d)?,
+            forward_max: d.dns_forward_max,
             hosts_files,
         };
         let ipv6 = Ipv6Settings {
@@ -487,6 +490,22 @@ impl DaemonSettings {
             },
         })
     }
+}
+
+/// `--min-cache-ttl` and `--max-cache-ttl`, which must not cross.
+fn ttl_limits(d: &crate::cli::DnsArgs) -> Result<TtlLimits, SettingsError> {
+    let defaults = TtlLimits::default();
+    let ttls = TtlLimits {
+        min: d.min_cache_ttl.unwrap_or(defaults.min),
+        max: d.max_cache_ttl.unwrap_or(defaults.max),
+    };
+    if ttls.min > ttls.max {
+        return Err(SettingsError::Invalid(format!(
+            "--min-cache-ttl={} is above --max-cache-ttl={}",
+            ttls.min, ttls.max
+        )));
+    }
+    Ok(ttls)
 }
 
 /// The syslog facility code of `name` (RFC 5424 numbering).

@@ -324,3 +324,36 @@ fn the_program_name_decides_the_identity() {
     );
     assert!(first.contains("nspawn-netd"));
 }
+
+#[test]
+fn dns_limits_reach_the_plan_and_our_own_address_is_no_upstream() {
+    let s = load_args(&[
+        "--max-cache-ttl=600",
+        "--min-cache-ttl=30",
+        "--dns-forward-max=40",
+    ])
+    .unwrap();
+    assert_eq!(s.dns.ttls.max, 600);
+    assert_eq!(s.dns.ttls.min, 30);
+    assert_eq!(s.dns.forward_max, 40);
+    let ctx = Context::new(nat0(), dns(), None);
+    let p = netd_serve::dns::plan(&s.dns, &ctx).unwrap().unwrap();
+    assert_eq!(p.config.ttls, s.dns.ttls);
+    assert!(p.descriptors() < 1000, "{}", p.descriptors());
+    let d = load_args(&[]).unwrap().dns;
+    assert_eq!(d.ttls.max, 86_400, "a day unless told");
+    assert_eq!(d.forward_max, 150);
+    let e = load_args(&["--min-cache-ttl=600", "--max-cache-ttl=60"]).unwrap_err();
+    assert!(e.to_string().contains("--min-cache-ttl=600"), "{e}");
+    for server in ["--server=192.168.26.1", "--server=/corp/fd23::1"] {
+        let s = load_args(&[server]).unwrap();
+        let e = netd_serve::dns::plan(&s.dns, &ctx).unwrap_err().to_string();
+        assert!(
+            e.contains("own DNS address") && e.contains("--server="),
+            "{e}"
+        );
+    }
+    // Another port of the same address is another server.
+    let s = load_args(&["--server=192.168.26.1#5353"]).unwrap();
+    assert!(netd_serve::dns::plan(&s.dns, &ctx).is_ok());
+}

@@ -35,3 +35,28 @@ pub fn ra_param(s: &str) -> Result<RaParam, String> {
 pub fn any_path(s: &str) -> Result<PathBuf, String> {
     Ok(PathBuf::from(s))
 }
+
+/// `--max-cache-ttl` seconds; 0 means no cap, as in dnsmasq.
+pub fn max_cache_ttl(s: &str) -> Result<u32, String> {
+    let v: u32 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Ok(if v == 0 { u32::MAX } else { v })
+}
+
+/// `--min-cache-ttl` seconds; above an hour it is an hour, as in dnsmasq.
+pub fn min_cache_ttl(s: &str) -> Result<u32, String> {
+    let v: u32 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    Ok(v.min(netd_proto::dns::MAX_MIN_CACHE_TTL))
+}
+
+/// `--dns-forward-max`: at least 1.
+pub fn forward_max(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 would forward no query at all".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number")),
+    }
+}

@@ -276,6 +276,17 @@ fn a_returning_client_keeps_its_address() {
         s.records().last().unwrap().client_id,
         Some(vec![0xff, 1, 2, 3])
     );
+    // The export, formatted straight from the table, holds the same lines
+    // as the records do, in some order.
+    let mut fast: Vec<String> = s.lease_file_text().lines().map(str::to_owned).collect();
+    let mut slow: Vec<String> = crate::dhcp4::lease_file::format(&s.records())
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    fast.sort();
+    slow.sort();
+    assert_eq!(fast, slow);
+    assert!(fast.len() >= 30, "{}", fast.len());
 }
 
 #[test]

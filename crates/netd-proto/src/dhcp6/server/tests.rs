@@ -137,3 +137,55 @@ fn a_bad_search_domain_is_a_config_error_naming_it() {
     .unwrap_err();
     assert!(e.to_string().contains("a..b"), "{e}");
 }
+
+/// dhcproto's decoder subtracts 2 from a Status Code option's length (and
+/// 4 from Vendor Class's) without checking it first: in a debug build a
+/// client sending such an option panicked the server. Options the server
+/// does not read are skipped whatever their length.
+#[test]
+fn short_options_the_server_does_not_read_are_skipped_not_a_panic() {
+    let mut s = server(&[]);
+    for code in [13u8, 16, 17, 7, 8, 20, 5, 26] {
+        for len in 0u8..4 {
+            // The short option first, then the usual ones.
+            let mut msg = INFO_REQUEST[..4].to_vec();
+            msg.extend_from_slice(&[0, code, 0, len]);
+            msg.extend(std::iter::repeat_n(0u8, usize::from(len)));
+            msg.extend_from_slice(&INFO_REQUEST[4..]);
+            let reply = s.handle(&msg);
+            assert!(reply.is_some(), "option {code} length {len}");
+        }
+    }
+    assert_eq!(s.stats.malformed, 0);
+}
+
+/// A Status Code of length 0 followed by more options: the old decoder
+/// read the status from the next option's header, then underflowed.
+#[test]
+fn a_status_code_of_length_zero_does_not_swallow_the_next_option() {
+    let mut s = server(&[]);
+    #[rustfmt::skip]
+    let msg = [
+        11, 0, 0, 1,
+        0, 13, 0, 0,
+        0, 1, 0, 14, 0, 1, 0, 1, 0x2c, 0x5a, 0x1b, 0x2a, 0x02, 0, 0, 0, 0, 0x09,
+    ];
+    let reply = Message::decode(&mut Decoder::new(&s.handle(&msg).unwrap())).unwrap();
+    match reply.opts().get(OptionCode::ClientId) {
+        Some(DhcpOption::ClientId(id)) => assert_eq!(id, &CLIENT_ID),
+        other => panic!("the Client Identifier is not echoed: {other:?}"),
+    }
+}
+
+/// RFC 8415 11.1: a DUID is a 2-octet type and 1 to 128 octets more. A
+/// Client Identifier outside that is not a client we can answer.
+#[test]
+fn a_client_identifier_of_a_bad_length_is_malformed() {
+    let mut s = server(&[]);
+    for len in [0usize, 1, 2, 131] {
+        let mut msg = vec![1, 0, 0, 1, 0, 1, 0, len as u8];
+        msg.extend(std::iter::repeat_n(7u8, len));
+        assert_eq!(s.handle(&msg), None, "length {len}");
+    }
+    assert_eq!(s.stats.malformed, 4);
+}
