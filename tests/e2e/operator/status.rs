@@ -96,8 +96,9 @@ fn status_answers_within_100_ms_while_dns_is_flooded() {
         "{}",
         daemon.log_text()
     );
-    // dnsperf keeps the daemon busy with 20,000 cache hits a second for
-    // 4 s (the daemon, dnsperf and this test share the machine's cores).
+    // dnsperf keeps the daemon busy with 20,000 cache hits a second until
+    // the measurement is done (the daemon, dnsperf and this test share the
+    // machine's cores).
     let queries = lab.dir().join("queries.txt");
     std::fs::write(&queries, "www.e2e.test A\n").unwrap();
     let q = queries.display().to_string();
@@ -108,7 +109,7 @@ fn status_answers_within_100_ms_while_dns_is_flooded() {
         "-d",
         &q,
         "-l",
-        "4",
+        "20",
         "-c",
         "4",
         "-q",
@@ -127,6 +128,7 @@ fn status_answers_within_100_ms_while_dns_is_flooded() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let still_loading = perf.try_wait().ok().flatten().is_none();
+    let _ = perf.kill();
     let _ = perf.wait();
     let queries_now = status_json(&lab)["dns"]["counters"]["queries"]
         .as_u64()
@@ -138,7 +140,7 @@ fn status_answers_within_100_ms_while_dns_is_flooded() {
          worst {worst:?}; {queries_now} queries answered"
     );
     assert!(still_loading, "dnsperf ended before the measurement did");
-    assert!(queries_now > 40_000, "no real load: {queries_now} queries");
+    assert!(queries_now > 30_000, "no real load: {queries_now} queries");
     // Three answers in four within 100 ms. Alone, nine in ten came within
     // 30 ms; with the other end-to-end tests running beside it on two
     // cores, the slowest are the machine's scheduler, not the daemon.
