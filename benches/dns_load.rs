@@ -60,6 +60,7 @@ fn main() {
     // or up to half while no one else asks), so both servers get room for
     // them. Neither reaches it otherwise.
     let forward_max = String::from("--dns-forward-max=300");
+    let control = format!("--control-dir={}", dir.display());
     let servers: [(&str, Vec<String>); 2] = [
         (
             "nspawn-netd",
@@ -71,6 +72,7 @@ fn main() {
                 "--cache-size=10000",
                 &forward_max,
                 &resolv,
+                &control,
             ]
             .map(String::from)
             .to_vec(),

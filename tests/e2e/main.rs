@@ -12,4 +12,5 @@ mod dns;
 mod durability;
 mod ipv6;
 mod lab_selftest;
+mod operator;
 mod process;

@@ -51,6 +51,7 @@ impl Files {
             format!("--dhcp-leasefile={}", self.leases().display()),
             format!("--pid-file={}", self.pid.display()),
             format!("--log-facility={}", self.log.display()),
+            format!("--control-dir={}", self.private.display()),
         ]
     }
 }

@@ -15,6 +15,13 @@ pub use netd_bridge::atomic_file::replace;
 /// Writes whole files crash-safely.
 pub trait FileWriter: Send + Sync + std::fmt::Debug {
     fn replace(&self, path: &Path, bytes: &[u8]) -> io::Result<()>;
+
+    /// The control socket is bound: whoever removes files when the daemon
+    /// is gone removes that very socket then, and no other a later daemon
+    /// made at the same path. Nothing to do when writing in this process.
+    fn control_socket_bound(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes in this process.

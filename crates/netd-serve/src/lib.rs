@@ -13,9 +13,13 @@
 //! - [`dhcp6`]: port 547 on the interface.
 //! - [`neighbours`]: the kernel's neighbour table, for `ra-names`.
 //! - [`iface`]: what a service reads about its interface (rtnetlink).
+//! - [`control`]: the control socket `status` and `leases` ask;
+//!   [`metrics`]: the opt-in Prometheus endpoint; both report the one
+//!   [`status`] snapshot of every service's [`stats`].
 //! - [`service`]: the shape every service follows (plan, bind, run), the
-//!   context they share; [`settings`], [`stats`] and [`transient`]: where
-//!   options came from, the counters, the failure policy.
+//!   context they share; [`settings`], [`stats`], [`transient`] and
+//!   [`ratelimit`]: where options came from, the counters and histograms,
+//!   the failure policy, warnings at a rate limit.
 //!
 //! Every `unsafe` system call is in one private module, `sys`, behind a safe
 //! function with a `SAFETY:` comment; the rest of the crate may not write
@@ -27,17 +31,21 @@
 #![deny(unsafe_code)]
 
 pub mod atomic_file;
+pub mod control;
 pub mod dhcp4;
 pub(crate) mod dhcp6;
 pub mod dns;
 mod error;
 pub mod iface;
+pub mod metrics;
 pub mod neighbours;
 pub mod process;
 pub mod ra;
+pub(crate) mod ratelimit;
 pub mod service;
 pub mod settings;
 pub mod stats;
+pub mod status;
 mod sys;
 pub(crate) mod transient;
 

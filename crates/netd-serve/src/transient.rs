@@ -1,26 +1,24 @@
 //! The failure policy every service shares: a receive or send error that
 //! can pass (an ICMP error surfacing on a UDP socket, a full buffer, a
-//! client gone) is counted and logged at most once per [`LOG_EVERY`], with
-//! the number of others since; the service goes on. An error that cannot
-//! pass ends the service with a [`crate::ServeError`], and so the daemon.
+//! client gone) is counted and logged at a rate limit
+//! ([`crate::ratelimit`]), with the number of others since; the service
+//! goes on. An error that cannot pass ends the service with a
+//! [`crate::ServeError`], and so the daemon.
 
 use std::sync::atomic::AtomicU64;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::warn;
 
+use crate::ratelimit::{Admit, RateLimit};
 use crate::stats;
-
-/// At most one log line per service and kind of error this often.
-pub(crate) const LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// Counts transient errors of one service and logs them at a rate limit.
 #[derive(Debug)]
 pub(crate) struct TransientErrors {
     service: &'static str,
     interface: String,
-    last_log: Option<Instant>,
-    suppressed: u64,
+    limit: RateLimit,
 }
 
 impl TransientErrors {
@@ -28,29 +26,22 @@ impl TransientErrors {
         TransientErrors {
             service,
             interface: interface.to_owned(),
-            last_log: None,
-            suppressed: 0,
+            limit: RateLimit::default(),
         }
     }
 
     /// Counts `err` in `counter` and logs it unless one was logged less
-    /// than [`LOG_EVERY`] ago.
+    /// than [`crate::ratelimit::WINDOW`] ago.
     pub(crate) fn note(&mut self, counter: &AtomicU64, what: &str, err: &dyn std::fmt::Display) {
         stats::add(counter, 1);
-        let now = Instant::now();
-        if self
-            .last_log
-            .is_some_and(|t| now.duration_since(t) < LOG_EVERY)
-        {
-            self.suppressed += 1;
-            return;
+        match self.limit.admit(Instant::now()) {
+            Admit::Count => {}
+            Admit::Log { suppressed: 0 } => {
+                warn!(service = self.service, interface = %self.interface, "{what}: {err}")
+            }
+            Admit::Log { suppressed } => {
+                warn!(service = self.service, interface = %self.interface, "{what}: {err} ({suppressed} more since the last report)")
+            }
         }
-        if self.suppressed > 0 {
-            warn!(service = self.service, interface = %self.interface, "{what}: {err} ({} more since the last report)", self.suppressed);
-        } else {
-            warn!(service = self.service, interface = %self.interface, "{what}: {err}");
-        }
-        self.last_log = Some(now);
-        self.suppressed = 0;
     }
 }

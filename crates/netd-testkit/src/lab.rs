@@ -25,6 +25,9 @@ pub const INTERNET_V6: &str = "2001:db8:1::2/64";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Sets nspawn-netd's `--control-dir` (and where `status` looks for it).
+pub const CONTROL_DIR_ENV: &str = "NSPAWN_NETD_CONTROL_DIR";
+
 /// The `nspawn-netd` executable under test: `$NSPAWN_NETD_BIN` if set, else
 /// the one Cargo built beside the running test or bench
 /// (`target/PROFILE/deps/TEST-HASH` -> `target/PROFILE/nspawn-netd`).
@@ -383,7 +386,8 @@ impl Lab {
 
     /// Starts `program ARGS` in the host namespace, output to a log file in
     /// the lab dir, and waits (≤10 s) for `ready_line` in that log. Used for
-    /// nspawn-netd and for dnsmasq as the reference.
+    /// nspawn-netd and for dnsmasq as the reference. nspawn-netd's control
+    /// socket goes in the lab dir ([`CONTROL_DIR_ENV`]), never in /run.
     pub fn spawn_server(&mut self, program: &str, args: &[&str], ready_line: &str) -> Daemon {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let base = Path::new(program)
@@ -399,6 +403,7 @@ impl Lab {
             .cmd(program)
             .args(args)
             .env("RUST_LOG", "debug")
+            .env(CONTROL_DIR_ENV, &self.dir)
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

@@ -93,6 +93,10 @@ fn run(argv: Vec<OsString>) -> Result<(), Failure> {
         }
         Some(Command::Ra(args)) => Ok(cmd::ra::run(args)?),
         Some(Command::Container(args)) => Ok(cmd::container::run(args)?),
+        Some(Command::Status(args)) => Ok(cmd::status::status(args)?),
+        Some(Command::Leases(args)) => Ok(cmd::status::leases(args)?),
+        Some(Command::Completions(args)) => Ok(cmd::shell::completions(args)?),
+        Some(Command::Man(args)) => Ok(cmd::shell::man(args)?),
     }
 }
 

@@ -6,6 +6,12 @@
 //! (reopened on SIGUSR2, after logrotate moved it) or syslog (`/dev/log`,
 //! as dnsmasq logs when it forks; lines dropped when no syslog daemon
 //! listens, as dnsmasq's are).
+//!
+//! Under systemd, stderr is the journal (`JOURNAL_STREAM` names it): the
+//! daemon then logs to the journal natively ([`journal`]), each event's
+//! fields (`MAC`, `IP`, `NAME`, `SERVICE`, `INTERFACE`...) as journal
+//! fields; when the journal's socket cannot be opened, plain lines without
+//! a timestamp of their own (the journal stamps them).
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IsTerminal, Write};
@@ -15,6 +21,10 @@ use std::sync::{Arc, Mutex};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+mod journal;
 
 use crate::settings::{LogSettings, LogTarget, syslog_facility};
 
@@ -77,6 +87,24 @@ pub fn init(log: &LogSettings) -> io::Result<LogHandle> {
     let filter = filter(log);
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     match &log.target {
+        LogTarget::Stderr if journal::stderr_is_journal() => {
+            match tracing_journald::layer() {
+                Ok(layer) => {
+                    let _ = tracing_subscriber::registry()
+                        .with(self::filter(log))
+                        .with(layer.with_field_prefix(None))
+                        .try_init();
+                }
+                Err(_) => {
+                    let _ = builder
+                        .with_ansi(false)
+                        .without_time()
+                        .with_writer(io::stderr)
+                        .try_init();
+                }
+            }
+            Ok(LogHandle::default())
+        }
         LogTarget::Stderr => {
             let _ = builder
                 .with_ansi(io::stderr().is_terminal())

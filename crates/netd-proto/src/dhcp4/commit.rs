@@ -9,21 +9,34 @@
 
 use super::reply::Reply;
 
-#[derive(Debug, Default)]
-pub struct CommitQueue {
+/// `T` is what waits: the [`Reply`], or the reply with whatever the shell
+/// keeps beside it (when it was received).
+#[derive(Debug)]
+pub struct CommitQueue<T = Reply> {
     /// ACKs decided since the running write (if any) began.
-    held: Vec<Reply>,
+    held: Vec<T>,
     /// ACKs the running write will make durable; `None`: no write runs.
-    in_flight: Option<Vec<Reply>>,
+    in_flight: Option<Vec<T>>,
     /// The table changed since the running write began.
     dirty: bool,
     /// A write failed; wait for [`CommitQueue::retry_now`] before the next.
     backing_off: bool,
 }
 
-impl CommitQueue {
+impl<T> Default for CommitQueue<T> {
+    fn default() -> Self {
+        CommitQueue {
+            held: Vec::new(),
+            in_flight: None,
+            dirty: false,
+            backing_off: false,
+        }
+    }
+}
+
+impl<T> CommitQueue<T> {
     /// An ACK that may only leave once the table that holds it is on disk.
-    pub fn hold(&mut self, ack: Reply) {
+    pub fn hold(&mut self, ack: T) {
         self.held.push(ack);
         self.dirty = true;
     }
@@ -46,7 +59,7 @@ impl CommitQueue {
     }
 
     /// The running write succeeded: its ACKs may be sent.
-    pub fn succeeded(&mut self) -> Vec<Reply> {
+    pub fn succeeded(&mut self) -> Vec<T> {
         self.in_flight.take().unwrap_or_default()
     }
 
@@ -69,7 +82,7 @@ impl CommitQueue {
     }
 
     /// On shutdown: whatever is still held, for one last write.
-    pub fn take_remaining(&mut self) -> (bool, Vec<Reply>) {
+    pub fn take_remaining(&mut self) -> (bool, Vec<T>) {
         let dirty = std::mem::take(&mut self.dirty) || !self.held.is_empty();
         (dirty, std::mem::take(&mut self.held))
     }

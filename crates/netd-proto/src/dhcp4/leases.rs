@@ -115,6 +115,21 @@ impl LeaseTable {
         self.declined.contains_key(&addr)
     }
 
+    /// Addresses held back after a DECLINE.
+    pub(crate) fn declined_count(&self) -> usize {
+        self.declined.len()
+    }
+
+    /// Every address a lease, an offer or a decline hold takes, once each.
+    pub(crate) fn taken(&self) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.by_addr.keys().copied().chain(
+            self.declined
+                .keys()
+                .copied()
+                .filter(|a| !self.by_addr.contains_key(a)),
+        )
+    }
+
     /// Records `lease`, replacing whatever this client held before and
     /// giving it a fresh sequence number. The caller has checked that no
     /// other client holds the address.

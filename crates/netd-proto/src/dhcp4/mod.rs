@@ -10,7 +10,9 @@
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
 //! - [`journal`]: the lease journal's record format, replay and
 //!   compaction policy;
-//! - [`commit`]: which ACKs wait for which journal write (group commit).
+//! - [`commit`]: which ACKs wait for which journal write (group commit);
+//! - [`warning`]: what the server would warn about, queued for the shell to
+//!   log at a rate limit.
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -29,6 +31,7 @@ pub(crate) mod pool;
 pub mod reply;
 pub mod request;
 pub mod server;
+pub(crate) mod warning;
 pub(crate) mod wire;
 
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
@@ -36,6 +39,7 @@ pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
+pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]
 mod testkit;

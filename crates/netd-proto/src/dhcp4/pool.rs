@@ -60,6 +60,29 @@ impl Pool {
         (self.start..=self.end).contains(&u32::from(addr))
     }
 
+    /// An address of the range that any client may get: not special, not
+    /// reserved.
+    pub(crate) fn is_dynamic(&self, addr: Ipv4Addr) -> bool {
+        self.in_range(addr) && !self.is_special(addr) && !self.reserved.contains_key(&addr)
+    }
+
+    /// How many addresses are dynamic ([`Pool::is_dynamic`]).
+    pub(crate) fn dynamic_size(&self) -> u64 {
+        let range = u64::from(self.end - self.start) + 1;
+        let special = [self.server, self.network, self.broadcast];
+        let mut excluded = special
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| self.in_range(**a) && !special[..*i].contains(a))
+            .count() as u64;
+        excluded += self
+            .reserved
+            .keys()
+            .filter(|a| self.in_range(**a) && !self.is_special(**a))
+            .count() as u64;
+        range - excluded
+    }
+
     /// May `mac` hold `addr` at all (ignoring who holds it now)? Its own
     /// reservation, or a dynamic address reserved for no one.
     pub(crate) fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
@@ -206,6 +229,16 @@ mod tests {
             picks.insert(a);
         }
         assert!(picks.len() > 1900, "{} distinct picks", picks.len());
+    }
+
+    #[test]
+    fn the_dynamic_size_leaves_out_special_and_reserved_addresses() {
+        // .0 to .4: network, server and reserved .3 out: .2 and .4 left.
+        let pool = Pool::new(&config(0, 4));
+        assert_eq!(pool.dynamic_size(), 2);
+        assert!(pool.is_dynamic(Ipv4Addr::new(10, 0, 0, 2)));
+        assert!(!pool.is_dynamic(Ipv4Addr::new(10, 0, 0, 3)));
+        assert_eq!(Pool::new(&config(20, 100)).dynamic_size(), 81);
     }
 
     #[test]

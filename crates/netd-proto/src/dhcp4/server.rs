@@ -21,6 +21,7 @@ use super::options::NetworkOptions;
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
 use super::request::{Request, sanitise_hostname};
+use super::warning::{Warning, Warnings};
 use crate::MacAddr;
 use crate::names::DhcpName;
 
@@ -79,6 +80,8 @@ pub struct Server {
     /// Most leases and offers held at once (`--dhcp-lease-max`).
     lease_max: usize,
     events: VecDeque<LeaseEvent>,
+    /// Conditions worth a warning, for the shell to log at a rate limit.
+    warnings: Warnings,
     stats: Stats,
 }
 
@@ -93,6 +96,7 @@ impl Server {
             config,
             lease_max: DEFAULT_LEASE_MAX,
             events: VecDeque::new(),
+            warnings: Warnings::default(),
             stats: Stats::default(),
         };
         let now_secs = epoch_secs(now);
@@ -199,6 +203,13 @@ impl Server {
         self.events.pop_front()
     }
 
+    /// The next condition worth a warning. The core does not log these
+    /// itself (only at debug level, per packet): a client can repeat them
+    /// as fast as it sends, so the shell logs them at a rate limit.
+    pub fn poll_warning(&mut self) -> Option<Warning> {
+        self.warnings.pop()
+    }
+
     /// When [`Server::handle_timeout`] next has work: the earliest lease,
     /// offer or decline hold to end.
     pub fn poll_timeout(&self) -> Option<SystemTime> {
@@ -218,6 +229,24 @@ impl Server {
     /// Leases and offers held.
     pub fn lease_count(&self) -> usize {
         self.leases.len()
+    }
+
+    /// Dynamic addresses that no lease, offer or decline hold takes: what
+    /// a new client could still get. O(leases + declines), so the shell
+    /// asks only when the table's size changed.
+    pub fn free_addresses(&self) -> u64 {
+        let taken = self
+            .leases
+            .taken()
+            .filter(|a| self.pool.is_dynamic(*a))
+            .count() as u64;
+        self.pool.dynamic_size().saturating_sub(taken)
+    }
+
+    /// Leases and offers held plus addresses held back after a DECLINE:
+    /// what [`Server::free_addresses`] depends on.
+    pub fn held_count(&self) -> usize {
+        self.leases.len() + self.leases.declined_count()
     }
 
     /// The bound leases as lease-file records, oldest first.
@@ -286,7 +315,9 @@ impl Server {
     fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
         let Some(addr) = self.choose(req) else {
             self.stats.exhausted += 1;
-            warn!("no address available for {}", req.mac());
+            debug!("no address available for {}", req.mac());
+            self.warnings
+                .push(Warning::NoAddressAvailable { mac: req.mac() });
             return None;
         };
         let held = self.leases.by_addr(addr);
@@ -475,7 +506,11 @@ impl Server {
         match self.leases.by_addr(addr) {
             Some(l) if l.key == req.key => {
                 let lease = l.clone();
-                warn!(%addr, mac = %req.mac(), "client declined the address (in use on the link?); holding it back");
+                debug!(%addr, mac = %req.mac(), "client declined the address (in use on the link?); holding it back");
+                self.warnings.push(Warning::Declined {
+                    addr,
+                    mac: req.mac(),
+                });
                 self.leases.decline(addr, now + self.config.decline_hold);
                 if lease.state == LeaseState::Bound {
                     self.push_event(LeaseChange::Declined, &lease);
@@ -576,3 +611,5 @@ mod loading_tests;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod warning_tests;

@@ -3,7 +3,8 @@
 //! journal: appends, slots, snapshots, recovery), [`lease_store`] (dnsmasq's
 //! lease file, read once and kept up to date for other tools), [`persist`]
 //! (the background jobs that write them) and [`shell`] (the task that ties
-//! them to `netd_proto::dhcp4::Server` and publishes hostnames).
+//! them to `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
+//! [`view`]).
 
 pub mod journal;
 pub(crate) mod lease_store;
@@ -11,8 +12,10 @@ pub mod persist;
 pub(crate) mod service;
 pub(crate) mod shell;
 pub(crate) mod socket;
+pub(crate) mod view;
 
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};
 pub use shell::Dhcp4Shell;
 pub use socket::Dhcp4Socket;
+pub use view::LeaseView;

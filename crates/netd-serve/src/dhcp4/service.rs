@@ -15,7 +15,7 @@ use tracing::{info, warn};
 
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
-use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore};
+use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
 use crate::iface::InterfaceInfo;
@@ -163,6 +163,7 @@ fn list(nets: &[Ipv4Network]) -> String {
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
     stats: Arc<Dhcp4Stats>,
+    view: LeaseView,
 }
 
 impl Dhcp4Plan {
@@ -206,6 +207,7 @@ impl Dhcp4Plan {
         let stats = Arc::new(Dhcp4Stats::default());
         stats::set(&stats.pool_size, pool_size);
         stats::set(&stats.leases, server.records().len() as u64);
+        stats::set(&stats.free, server.free_addresses());
         info!(
             interface = %iface,
             range = %format_args!("{pool_start}-{pool_end}"),
@@ -222,13 +224,19 @@ impl Dhcp4Plan {
             ctx.iface.index,
             stats.clone(),
         );
-        Ok(Dhcp4Bound { shell, stats })
+        let view = shell.leases();
+        Ok(Dhcp4Bound { shell, stats, view })
     }
 }
 
 impl Dhcp4Bound {
     pub fn stats(&self) -> Arc<Dhcp4Stats> {
         self.stats.clone()
+    }
+
+    /// The bound leases as the shell publishes them.
+    pub fn leases(&self) -> LeaseView {
+        self.view.clone()
     }
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {

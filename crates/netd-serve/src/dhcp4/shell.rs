@@ -24,12 +24,18 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
 
 use super::persist::Persistence;
 use super::socket::{Dhcp4Socket, Received};
+use super::view::{LeaseRequest, LeaseView};
+use crate::ratelimit::{self, Admit, RateLimit};
 use crate::stats::{self, Dhcp4Stats};
 use crate::transient::TransientErrors;
+
+/// An ACK waiting for the journal, with when its request arrived.
+type Held = (Reply, Instant);
 
 /// Wait between a failed journal commit and the next try.
 const WRITE_RETRY: Duration = Duration::from_secs(1);
@@ -58,6 +64,14 @@ pub struct Dhcp4Shell {
     ifindex: u32,
     stats: Arc<Dhcp4Stats>,
     errors: TransientErrors,
+    /// Readers asking for the bound leases (`status`, `leases`).
+    view: LeaseView,
+    lease_requests: tokio::sync::mpsc::Receiver<LeaseRequest>,
+    /// The core's warnings, one rate limit per kind.
+    no_address: RateLimit,
+    declined: RateLimit,
+    /// Leases, offers and decline holds when `free` was last computed.
+    held_at_last_free: Option<usize>,
 }
 
 impl Dhcp4Shell {
@@ -70,8 +84,14 @@ impl Dhcp4Shell {
         ifindex: u32,
         stats: Arc<Dhcp4Stats>,
     ) -> Dhcp4Shell {
+        let (view, lease_requests) = LeaseView::new();
         Dhcp4Shell {
             errors: TransientErrors::new("dhcp4", &iface),
+            view,
+            lease_requests,
+            no_address: RateLimit::default(),
+            declined: RateLimit::default(),
+            held_at_last_free: None,
             server,
             socket,
             persist,
@@ -83,13 +103,18 @@ impl Dhcp4Shell {
         }
     }
 
+    /// Where readers ask for the bound leases.
+    pub fn leases(&self) -> LeaseView {
+        self.view.clone()
+    }
+
     /// Serves until `cancel`, then finishes the commit in flight, makes the
     /// last changes durable and leaves the dnsmasq-format file exact.
     pub async fn run(mut self, cancel: CancellationToken) {
         let span = debug_span!("dhcp4", interface = %self.iface);
         self.names.set_dhcp(self.server.names());
         let mut buf = vec![0u8; RECV_BUF];
-        let mut queue = CommitQueue::default();
+        let mut queue = CommitQueue::<Held>::default();
         let mut retry_at = Instant::now();
         let mut next_commit = Instant::now();
         loop {
@@ -99,7 +124,9 @@ impl Dhcp4Shell {
             let now = SystemTime::now();
             if self.server.poll_timeout().is_some_and(|t| t <= now) {
                 self.server.handle_timeout(now);
+                self.publish_stats();
             }
+            self.flush_warnings(Instant::now().into_std());
             if self.drain_events() {
                 queue.changed();
             }
@@ -129,6 +156,9 @@ impl Dhcp4Shell {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break,
+                Some(reader) = self.lease_requests.recv() => {
+                    let _ = reader.send(Arc::new(self.server.records()));
+                }
                 done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {
                     let outcome = self.persist.commit_done(done);
                     if let Some(e) = outcome.switch_error {
@@ -164,10 +194,13 @@ impl Dhcp4Shell {
                 _ = sleep_until(next_export), if export_waiting => {}
                 _ = sleep_until(next_commit), if commit_waiting => {}
                 received = self.socket.recv(&mut buf) => {
-                    let now = span.in_scope(|| self.on_packet(received, &buf, &mut queue));
+                    let arrived = Instant::now();
+                    let now = span.in_scope(|| self.on_packet(received, &buf, arrived, &mut queue));
                     self.publish_stats();
+                    self.log_warnings(arrived.into_std());
                     if let Some(reply) = now {
                         self.send(&reply).instrument(span.clone()).await;
+                        self.stats.reply_latency.observe(arrived.elapsed());
                     }
                 }
                 // Only wakes the loop; its top handles what is due.
@@ -183,7 +216,8 @@ impl Dhcp4Shell {
         &mut self,
         received: io::Result<Received>,
         buf: &[u8],
-        queue: &mut CommitQueue,
+        arrived: Instant,
+        queue: &mut CommitQueue<Held>,
     ) -> Option<Reply> {
         let r = match received {
             Ok(r) => r,
@@ -199,7 +233,7 @@ impl Dhcp4Shell {
         debug!(from = %r.from, len = r.len, "received");
         let reply = self.server.handle(SystemTime::now(), &buf[..r.len])?;
         if reply.needs_commit {
-            queue.hold(reply);
+            queue.hold((reply, arrived));
             None
         } else {
             Some(reply)
@@ -223,7 +257,7 @@ impl Dhcp4Shell {
     /// On shutdown: the commit in flight completes (its ACKs go out), what
     /// changed after it is committed too, the snapshot in flight finishes,
     /// and the dnsmasq-format file is rewritten from the final table.
-    async fn finish(&mut self, mut queue: CommitQueue) {
+    async fn finish(&mut self, mut queue: CommitQueue<Held>) {
         if let Some(job) = self.persist.commit_job.take() {
             let outcome = self.persist.commit_done(job.await);
             match outcome.result {
@@ -258,7 +292,7 @@ impl Dhcp4Shell {
 
     /// Copies the core's counters and the table's size into the shared
     /// stats.
-    fn publish_stats(&self) {
+    fn publish_stats(&mut self) {
         let s = self.server.stats();
         let st = &self.stats;
         for (gauge, v) in [
@@ -276,17 +310,68 @@ impl Dhcp4Shell {
         ] {
             stats::set(gauge, v);
         }
+        // Free addresses cost a walk of the table: only when it changed
+        // size (a flood on a full pool changes nothing).
+        let held = self.server.held_count();
+        if self.held_at_last_free != Some(held) {
+            self.held_at_last_free = Some(held);
+            stats::set(&st.free, self.server.free_addresses());
+        }
     }
 
-    /// How long until the core's next timeout.
+    /// Logs the core's warnings at a rate limit per kind: the first of a
+    /// window in full, with the client's MAC (and address), the rest
+    /// counted for the summary line.
+    fn log_warnings(&mut self, now: std::time::Instant) {
+        while let Some(w) = self.server.poll_warning() {
+            let limit = match w {
+                Warning::NoAddressAvailable { .. } => &mut self.no_address,
+                Warning::Declined { .. } => &mut self.declined,
+            };
+            let Admit::Log { suppressed } = limit.admit(now) else {
+                continue;
+            };
+            let iface = &self.iface;
+            if suppressed > 0 {
+                warn!(service = "dhcp4", interface = %iface, "{}", ratelimit::summary(w.kind(), suppressed));
+            }
+            match w {
+                Warning::NoAddressAvailable { mac } => {
+                    warn!(service = "dhcp4", interface = %iface, %mac, "{w}")
+                }
+                Warning::Declined { addr, mac } => {
+                    warn!(service = "dhcp4", interface = %iface, %mac, ip = %addr, "{w}")
+                }
+            }
+        }
+    }
+
+    /// The summary lines of floods that stopped.
+    fn flush_warnings(&mut self, now: std::time::Instant) {
+        for (limit, kind) in [
+            (&mut self.no_address, NO_ADDRESS_AVAILABLE),
+            (&mut self.declined, DECLINED),
+        ] {
+            if let Some(n) = limit.flush(now) {
+                warn!(service = "dhcp4", interface = %self.iface, "{}", ratelimit::summary(kind, n));
+            }
+        }
+    }
+
+    /// How long until the core's next timeout, or a warning summary due.
     fn timer(&self) -> Duration {
-        match self.server.poll_timeout() {
+        let core = match self.server.poll_timeout() {
             Some(t) => t
                 .duration_since(SystemTime::now())
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_TIMER),
             None => MAX_TIMER,
-        }
+        };
+        [self.no_address.deadline(), self.declined.deadline()]
+            .into_iter()
+            .flatten()
+            .map(|t| t.saturating_duration_since(std::time::Instant::now()))
+            .fold(core, Duration::min)
     }
 
     /// Logs the lease events and hands them to the journal; true when
@@ -301,19 +386,19 @@ impl Dhcp4Shell {
             let name = r.hostname.as_deref().unwrap_or("*");
             match event.change {
                 LeaseChange::Added => {
-                    info!(interface = %self.iface, addr = %r.addr, %mac, name, "lease granted")
+                    info!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease granted")
                 }
                 LeaseChange::Renewed => {
-                    debug!(interface = %self.iface, addr = %r.addr, %mac, "lease renewed")
+                    debug!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease renewed")
                 }
                 LeaseChange::Released => {
-                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease released")
+                    info!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease released")
                 }
                 LeaseChange::Declined => {
-                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease declined")
+                    info!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease declined")
                 }
                 LeaseChange::Expired => {
-                    info!(interface = %self.iface, addr = %r.addr, %mac, "lease expired")
+                    info!(service = "dhcp4", interface = %self.iface, ip = %r.addr, %mac, name, "lease expired")
                 }
             }
             match event.change {
@@ -331,9 +416,12 @@ impl Dhcp4Shell {
         changed
     }
 
-    async fn send_all(&mut self, replies: Vec<Reply>) {
-        for reply in &replies {
+    /// Sends ACKs the journal made durable, recording how long each took
+    /// from its request's arrival.
+    async fn send_all(&mut self, replies: Vec<Held>) {
+        for (reply, arrived) in &replies {
             self.send(reply).await;
+            self.stats.reply_latency.observe(arrived.elapsed());
         }
     }
 

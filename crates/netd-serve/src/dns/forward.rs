@@ -116,7 +116,9 @@ pub(super) async fn resolve(shared: &Shared, fwd: &Forward) -> Option<Vec<u8>> {
                 continue;
             }
         };
-        shared.upstreams().answered(addr, started.elapsed());
+        let rtt = started.elapsed();
+        shared.upstreams().answered(addr, rtt);
+        shared.stats.upstream_latency.observe(rtt);
         let fl = wire::u16_at(&reply, 2).unwrap_or(0);
         let reply = if fl & flags::TC != 0 && fwd.transport == Transport::Tcp {
             let id: u16 = rand::rng().random();

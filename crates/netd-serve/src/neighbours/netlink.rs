@@ -68,6 +68,12 @@ pub enum DumpError {
 /// Must run inside a tokio runtime.
 pub async fn dump(ifname: &str) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
     let ifindex = crate::iface::interface_info(ifname).await?.index;
+    dump_index(ifindex).await
+}
+
+/// [`dump`] of the interface with index `ifindex`: one netlink dump, no
+/// other lookup (what `status` does for every answer).
+pub async fn dump_index(ifindex: u32) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
     let (conn, handle, _) = rtnetlink::new_connection()?;
     let conn = tokio::spawn(conn);
     let mut messages = handle.neighbours().get().execute();
@@ -87,6 +93,68 @@ pub async fn dump(ifname: &str) -> Result<Vec<(MacAddr, IpAddr)>, DumpError> {
     };
     conn.abort();
     result
+}
+
+/// [`dump_index`] without the runtime: one blocking netlink dump on a
+/// socket of its own. The kernel answers a neighbour dump from its table
+/// at once (it never waits on the network), and doing it in one call
+/// spares a caller on a busy runtime the several turns the asynchronous
+/// dump takes (`status` under a DNS flood).
+pub fn dump_now(ifindex: u32) -> std::io::Result<Vec<(MacAddr, IpAddr)>> {
+    use netlink_packet_core::{
+        NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    };
+    use netlink_packet_route::RouteNetlinkMessage;
+    use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
+
+    let bad = |e: netlink_packet_core::DecodeError| std::io::Error::other(e.to_string());
+    let mut socket = Socket::new(NETLINK_ROUTE)?;
+    socket.bind_auto()?;
+    socket.connect(&SocketAddr::new(0, 0))?;
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = 1;
+    let mut request = NetlinkMessage::new(
+        header,
+        NetlinkPayload::InnerMessage(RouteNetlinkMessage::GetNeighbour(
+            NeighbourMessage::default(),
+        )),
+    );
+    request.finalize();
+    let mut buf = vec![0u8; request.buffer_len()];
+    request.serialize(&mut buf);
+    socket.send(&buf, 0)?;
+    let mut out = Vec::new();
+    loop {
+        let (bytes, _) = socket.recv_from_full()?;
+        let mut at = 0;
+        while at < bytes.len() {
+            let msg =
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[at..]).map_err(bad)?;
+            let len = msg.header.length as usize;
+            match msg.payload {
+                NetlinkPayload::Done(_) => return Ok(out),
+                NetlinkPayload::Error(e) => {
+                    return Err(e.code.map_or_else(
+                        || std::io::Error::other("netlink error"),
+                        |c| std::io::Error::from_raw_os_error(-c.get()),
+                    ));
+                }
+                NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewNeighbour(n)) => {
+                    if let Some(NeighbourEvent::Present { addr, mac }) =
+                        event_from_message(&n, false, ifindex)
+                    {
+                        out.push((MacAddr(mac), addr));
+                    }
+                }
+                _ => {}
+            }
+            if len == 0 {
+                break;
+            }
+            at += len;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -152,5 +220,12 @@ mod tests {
         assert_eq!(dump("lo").await.unwrap(), []);
         let err = dump("no-such-if0").await.unwrap_err();
         assert!(err.to_string().contains("no-such-if0"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_blocking_dump_agrees_with_the_asynchronous_one() {
+        // Interface 1 is loopback: no link-layer neighbours, but both dumps
+        // must read the whole answer.
+        assert_eq!(dump_now(1).unwrap(), dump_index(1).await.unwrap());
     }
 }

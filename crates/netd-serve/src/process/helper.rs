@@ -6,16 +6,20 @@
 //!
 //! - `W` + the lease file's new content: replace the configured
 //!   dnsmasq-format lease file;
-//! - `S` + a snapshot: replace the lease journal's snapshot beside it.
+//! - `S` + a snapshot: replace the lease journal's snapshot beside it;
+//! - `C`, empty: the daemon bound its control socket (at the path fixed at
+//!   fork); the helper notes which file that is, to remove that one only.
 //!
-//! Both paths are fixed when the helper starts, never sent. The journal's
+//! The paths are fixed when the helper starts, never sent. The journal's
 //! appends need no helper: the daemon opened its slots before giving up
 //! root and writes through those descriptors.
 //!
 //! Each request is a kind byte, a 4-byte big-endian length and the bytes;
 //! the answer is `0` (done) or `1` + a 4-byte length + the error text.
 //! When the daemon's end closes (it exited, or was killed with -9), the
-//! helper removes the pid file, if there is one, and exits.
+//! helper removes the pid file and the control socket it noted, if there
+//! are any (the service user may not delete in their root-owned
+//! directories), and exits.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -32,6 +36,7 @@ use crate::sys::process as sys;
 const MAX_REQUEST: u32 = 64 << 20;
 const WRITE_LEASES: u8 = b'W';
 const WRITE_SNAPSHOT: u8 = b'S';
+const CONTROL_BOUND: u8 = b'C';
 
 /// What the helper may touch, fixed at fork.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +45,8 @@ pub struct HelperConfig {
     /// The journal's snapshot (`JournalPaths::beside(lease_file)`).
     pub snapshot: PathBuf,
     pub pid_file: Option<PathBuf>,
+    /// The control socket, when its path is known before the fork.
+    pub control_socket: Option<PathBuf>,
 }
 
 /// The daemon's end.
@@ -72,12 +79,19 @@ impl Helper {
                 let _ = sys::stdio_to_dev_null();
                 let _ = sys::dup2(theirs.as_raw_fd(), 3);
                 let _ = sys::close_from(4);
-                let code = match serve(sys::adopt_stream(3), &config) {
+                let mut noted = None;
+                let code = match serve(sys::adopt_stream(3), &config, &mut noted) {
                     Ok(()) => 0,
                     Err(_) => 1,
                 };
                 if let Some(pid_file) = &config.pid_file {
                     let _ = std::fs::remove_file(pid_file);
+                }
+                if let Some(socket) = &config.control_socket
+                    && noted.is_some()
+                    && file_id(socket) == noted
+                {
+                    let _ = std::fs::remove_file(socket);
                 }
                 sys::exit_now(code)
             }
@@ -85,8 +99,20 @@ impl Helper {
     }
 }
 
+/// The file at `path` as (device, inode), if there is one.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path)
+        .ok()
+        .map(|m| (m.dev(), m.ino()))
+}
+
 /// The helper's loop: one request at a time until the daemon's end closes.
-fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
+fn serve(
+    mut stream: UnixStream,
+    config: &HelperConfig,
+    noted: &mut Option<(u64, u64)>,
+) -> io::Result<()> {
     loop {
         let mut head = [0u8; 5];
         match stream.read_exact(&mut head) {
@@ -102,6 +128,10 @@ fn serve(mut stream: UnixStream, config: &HelperConfig) -> io::Result<()> {
         stream.read_exact(&mut body)?;
         let result = match head[0] {
             WRITE_LEASES => atomic_file::replace(&config.lease_file, &body),
+            CONTROL_BOUND => {
+                *noted = config.control_socket.as_deref().and_then(file_id);
+                Ok(())
+            }
             WRITE_SNAPSHOT => atomic_file::replace(&config.snapshot, &body),
             other => Err(io::Error::other(format!("unknown request {other}"))),
         };
@@ -133,8 +163,20 @@ impl FileWriter for Helper {
                 self.snapshot.display()
             )));
         };
-        let len =
-            u32::try_from(bytes.len()).map_err(|_| io::Error::other("lease file too large"))?;
+        self.request(kind, bytes)
+    }
+
+    /// Tells the helper the control socket now exists, so it removes that
+    /// file when the daemon is gone.
+    fn control_socket_bound(&self) -> io::Result<()> {
+        self.request(CONTROL_BOUND, &[])
+    }
+}
+
+impl Helper {
+    /// Sends one request and reads its answer.
+    fn request(&self, kind: u8, bytes: &[u8]) -> io::Result<()> {
+        let len = u32::try_from(bytes.len()).map_err(|_| io::Error::other("request too large"))?;
         let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         let mut request = Vec::with_capacity(5 + bytes.len());
         request.push(kind);

@@ -45,6 +45,11 @@ impl Credentials {
     }
 }
 
+/// The id of group `name`.
+pub fn group_id(name: &str) -> io::Result<u32> {
+    sys::group(name)?.ok_or_else(|| io::Error::other(format!("unknown group {name:?}")))
+}
+
 /// Whether the process runs as root (and so can and should drop).
 pub fn is_root() -> bool {
     sys::geteuid() == 0

@@ -298,6 +298,16 @@ impl Ipv6Bound {
         self.dhcp6_stats.clone()
     }
 
+    /// Whether the stateless DHCPv6 server runs beside the RA sender.
+    pub fn has_dhcp6(&self) -> bool {
+        self.dhcp6.is_some()
+    }
+
+    /// The advertised prefixes.
+    pub fn prefixes(&self) -> Vec<Ipv6Network> {
+        self.plan.ra.prefixes.iter().map(|p| p.network).collect()
+    }
+
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let ifname = ctx.iface.name.clone();
         let wake = Arc::new(Notify::new());

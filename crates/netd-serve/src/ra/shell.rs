@@ -6,7 +6,7 @@
 use std::io;
 use std::net::Ipv6Addr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 use tokio::time::{Instant, sleep, sleep_until};
@@ -112,6 +112,7 @@ impl RaSender {
         let mut scheduler = Scheduler::new(Instant::now().into_std(), self.config.timing);
         let mut buf = vec![0u8; 1500];
         loop {
+            self.publish_next_due(&scheduler);
             tokio::select! {
                 _ = cancel.cancelled() => {
                     self.send(socket, info, true).await?;
@@ -145,6 +146,17 @@ impl RaSender {
         }
     }
 
+    /// The scheduler's next RA as wall-clock time, for `status`.
+    fn publish_next_due(&self, scheduler: &Scheduler) {
+        let wait = scheduler
+            .poll_timeout()
+            .saturating_duration_since(Instant::now().into_std());
+        stats::set(
+            &self.stats.next_due_ms,
+            stats::unix_millis(SystemTime::now() + wait),
+        );
+    }
+
     async fn send(
         &self,
         socket: &IcmpSocket,
@@ -160,6 +172,10 @@ impl RaSender {
             .advert(now.mac.or(info.mac).map(MacAddr::octets), now.mtu, final_ra);
         socket.send_to(&ra.emit(), ALL_NODES).await?;
         stats::add(&self.stats.sent, 1);
+        stats::set(
+            &self.stats.last_sent_ms,
+            stats::unix_millis(SystemTime::now()),
+        );
         debug!(
             interface = %self.ifname,
             router_lifetime = ra.router_lifetime,

@@ -12,11 +12,13 @@ mod common;
 mod dhcp4;
 mod dns;
 mod ipv6;
+mod observe;
 
 pub use common::CommonArgs;
 pub use dhcp4::{DEFAULT_LEASE_FILE, Dhcp4Args};
 pub use dns::DnsArgs;
 pub use ipv6::Ipv6Args;
+pub use observe::{CONTROL_DIR_ENV, ObserveArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -48,6 +50,15 @@ pub enum Command {
     Ra(crate::cmd::ra::RaArgs),
     /// Create, list, start, stop, enter and remove containers on the bridge.
     Container(crate::cmd::container::ContainerArgs),
+    /// Show the running daemon: leases, pool, DNS cache, upstreams, RA,
+    /// counters.
+    Status(crate::cmd::status::StatusArgs),
+    /// Show the running daemon's leases.
+    Leases(crate::cmd::status::StatusArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(crate::cmd::shell::CompletionsArgs),
+    /// Print the manual page (roff), for man(1).
+    Man(crate::cmd::shell::ManArgs),
 }
 
 /// The daemon's options.
@@ -66,6 +77,8 @@ pub struct DaemonArgs {
     pub dns: DnsArgs,
     #[command(flatten)]
     pub ipv6: Ipv6Args,
+    #[command(flatten)]
+    pub observe: ObserveArgs,
 }
 
 #[cfg(test)]

@@ -4,4 +4,6 @@ pub mod container;
 pub mod doctor;
 pub mod down;
 pub mod ra;
+pub mod shell;
+pub mod status;
 pub mod up;

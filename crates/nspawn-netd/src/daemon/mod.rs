@@ -5,8 +5,9 @@
 //!    its code), set up logging, fork the privileged helper when the
 //!    daemon will drop root, and start a current-thread runtime.
 //! 2. [`serve`]: signal handlers first; the open files limit raised to
-//!    the hard limit; the interface; every service's
-//!    plan (pure) and bind (every socket, the lease file); the pid file;
+//!    the hard limit; the interface; every service's plan (pure) and bind
+//!    (every socket, the lease file, then the control socket and the
+//!    metrics endpoint that report on them); the pid file;
 //!    the switch to the service user with only the capabilities still
 //!    used; then "ready" (sd_notify, the parent's report, a log line).
 //! 3. Serve until SIGTERM/SIGINT or a failed task, then a bounded drain.
@@ -15,7 +16,7 @@
 //! Every service has the shape of `netd_serve::service`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use anyhow::anyhow;
 use netd_serve::atomic_file::{Direct, FileWriter};
@@ -23,7 +24,8 @@ use netd_serve::dhcp4::journal::JournalPaths;
 use netd_serve::iface::{InterfaceInfo, interface_holding, interface_info};
 use netd_serve::process::{self, Capability, Credentials, Helper, HelperConfig, Startup};
 use netd_serve::service::{self, Context, Tasks};
-use netd_serve::{dhcp4, dns, ra};
+use netd_serve::status::{Dhcp4Source, RaSource, Sources};
+use netd_serve::{control, dhcp4, dns, metrics, ra};
 use tracing::{error, info, warn};
 
 use crate::exit::{Code, Failure};
@@ -34,8 +36,6 @@ use crate::signals::{Signal, Signals};
 mod notify;
 mod pid_file;
 mod report;
-
-use report::Report;
 
 /// How long tasks get to finish after SIGTERM before they are abandoned.
 const DRAIN: Duration = Duration::from_secs(3);
@@ -72,6 +72,11 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
                 lease_file: settings.dhcp4.lease_file.clone(),
                 snapshot: JournalPaths::beside(&settings.dhcp4.lease_file).snapshot,
                 pid_file: settings.process.pid_file.clone(),
+                control_socket: settings
+                    .interface
+                    .as_deref()
+                    .zip(settings.control.dir.as_deref())
+                    .map(|(i, d)| control::socket_path(d, i)),
             })
             .map_err(|e| Failure::other(anyhow!("starting the privileged helper: {e}")))?,
         ),
@@ -110,6 +115,7 @@ pub async fn serve(
     writer: Arc<dyn FileWriter>,
     log: LogHandle,
 ) -> Result<(), Failure> {
+    let started = SystemTime::now();
     // Handlers first: a signal right after "ready" must be handled.
     let mut signals = Signals::install().map_err(Failure::other)?;
     // Before any socket: every limit DNS keeps to is checked against this.
@@ -128,14 +134,51 @@ pub async fn serve(
     let dns_plan = dns::plan(&settings.dns, &ctx)?;
     let dhcp4_plan = dhcp4::plan(&settings.dhcp4, &ctx)?;
     let ipv6_plan = ra::plan(&settings.ipv6, &ctx)?;
+    let control_plan = control::plan(&settings.control, &ctx)?;
+    let metrics_plan = metrics::plan(&settings.metrics, &ctx)?;
     if dns_plan.is_none() && dhcp4_plan.is_none() && ipv6_plan.is_none() {
         return Err(Failure::config(
             "nothing to serve: give a --dhcp-range or a DNS --port",
         ));
     }
     let dns = dns_plan.map(|p| p.bind(&ctx)).transpose()?;
-    let dhcp4 = dhcp4_plan.map(|p| p.bind(&ctx, writer)).transpose()?;
+    let dhcp4 = dhcp4_plan
+        .map(|p| p.bind(&ctx, writer.clone()))
+        .transpose()?;
     let ipv6 = ipv6_plan.map(|p| p.bind(&ctx)).transpose()?;
+    // What status, the metrics and SIGUSR1 report: every bound service.
+    let sources = Sources {
+        interface: ctx.iface.name.clone(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        started,
+        dhcp4: dhcp4.as_ref().map(|b| Dhcp4Source {
+            stats: b.stats(),
+            leases: b.leases(),
+        }),
+        dns: dns.as_ref().map(|b| b.shared()),
+        ra: ipv6.as_ref().map(|b| RaSource {
+            stats: b.ra_stats(),
+            prefixes: b.prefixes(),
+        }),
+        dhcp6: ipv6
+            .as_ref()
+            .filter(|b| b.has_dhcp6())
+            .map(|b| b.dhcp6_stats()),
+    };
+    // Bound as root, like every other socket: the control directory under
+    // /run is root's.
+    let control = match control_plan {
+        Some(p) => p.bind_or_warn(sources.clone(), &ctx)?,
+        None => None,
+    };
+    if control.is_some()
+        && let Err(e) = writer.control_socket_bound()
+    {
+        warn!("the control socket will be left behind on exit: {e}");
+    }
+    let metrics = metrics_plan
+        .map(|p| p.bind(sources.clone(), &ctx))
+        .transpose()?;
 
     let mut pid_file =
         match &settings.process.pid_file {
@@ -158,12 +201,6 @@ pub async fn serve(
         info!(user = %creds.user, uid = creds.uid, gid = creds.gid, "serving without root");
     }
 
-    let report = Report {
-        dhcp4: dhcp4.as_ref().map(|b| b.stats()),
-        dns: dns.as_ref().map(|b| (b.stats(), b.shared())),
-        ra: ipv6.as_ref().map(|b| b.ra_stats()),
-        dhcp6: ipv6.as_ref().map(|b| b.dhcp6_stats()),
-    };
     let mut tasks = Tasks::new();
     if let Some(b) = dns {
         b.run(&mut tasks, &ctx);
@@ -174,6 +211,12 @@ pub async fn serve(
     if let Some(b) = ipv6 {
         b.run(&mut tasks, &ctx);
     }
+    if let Some(b) = control {
+        b.run(&mut tasks, &ctx);
+    }
+    if let Some(b) = metrics {
+        b.run(&mut tasks, &ctx);
+    }
 
     notify::ready();
     info!(interface = %ctx.iface.name, "nspawn-netd ready");
@@ -181,7 +224,7 @@ pub async fn serve(
         startup.ready();
         let _ = process::detach_stdio();
     }
-    let result = wait(&ctx, &mut tasks, &mut signals, &report, &log).await;
+    let result = wait(&ctx, &mut tasks, &mut signals, &sources, &log).await;
     drop(pid_file);
     result
 }
@@ -217,7 +260,7 @@ async fn wait(
     ctx: &Context,
     tasks: &mut Tasks,
     signals: &mut Signals,
-    report: &Report,
+    sources: &Sources,
     log: &LogHandle,
 ) -> Result<(), Failure> {
     let mut failure = None;
@@ -230,7 +273,7 @@ async fn wait(
                     info!("SIGHUP: reloading");
                     let _ = ctx.reload.send(());
                 }
-                Signal::Statistics => report.log(),
+                Signal::Statistics => report::log(sources),
                 Signal::ReopenLog => match log.reopen() {
                     Ok(()) => info!("SIGUSR2: log file reopened"),
                     Err(e) => warn!("SIGUSR2: reopening the log file: {e}"),

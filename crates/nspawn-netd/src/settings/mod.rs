@@ -13,9 +13,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use netd_proto::dns::TtlLimits;
+use netd_serve::control::ControlSettings;
 use netd_serve::dhcp4::Dhcp4Settings;
 use netd_serve::dns::DnsSettings;
 use netd_serve::dns::service::{DEFAULT_RESOLV_FILE, SYSTEM_HOSTS};
+use netd_serve::metrics::MetricsSettings;
 use netd_serve::ra::Ipv6Settings;
 use netd_serve::settings::{Origin, Sourced};
 
@@ -25,6 +27,7 @@ pub mod dhcp_host;
 pub mod dhcp_range;
 pub mod dns_values;
 pub mod ipv6_range;
+mod observe;
 pub mod sources;
 pub mod values;
 
@@ -343,6 +346,8 @@ pub struct DaemonSettings {
     pub dhcp4: Dhcp4Settings,
     pub dns: DnsSettings,
     pub ipv6: Ipv6Settings,
+    pub control: ControlSettings,
+    pub metrics: MetricsSettings,
     pub process: ProcessSettings,
     pub log: LogSettings,
 }
@@ -462,6 +467,8 @@ impl DaemonSettings {
             dhcp4,
             dns,
             ipv6,
+            control: observe::control(&a.observe),
+            metrics: observe::metrics(&a.observe, p),
             process: ProcessSettings {
                 mode,
                 user: Some(c.user.clone().unwrap_or_else(|| DEFAULT_USER.to_owned())),
