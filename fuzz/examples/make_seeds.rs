@@ -15,6 +15,8 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::RecordType;
 use netd_bridge::nft::batch;
 use netd_bridge::{BridgeConfig, Inbound};
+use netd_proto::dhcp4::LeaseRecord;
+use netd_proto::dhcp4::journal::{Change, encode_change, encode_snapshot, journal_header};
 use netd_proto::ra::option::{DnsSearchList, Lifetime, PrefixInformation, RecursiveDnsServers};
 use netd_proto::ra::wire::{RouterAdvertRepr, RouterPreference, RouterSolicitRepr};
 use netd_testkit::dns_messages::{a, query_bytes, reply, soa, txt};
@@ -34,6 +36,7 @@ fn main() {
         ("dns_resolver", dns_query_sequences()),
         ("dns_forward", dns_forwards()),
         ("lease_file", lease_files()),
+        ("lease_journal", journals()),
         ("dnsmasq_conf", config_files()),
         ("settings_values", option_values()),
         ("nft_reply", nft_messages()),
@@ -633,6 +636,84 @@ fn lease_files() -> Seeds {
         .enumerate()
         .map(|(i, l)| (format!("leases{i}"), l.as_bytes().to_vec()))
         .collect()
+}
+
+/// Framed files for the journal target: tag 0 the snapshot, 1 and 2 the
+/// slots, 3 the dnsmasq-format file to import; tag | 4 keeps a file's
+/// checksums as they are.
+fn journals() -> Seeds {
+    let rec = |n: u8, expires: u64| LeaseRecord {
+        expires,
+        mac: mac(n),
+        addr: Ipv4Addr::new(192, 168, 26, 19 + n),
+        hostname: Some(format!("host{n}")),
+        client_id: (n % 2 == 0).then(|| vec![1, 0x52, 0x54, 0, 0x12, 0x34, n]),
+    };
+    let slot = |generation: u64, changes: &[Change]| {
+        let mut b = journal_header(generation).to_vec();
+        for c in changes {
+            encode_change(generation, c, &mut b);
+        }
+        b
+    };
+    let files = |parts: &[(u8, Vec<u8>)]| {
+        let mut out = Vec::new();
+        for (tag, body) in parts {
+            frame(&mut out, *tag, body);
+        }
+        out
+    };
+    let snapshot = encode_snapshot(3, &[rec(1, 1_900_000_000), rec(2, 0)]);
+    let changes = [
+        Change::Put(rec(3, 1_900_000_100)),
+        Change::Remove(Ipv4Addr::new(192, 168, 26, 20)),
+        Change::Put(rec(2, 1_900_000_200)),
+    ];
+    let active = slot(3, &changes);
+    let mut torn = active.clone();
+    torn.truncate(active.len() - 5);
+    let mut zeros = active.clone();
+    zeros.extend_from_slice(&[0; 64]);
+    let lease_file = b"1900000000 52:54:00:12:34:05 192.168.26.24 imported *\n".to_vec();
+    vec![
+        (
+            "clean".into(),
+            files(&[(0, snapshot.clone()), (1, slot(3, &[]))]),
+        ),
+        (
+            "replay".into(),
+            files(&[(0, snapshot.clone()), (1, active.clone())]),
+        ),
+        (
+            "two-slots".into(),
+            files(&[
+                (0, snapshot.clone()),
+                (1, active.clone()),
+                (2, slot(4, &changes[..1])),
+            ]),
+        ),
+        (
+            "stale-slot".into(),
+            files(&[(0, snapshot.clone()), (2, slot(2, &changes))]),
+        ),
+        (
+            "torn".into(),
+            files(&[(0, snapshot.clone()), (1 | 4, torn)]),
+        ),
+        (
+            "zero-tail".into(),
+            files(&[(0, snapshot.clone()), (1, zeros)]),
+        ),
+        ("import".into(), files(&[(3, lease_file.clone())])),
+        (
+            "import-and-slot".into(),
+            files(&[(3, lease_file), (1, active)]),
+        ),
+        (
+            "bad-snapshot".into(),
+            files(&[(4, snapshot[..20].to_vec())]),
+        ),
+    ]
 }
 
 fn config_files() -> Seeds {

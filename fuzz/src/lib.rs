@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Reservation};
 
 pub mod dns;
+pub mod journal;
 
 /// One frame of a framed input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

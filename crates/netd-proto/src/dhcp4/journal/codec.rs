@@ -11,6 +11,12 @@ const SNAPSHOT_MAGIC: &[u8; 4] = b"NNS1";
 pub const JOURNAL_HEADER_LEN: usize = 4 + 8 + 4;
 /// Magic, generation, record count, checksum.
 const SNAPSHOT_HEADER_LEN: usize = 4 + 8 + 8 + 4;
+/// The largest generation a header may carry. One generation is used per
+/// compaction, so no real file comes near it; a header past it (damage
+/// with a matching checksum, or a planted file) is no header at all, and
+/// the generations recovery and later switches compute after the newest
+/// one cannot overflow.
+pub const MAX_GENERATION: u64 = i64::MAX as u64;
 /// Length and checksum in front of every record.
 const FRAME_LEN: usize = 8;
 /// The largest payload an encoder makes: tag, expiry, MAC, address, and a
@@ -233,7 +239,7 @@ fn read_header(bytes: &[u8], magic: &[u8; 4], len: usize) -> Option<u64> {
     if &body[..4] != magic || crc32c(&[body]).to_le_bytes() != crc {
         return None;
     }
-    Some(u64::from_le_bytes(body[4..12].try_into().ok()?))
+    Some(u64::from_le_bytes(body[4..12].try_into().ok()?)).filter(|&g| g <= MAX_GENERATION)
 }
 
 /// Records from `offset` on, at most `max`: the good ones, where they end,
@@ -389,6 +395,17 @@ mod tests {
             decode_journal(&zeros).torn.unwrap().reason,
             TornReason::Length(0)
         );
+    }
+
+    #[test]
+    fn a_header_past_the_last_generation_is_no_header() {
+        let mut slot = journal_header(MAX_GENERATION + 1).to_vec();
+        encode_change(MAX_GENERATION + 1, &Change::Put(rec(1)), &mut slot);
+        assert_eq!(decode_journal(&slot).generation, None);
+        let snapshot = encode_snapshot(u64::MAX, &[rec(1)]);
+        assert_eq!(decode_snapshot(&snapshot), Err(SnapshotError::BadHeader));
+        let last = decode_journal(&journal_header(MAX_GENERATION));
+        assert_eq!(last.generation, Some(MAX_GENERATION));
     }
 
     #[test]

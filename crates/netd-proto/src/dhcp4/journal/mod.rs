@@ -22,8 +22,8 @@ mod crc;
 mod replay;
 
 pub use codec::{
-    Change, JOURNAL_HEADER_LEN, JournalRead, SnapshotError, SnapshotRead, Torn, TornReason,
-    decode_journal, decode_snapshot, encode_change, encode_snapshot, journal_header,
+    Change, JOURNAL_HEADER_LEN, JournalRead, MAX_GENERATION, SnapshotError, SnapshotRead, Torn,
+    TornReason, decode_journal, decode_snapshot, encode_change, encode_snapshot, journal_header,
 };
 pub use crc::crc32c;
 pub use replay::{MIN_COMPACTION, ReplayTable, should_compact};
