@@ -283,6 +283,43 @@ dhcp-hostsfile=/var/lib/libvirt/dnsmasq/default.hostsfile
 addn-hosts=/var/lib/libvirt/dnsmasq/default.addnhosts
 ";
 
+/// The file libvirt 9.0.0 wrote, captured from a run of `libvirt.rs`, for
+/// its network `lab`: NAT on `virbr0`, `192.168.122.1/24`, `<domain
+/// name='lab.test'/>` (hence `domain=` and `expand-hosts`), a `<range>`
+/// `.100`-`.199` (hence a lease maximum of 100), a `<dhcp><host>`
+/// reservation ([`LIBVIRT_NAT_HOSTSFILE`]) and a `<dns><host>`
+/// ([`LIBVIRT_NAT_ADDNHOSTS`]).
+pub const LIBVIRT_NAT_CONF: &str = "\
+##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE
+##OVERWRITTEN AND LOST.  Changes to this configuration should be made using:
+##    virsh net-edit lab
+## or other application using the libvirt API.
+##
+## dnsmasq conf file created by libvirt
+strict-order
+domain=lab.test
+expand-hosts
+pid-file=/run/libvirt/network/lab.pid
+except-interface=lo
+bind-dynamic
+interface=virbr0
+dhcp-range=192.168.122.100,192.168.122.199,255.255.255.0
+dhcp-no-override
+dhcp-authoritative
+dhcp-lease-max=100
+dhcp-hostsfile=/var/lib/libvirt/dnsmasq/lab.hostsfile
+addn-hosts=/var/lib/libvirt/dnsmasq/lab.addnhosts
+";
+
+/// `/var/lib/libvirt/dnsmasq/lab.hostsfile` beside [`LIBVIRT_NAT_CONF`]:
+/// one `dhcp-host` value a line (`<host mac= ip= name=>`).
+pub const LIBVIRT_NAT_HOSTSFILE: &str = "52:54:00:6c:76:01,192.168.122.77,guest\n";
+
+/// `/var/lib/libvirt/dnsmasq/lab.addnhosts` beside [`LIBVIRT_NAT_CONF`]:
+/// a hosts file (`<dns><host>`), a tab after the address and after each
+/// name.
+pub const LIBVIRT_NAT_ADDNHOSTS: &str = "192.168.122.50\tpeer\t\n";
+
 /// Debian 12's own dnsmasq service (`dnsmasq` 2.90-4~deb12u2:
 /// `dnsmasq.service` runs `/usr/share/dnsmasq/systemd-helper exec`,
 /// `/etc/init.d/dnsmasq start` runs the same through `start-stop-daemon`,

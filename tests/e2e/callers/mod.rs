@@ -6,6 +6,8 @@
 //!
 //! - [`lxc_net`]: Debian's `lxc-net start`/`stop` in a lab host namespace
 //!   without a bridge (lxc-net makes `lxcbr0` itself).
+//! - [`libvirt`]: libvirtd's network driver defining, starting and
+//!   destroying a NAT network, in a lab host namespace.
 //! - [`recorded`]: the command lines the callers' sources build
 //!   ([`command_lines`]) run on a bridge named as each caller names it.
 //!
@@ -15,6 +17,7 @@
 //! caller's files (pid file, lease file) from the lab directory.
 
 pub mod command_lines;
+mod libvirt;
 mod lxc_net;
 mod recorded;
 mod syntax;

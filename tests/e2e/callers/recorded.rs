@@ -6,10 +6,9 @@
 //! container on the bridge must get a lease from the pool, recorded in the
 //! caller's lease file; SIGTERM must stop the server.
 //!
-//! libvirt's and Debian's service command lines are not run here: libvirt's
-//! needs its lease helper (`/usr/lib/libvirt/libvirt_leaseshelper`, not
-//! installed), Debian's service serves no DHCP until `/etc/dnsmasq.conf`
-//! says so.
+//! libvirt's and Debian's service command lines are not run here: libvirtd
+//! runs libvirt's itself (`libvirt/`), Debian's service serves no DHCP
+//! until `/etc/dnsmasq.conf` says so.
 
 use std::net::Ipv4Addr;
 use std::path::Path;
