@@ -1,4 +1,4 @@
-//! Every recorded command line, and libvirt's config file, passes the
+//! Every recorded command line, and libvirt's config files, pass the
 //! binary's own check (`--test`: parse the options and every config file,
 //! start nothing), which Debian's `dnsmasq.service` runs as
 //! `ExecStartPre`. With dnsmasq this proves that command_lines.rs holds
@@ -13,7 +13,8 @@ use std::time::Duration;
 use netd_testkit::lab::{Lab, netd_bin, read_or_empty};
 
 use super::command_lines::{
-    DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF, LIBVIRT_NETWORK,
+    DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF,
+    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK,
     network_manager_shared_with_all_options, render,
 };
 use super::recorded::{incus, lxc_net, lxd, network_manager};
@@ -65,6 +66,15 @@ fn check_all(binary: &Path, which: Lines) {
         lines.push((
             "libvirt",
             render(LIBVIRT_NETWORK, &[("NETWORK", "default")]),
+        ));
+        // The files libvirt wrote for libvirt.rs's network.
+        let dir = "/var/lib/libvirt/dnsmasq";
+        fs.write(&format!("{dir}/lab.conf"), LIBVIRT_NAT_CONF);
+        fs.write(&format!("{dir}/lab.hostsfile"), LIBVIRT_NAT_HOSTSFILE);
+        fs.write(&format!("{dir}/lab.addnhosts"), LIBVIRT_NAT_ADDNHOSTS);
+        lines.push((
+            "libvirt, NAT network with a domain",
+            render(LIBVIRT_NETWORK, &[("NETWORK", "lab")]),
         ));
     }
     fs.mkdir(LAB_CONF_DIR);
