@@ -1,0 +1,178 @@
+//! Each caller's [`Recorded`]: its command line rendered with the values
+//! its defaults give, the bridge and addresses it would have made, and the
+//! files it writes before starting dnsmasq.
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use super::super::command_lines::{
+    INCUS_BRIDGE, LXC_NET, LXD_BRIDGE, NETWORK_MANAGER_SHARED, NETWORK_MANAGER_SHARED_CONF_DIR,
+    render,
+};
+use super::super::user_exists;
+use super::{Recorded, StaticEntry};
+
+/// The first of `names` that exists, as Incus, LXD and lxc-net choose.
+fn first_user(names: &[&'static str]) -> &'static str {
+    names
+        .iter()
+        .copied()
+        .find(|n| user_exists(n))
+        .expect("a user to run as")
+}
+
+/// The first of `names` that `/etc/group` knows.
+fn first_group(names: &[&'static str]) -> &'static str {
+    let groups = std::fs::read_to_string("/etc/group").unwrap_or_default();
+    names
+        .iter()
+        .copied()
+        .find(|n| groups.lines().any(|l| l.split(':').next() == Some(*n)))
+        .expect("a group to run as")
+}
+
+/// NetworkManager's shared mode on the bridge `nm-bridge` (the name a
+/// bridge connection gets by default) with 10.42.0.1/24, the first shared
+/// address. `--conf-dir` only if the machine has the directory, as
+/// NetworkManager decides.
+pub(in crate::callers) fn network_manager() -> Recorded {
+    let mut argv = render(
+        NETWORK_MANAGER_SHARED,
+        &[
+            ("IFACE", "nm-bridge"),
+            ("LISTEN_ADDRESS", "10.42.0.1"),
+            ("DHCP_FIRST", "10.42.0.10"),
+            ("DHCP_LAST", "10.42.0.254"),
+        ],
+    );
+    if Path::new("/etc/NetworkManager/dnsmasq-shared.d").is_dir() {
+        argv.push(NETWORK_MANAGER_SHARED_CONF_DIR.to_owned());
+    }
+    Recorded {
+        caller: "NetworkManager",
+        argv,
+        bridge: "nm-bridge",
+        v4: "10.42.0.1/24",
+        v6: None,
+        pool: (Ipv4Addr::new(10, 42, 0, 10), Ipv4Addr::new(10, 42, 0, 254)),
+        lease_file: "/var/lib/NetworkManager/dnsmasq-nm-bridge.leases",
+        pid_file: None,
+        prepare: |fs| {
+            fs.mkdir("/var/lib/NetworkManager");
+        },
+        static_entry: None,
+        names: &[],
+    }
+}
+
+/// `incusbr0` as `incus admin init` makes it (with one fixed choice of the
+/// random subnets), on a machine without an `incus` user.
+pub(in crate::callers) fn incus() -> Recorded {
+    Recorded {
+        caller: "Incus",
+        argv: render(
+            INCUS_BRIDGE,
+            &[
+                ("BRIDGE", "incusbr0"),
+                ("IPV4_ADDRESS", "10.213.37.1"),
+                ("DHCP_FIRST", "10.213.37.2"),
+                ("DHCP_LAST", "10.213.37.254"),
+                ("IPV6_ADDRESS", "fd42:5cd4:95b6:7f3e::1"),
+                ("UNPRIV_USER", first_user(&["incus", "nobody"])),
+                ("UNPRIV_GROUP", first_group(&["incus", "nogroup"])),
+            ],
+        ),
+        bridge: "incusbr0",
+        v4: "10.213.37.1/24",
+        v6: Some("fd42:5cd4:95b6:7f3e::1/64"),
+        pool: (
+            Ipv4Addr::new(10, 213, 37, 2),
+            Ipv4Addr::new(10, 213, 37, 254),
+        ),
+        lease_file: "/var/lib/incus/networks/incusbr0/dnsmasq.leases",
+        pid_file: None,
+        prepare: |fs| {
+            fs.mkdir("/var/lib/incus/networks/incusbr0/dnsmasq.hosts");
+            fs.write("/var/lib/incus/networks/incusbr0/dnsmasq.raw", "\n");
+        },
+        // Instance `c1`'s NIC `eth0` with `ipv4.address` set; Incus's MAC
+        // prefix.
+        static_entry: Some(StaticEntry {
+            path: "/var/lib/incus/networks/incusbr0/dnsmasq.hosts/c1.eth0",
+            mac: "10:66:6a:4c:2e:01",
+            addr: Ipv4Addr::new(10, 213, 37, 50),
+            name: "c1",
+        }),
+        names: &[
+            ("c1.incus", "10.213.37.50"),
+            ("_gateway.incus", "10.213.37.1"),
+        ],
+    }
+}
+
+/// `lxdbr0` as `lxd init` makes it, on a machine without an `lxd` user.
+pub(in crate::callers) fn lxd() -> Recorded {
+    Recorded {
+        caller: "LXD",
+        argv: render(
+            LXD_BRIDGE,
+            &[
+                ("BRIDGE", "lxdbr0"),
+                ("IPV4_ADDRESS", "10.158.91.1"),
+                ("DHCP_FIRST", "10.158.91.2"),
+                ("DHCP_LAST", "10.158.91.254"),
+                ("IPV6_ADDRESS", "fd42:a1b2:c3d4:e5f6::1"),
+                ("UNPRIV_USER", first_user(&["lxd", "nobody"])),
+                ("UNPRIV_GROUP", first_group(&["lxd", "nogroup"])),
+            ],
+        ),
+        bridge: "lxdbr0",
+        v4: "10.158.91.1/24",
+        v6: Some("fd42:a1b2:c3d4:e5f6::1/64"),
+        pool: (
+            Ipv4Addr::new(10, 158, 91, 2),
+            Ipv4Addr::new(10, 158, 91, 254),
+        ),
+        lease_file: "/var/lib/lxd/networks/lxdbr0/dnsmasq.leases",
+        pid_file: None,
+        prepare: |fs| {
+            fs.mkdir("/var/lib/lxd/networks/lxdbr0/dnsmasq.hosts");
+            fs.write("/var/lib/lxd/networks/lxdbr0/dnsmasq.raw", "\n");
+        },
+        // Instance `c1`'s NIC `eth0` with `ipv4.address` set; LXD's MAC
+        // prefix.
+        static_entry: Some(StaticEntry {
+            path: "/var/lib/lxd/networks/lxdbr0/dnsmasq.hosts/c1.eth0",
+            mac: "00:16:3e:4c:2e:01",
+            addr: Ipv4Addr::new(10, 158, 91, 50),
+            name: "c1",
+        }),
+        names: &[("c1.lxd", "10.158.91.50"), ("_gateway.lxd", "10.158.91.1")],
+    }
+}
+
+/// lxc-net's command line alone, on the `lxcbr0` lxc-net would have made.
+pub(in crate::callers) fn lxc_net() -> Recorded {
+    Recorded {
+        caller: "lxc-net",
+        argv: render(
+            LXC_NET,
+            &[(
+                "DNSMASQ_USER",
+                first_user(&["lxc-dnsmasq", "dnsmasq", "nobody"]),
+            )],
+        ),
+        bridge: "lxcbr0",
+        v4: "10.0.3.1/24",
+        v6: None,
+        pool: (Ipv4Addr::new(10, 0, 3, 2), Ipv4Addr::new(10, 0, 3, 254)),
+        lease_file: "/var/lib/misc/dnsmasq.lxcbr0.leases",
+        pid_file: Some("/run/lxc/dnsmasq.pid"),
+        prepare: |fs| {
+            fs.mkdir("/run/lxc");
+            fs.mkdir("/var/lib/misc");
+        },
+        static_entry: None,
+        names: &[],
+    }
+}
