@@ -29,8 +29,9 @@ use netd_testkit::private_mounts::PrivateMounts;
 use crate::callers::CallerFs;
 
 const LIBVIRTD: &str = "/usr/sbin/libvirtd";
-/// Where Debian's `libvirt-daemon` puts its connection drivers.
-const DRIVER_DIR: &str = "/usr/lib/x86_64-linux-gnu/libvirt/connection-driver";
+/// Where Debian's `libvirt-daemon` puts its connection drivers, under
+/// `/usr/lib/MULTIARCH-TRIPLET`.
+const DRIVER_DIR: &str = "libvirt/connection-driver";
 const NETWORK_DRIVER: &str = "libvirt_driver_network.so";
 /// libvirt's lease helper, which dnsmasq runs as `--dhcp-script`.
 pub const LEASES_HELPER: &str = "/usr/lib/libvirt/libvirt_leaseshelper";
@@ -56,12 +57,19 @@ impl Libvirtd {
     /// Starts libvirtd with `binary` as its dnsmasq and waits until `virsh`
     /// can talk to it.
     pub fn start(binary: &Path) -> Libvirtd {
-        for p in [LIBVIRTD, LEASES_HELPER, "/usr/bin/virsh"] {
+        for p in [
+            LIBVIRTD,
+            LEASES_HELPER,
+            "/usr/bin/virsh",
+            "/usr/sbin/iptables",
+        ] {
             assert!(
                 Path::new(p).exists(),
-                "{p} is missing: install libvirt-daemon and libvirt-clients (see .ci/run)"
+                "{p} is missing: install libvirt-daemon, libvirt-clients and iptables \
+                 (see .ci/run)"
             );
         }
+        let network_driver = network_driver();
         let lab = Lab::without_bridge();
         let fs = CallerFs::new(lab.dir());
         let dir = lab.dir();
@@ -77,11 +85,7 @@ impl Libvirtd {
             fs::create_dir_all(d).unwrap_or_else(|e| panic!("{}: {e}", d.display()));
         }
         fs.mkdir("/var/lib/libvirt");
-        symlink(
-            Path::new(DRIVER_DIR).join(NETWORK_DRIVER),
-            drivers.join(NETWORK_DRIVER),
-        )
-        .expect("linking the network driver");
+        symlink(&network_driver, drivers.join(NETWORK_DRIVER)).expect("linking the network driver");
         fs::write(etc.join("libvirtd.conf"), LIBVIRTD_CONF).expect("writing libvirtd.conf");
 
         // /etc/libvirt exists wherever libvirt-clients is installed.
@@ -150,6 +154,17 @@ impl Libvirtd {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+}
+
+/// `libvirt_driver_network.so` in the machine's multiarch library
+/// directory.
+fn network_driver() -> PathBuf {
+    fs::read_dir("/usr/lib")
+        .expect("reading /usr/lib")
+        .filter_map(Result::ok)
+        .map(|e| e.path().join(DRIVER_DIR).join(NETWORK_DRIVER))
+        .find(|p| p.exists())
+        .expect("no /usr/lib/*/libvirt/connection-driver/libvirt_driver_network.so: install libvirt-daemon")
 }
 
 impl Drop for Libvirtd {
