@@ -17,6 +17,7 @@
 //! caller's files (pid file, lease file) from the lab directory.
 
 pub mod command_lines;
+mod ipv6;
 mod libvirt;
 mod lxc_net;
 mod recorded;

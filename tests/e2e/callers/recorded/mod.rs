@@ -7,7 +7,10 @@
 //! caller's lease file; SIGTERM must stop the server. Where the caller
 //! keeps a hosts directory (Incus, LXD), an instance's static entry there
 //! gives a second container its address and its name in the caller's DNS
-//! domain, beside the gateway's `--interface-name`.
+//! domain, beside the gateway's `--interface-name`. Where the caller
+//! serves IPv6 (Incus, LXD: `ra-stateless`, and Incus's
+//! `option6:dns-server`), the container forms a SLAAC address and a
+//! stateless DHCPv6 exchange gives it the bridge's address for DNS.
 //!
 //! The callers' definitions are in [`callers`].
 //!
@@ -25,6 +28,7 @@ mod callers;
 use netd_testkit::clients::{Client, Run};
 use netd_testkit::lab::{Lab, netd_bin, read_or_empty, wait_until};
 
+use super::ipv6::{dhcp6_name_servers, slaac_address};
 use super::{CallerFs, Proc, dig, dnsmasq, wait_for_dhcp_socket, without_not_yet};
 pub(super) use callers::{incus, lxc_net, lxd, network_manager};
 
@@ -167,6 +171,31 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
             "{}: {name} at {server}",
             rec.caller
         );
+    }
+
+    // IPv6: the router advertisements give the container an address in
+    // the bridge's prefix, stateless DHCPv6 the bridge's address for DNS.
+    if let Some(v6) = rec.v6 {
+        let (prefix, server) = (
+            format!("{}:", v6.split("::").next().expect("a ::")),
+            v6.split('/').next().expect("an address"),
+        );
+        let slaac = slaac_address(&client, &prefix);
+        assert!(
+            slaac.is_some(),
+            "{}: no SLAAC address in {prefix}:/64:\n{}\nserver log:\n{}",
+            rec.caller,
+            client.run_ok(&["ip", "-6", "addr", "show", "dev", "host0"]),
+            read_or_empty(&log)
+        );
+        let servers = dhcp6_name_servers(&client, lab.dir()).unwrap_or_else(|env| {
+            panic!(
+                "{}: no DHCPv6 DNS servers; dhclient's environment:\n{env}\nserver log:\n{}",
+                rec.caller,
+                read_or_empty(&log)
+            )
+        });
+        assert_eq!(servers, server, "{}: DHCPv6 DNS servers", rec.caller);
     }
 
     match started {
