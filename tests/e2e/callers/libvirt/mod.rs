@@ -5,8 +5,10 @@
 //! [`LIBVIRT_NETWORK`]'s argv; guests on `virbr0` get their addresses (the
 //! reserved one, and one from the range), resolve names through it,
 //! and appear in `virsh net-dhcp-leases`, which reads what libvirt's lease
-//! helper wrote when dnsmasq ran it as `--dhcp-script`; `net-destroy`
-//! stops dnsmasq and removes the bridge.
+//! helper wrote when dnsmasq ran it as `--dhcp-script`; `net-update
+//! --live` adds a reservation and a DNS host, which libvirt writes to the
+//! hosts files before it sends dnsmasq SIGHUP; `net-destroy` stops dnsmasq
+//! and removes the bridge.
 //!
 //! How libvirtd runs without touching the machine: [`daemon`].
 
@@ -44,6 +46,14 @@ const DNS_HOST_ADDR: &str = "192.168.122.50";
 const DOMAIN: &str = "lab.test";
 /// The hostname the unreserved guest sends (option 12).
 const OTHER_NAME: &str = "other";
+/// What `net-update --live` adds to the running network.
+const LATE_HOST_XML: &str = "<host mac='52:54:00:6c:76:02' name='late' ip='192.168.122.78'/>";
+const LATE_MAC: &str = "52:54:00:6c:76:02";
+const LATE_NAME: &str = "late";
+const LATE_ADDR: &str = "192.168.122.78";
+const LATE_DNS_XML: &str = "<host ip='192.168.122.51'><hostname>peer2</hostname></host>";
+const LATE_DNS_NAME: &str = "peer2";
+const LATE_DNS_ADDR: &str = "192.168.122.51";
 
 /// The network as `virsh net-define` reads it: NAT, STP off and no
 /// forwarding delay (so a port forwards at once), a local domain.
@@ -162,6 +172,34 @@ pub fn run_with(binary: &Path) {
                 .path(&format!("/var/lib/libvirt/dnsmasq/{BRIDGE}.status"))
         )
     );
+
+    // Live updates: libvirt rewrites the hosts files and sends the same
+    // daemon SIGHUP, which rereads them.
+    for (section, xml) in [("ip-dhcp-host", LATE_HOST_XML), ("dns-host", LATE_DNS_XML)] {
+        lv.virsh_ok(&["net-update", NETWORK, "add", section, xml, "--live"]);
+    }
+    let hostsfile = file(&format!("{NETWORK}.hostsfile"));
+    assert!(
+        hostsfile.contains(&format!("{LATE_MAC},{LATE_ADDR},{LATE_NAME}")),
+        "{hostsfile}"
+    );
+    assert_eq!(
+        Proc::from_pid_file(&pid_file).map(|p| p.0),
+        Some(daemon.0),
+        "net-update restarted the daemon rather than signalling it"
+    );
+    let late = lv.lab.container_on(BRIDGE, "l");
+    late.run_ok(&["ip", "link", "set", "host0", "address", LATE_MAC]);
+    let lease = Client::Udhcpc
+        .obtain(&late, lv.lab.dir(), &Run::default())
+        .unwrap_or_else(|e| panic!("{e}\nlibvirtd's log:\n{}", lv.log_text()));
+    assert_eq!(lease.addr.to_string(), LATE_ADDR, "{lease:?}");
+    for (name, want) in [
+        (format!("{LATE_NAME}.{DOMAIN}"), LATE_ADDR),
+        (format!("{LATE_DNS_NAME}.{DOMAIN}"), LATE_DNS_ADDR),
+    ] {
+        assert_eq!(dig(&late, &gw, &name), want, "{name} at {gw}");
+    }
 
     // net-destroy stops the daemon and removes the bridge.
     lv.virsh_ok(&["net-destroy", NETWORK]);
