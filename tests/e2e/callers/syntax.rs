@@ -16,10 +16,9 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty};
 
 use super::command_lines::{
     DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF,
-    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK,
-    network_manager_shared_with_all_options, render,
+    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK, render,
 };
-use super::recorded::{incus, lxc_net, lxd, network_manager};
+use super::recorded::{incus, lxc_net, lxd, network_manager, network_manager_with_options};
 use super::{CallerFs, dnsmasq, without_not_yet};
 
 /// Debian's configuration directory, which only the `dnsmasq` package
@@ -43,20 +42,8 @@ fn recorded_lines(fs: &CallerFs) -> Vec<Line> {
 
 /// NetworkManager's line with every optional argument.
 fn network_manager_all_options() -> Vec<Line> {
-    vec![(
-        "NetworkManager, every optional argument",
-        render(
-            &network_manager_shared_with_all_options(),
-            &[
-                ("IFACE", "nm-bridge"),
-                ("LISTEN_ADDRESS", "10.42.0.1"),
-                ("DHCP_FIRST", "10.42.0.10"),
-                ("DHCP_LAST", "10.42.0.254"),
-                ("DNS_SERVERS", "192.0.2.53,198.51.100.53"),
-                ("SEARCH_DOMAINS", "example.com,example.org"),
-            ],
-        ),
-    )]
+    let rec = network_manager_with_options();
+    vec![(rec.caller, rec.argv)]
 }
 
 /// libvirt's argv with its files: Debian's `default` network, and the NAT

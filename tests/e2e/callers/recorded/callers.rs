@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::super::command_lines::{
     INCUS_BRIDGE, LXC_NET, LXD_BRIDGE, NETWORK_MANAGER_SHARED, NETWORK_MANAGER_SHARED_CONF_DIR,
-    render,
+    network_manager_shared_with_all_options, render,
 };
 use super::super::user_exists;
 use super::{Recorded, StaticEntry};
@@ -62,6 +62,36 @@ pub(in crate::callers) fn network_manager() -> Recorded {
         },
         static_entry: None,
         names: &[],
+        dns_servers: None,
+    }
+}
+
+/// The DNS servers of [`network_manager_with_options`]'s shared config.
+const NM_DNS_SERVERS: [Ipv4Addr; 2] = [
+    Ipv4Addr::new(192, 0, 2, 53),
+    Ipv4Addr::new(198, 51, 100, 53),
+];
+
+/// NetworkManager's shared mode with every optional argument in place
+/// (`NETWORK_MANAGER_SHARED_OPTIONAL`): the log options, a router, two DNS
+/// servers and a search list from the shared config, option 43 for a
+/// metered connection. The container must be given those DNS servers.
+pub(in crate::callers) fn network_manager_with_options() -> Recorded {
+    Recorded {
+        caller: "NetworkManager, every optional argument",
+        argv: render(
+            &network_manager_shared_with_all_options(),
+            &[
+                ("IFACE", "nm-bridge"),
+                ("LISTEN_ADDRESS", "10.42.0.1"),
+                ("DHCP_FIRST", "10.42.0.10"),
+                ("DHCP_LAST", "10.42.0.254"),
+                ("DNS_SERVERS", "192.0.2.53,198.51.100.53"),
+                ("SEARCH_DOMAINS", "example.com,example.org"),
+            ],
+        ),
+        dns_servers: Some(&NM_DNS_SERVERS),
+        ..network_manager()
     }
 }
 
@@ -107,6 +137,7 @@ pub(in crate::callers) fn incus() -> Recorded {
             ("c1.incus", "10.213.37.50"),
             ("_gateway.incus", "10.213.37.1"),
         ],
+        dns_servers: None,
     }
 }
 
@@ -148,6 +179,7 @@ pub(in crate::callers) fn lxd() -> Recorded {
             name: "c1",
         }),
         names: &[("c1.lxd", "10.158.91.50"), ("_gateway.lxd", "10.158.91.1")],
+        dns_servers: None,
     }
 }
 
@@ -174,5 +206,6 @@ pub(in crate::callers) fn lxc_net() -> Recorded {
         },
         static_entry: None,
         names: &[],
+        dns_servers: None,
     }
 }

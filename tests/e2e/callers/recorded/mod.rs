@@ -30,7 +30,7 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty, wait_until};
 
 use super::ipv6::{dhcp6_name_servers, slaac_address};
 use super::{CallerFs, Proc, dig, dnsmasq, wait_for_dhcp_socket, without_not_yet};
-pub(super) use callers::{incus, lxc_net, lxd, network_manager};
+pub(super) use callers::{incus, lxc_net, lxd, network_manager, network_manager_with_options};
 
 /// One caller's command line and the world it expects.
 #[derive(Debug)]
@@ -52,6 +52,9 @@ pub(super) struct Recorded {
     /// Names the caller's DNS answers on the bridge's IPv4 address, and
     /// the address each must have.
     names: &'static [(&'static str, &'static str)],
+    /// The DNS servers the container must be given, when not the bridge's
+    /// address.
+    dns_servers: Option<&'static [Ipv4Addr]>,
 }
 
 /// One instance NIC's static DHCP entry, as Incus and LXD write it
@@ -126,6 +129,9 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
     let lease = Client::Udhcpc
         .obtain(&client, lab.dir(), &Run::default())
         .unwrap_or_else(|e| panic!("{}: {e}\nserver log:\n{}", rec.caller, read_or_empty(&log)));
+    if let Some(servers) = rec.dns_servers {
+        assert_eq!(lease.dns, servers, "{}: {lease:?}", rec.caller);
+    }
     let a = u32::from(lease.addr);
     assert!(
         (u32::from(rec.pool.0)..=u32::from(rec.pool.1)).contains(&a),
@@ -231,6 +237,11 @@ fn network_manager_shared_mode_command_line_serves_a_client() {
 }
 
 #[test]
+fn network_manager_shared_mode_with_every_optional_argument_serves_a_client() {
+    serve_a_client(network_manager_with_options(), &dnsmasq());
+}
+
+#[test]
 fn incus_bridge_command_line_serves_a_client() {
     serve_a_client(incus(), &dnsmasq());
 }
@@ -291,4 +302,11 @@ fn incus_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
 #[ignore = "waits for --dhcp-rapid-commit, --dhcp-ignore-clid, --dhcp-hostsdir and --interface-name"]
 fn lxd_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(lxd(), &netd_bin());
+}
+
+/// Switch on by removing `#[ignore]`.
+#[test]
+#[ignore = "waits for --dhcp-option and --dhcp-option-force (43 with a text value)"]
+fn network_manager_shared_mode_with_every_optional_argument_serves_a_client_from_nspawn_netd() {
+    serve_a_client(network_manager_with_options(), &netd_bin());
 }
