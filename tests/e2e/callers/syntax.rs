@@ -18,13 +18,11 @@ use super::command_lines::{
     DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF,
     LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK, render,
 };
-use super::recorded::{incus, lxc_net, lxd, network_manager, network_manager_with_options};
+use super::recorded::{
+    DEBIAN_CONF_DIR, LAB_CONF_DIR, incus, lxc_net, lxd, network_manager,
+    network_manager_with_options,
+};
 use super::{CallerFs, dnsmasq, without_not_yet};
-
-/// Debian's configuration directory, which only the `dnsmasq` package
-/// creates: a lab directory stands in for it.
-const DEBIAN_CONF_DIR: &str = "/etc/dnsmasq.d";
-const LAB_CONF_DIR: &str = "/var/lib/dnsmasq.d";
 
 /// A caller's name and one argv it runs.
 type Line = (&'static str, Vec<String>);

@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use super::super::command_lines::{
-    INCUS_BRIDGE, LXC_NET, LXD_BRIDGE, NETWORK_MANAGER_SHARED, NETWORK_MANAGER_SHARED_CONF_DIR,
-    network_manager_shared_with_all_options, render,
+    DEBIAN_DNSMASQ_SERVICE, INCUS_BRIDGE, LXC_NET, LXD_BRIDGE, NETWORK_MANAGER_SHARED,
+    NETWORK_MANAGER_SHARED_CONF_DIR, network_manager_shared_with_all_options, render,
 };
 use super::super::user_exists;
 use super::{Recorded, StaticEntry};
@@ -203,6 +203,43 @@ pub(in crate::callers) fn lxc_net() -> Recorded {
         prepare: |fs| {
             fs.mkdir("/run/lxc");
             fs.mkdir("/var/lib/misc");
+        },
+        static_entry: None,
+        names: &[],
+        dns_servers: None,
+    }
+}
+
+/// Debian's configuration directory, which only the `dnsmasq` package
+/// creates: a lab directory under `/var/lib` stands in for it.
+pub(in crate::callers) const DEBIAN_CONF_DIR: &str = "/etc/dnsmasq.d";
+pub(in crate::callers) const LAB_CONF_DIR: &str = "/var/lib/dnsmasq.d";
+
+/// Debian's `dnsmasq.service` with one file in its configuration
+/// directory, as an administrator writes it for a bridge `br0`: the
+/// interface and a range, nothing else, so the lease file is dnsmasq's
+/// default.
+pub(in crate::callers) fn debian_service() -> Recorded {
+    Recorded {
+        caller: "Debian dnsmasq.service",
+        argv: DEBIAN_DNSMASQ_SERVICE
+            .iter()
+            .map(|w| w.replace(DEBIAN_CONF_DIR, LAB_CONF_DIR))
+            .collect(),
+        bridge: "br0",
+        v4: "10.77.0.1/24",
+        v6: None,
+        pool: (Ipv4Addr::new(10, 77, 0, 50), Ipv4Addr::new(10, 77, 0, 150)),
+        lease_file: "/var/lib/misc/dnsmasq.leases",
+        pid_file: Some("/run/dnsmasq/dnsmasq.pid"),
+        prepare: |fs| {
+            // The unit's RuntimeDirectory, and dnsmasq's home.
+            fs.mkdir("/run/dnsmasq");
+            fs.mkdir("/var/lib/misc");
+            fs.write(
+                &format!("{LAB_CONF_DIR}/br0.conf"),
+                "interface=br0\ndhcp-range=10.77.0.50,10.77.0.150,12h\n",
+            );
         },
         static_entry: None,
         names: &[],

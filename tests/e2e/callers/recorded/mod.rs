@@ -12,11 +12,13 @@
 //! `option6:dns-server`), the container forms a SLAAC address and a
 //! stateless DHCPv6 exchange gives it the bridge's address for DNS.
 //!
+//! Debian's own service runs too, with one file in its configuration
+//! directory naming the bridge and a range.
+//!
 //! The callers' definitions are in [`callers`].
 //!
-//! libvirt's and Debian's service command lines are not run here: libvirtd
-//! runs libvirt's itself (`libvirt/`), Debian's service serves no DHCP
-//! until `/etc/dnsmasq.conf` says so.
+//! libvirt's command line is not run here: libvirtd runs it itself
+//! (`libvirt/`).
 
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -30,7 +32,10 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty, wait_until};
 
 use super::ipv6::{dhcp6_name_servers, slaac_address};
 use super::{CallerFs, Proc, dig, dnsmasq, wait_for_dhcp_socket, without_not_yet};
-pub(super) use callers::{incus, lxc_net, lxd, network_manager, network_manager_with_options};
+pub(super) use callers::{
+    DEBIAN_CONF_DIR, LAB_CONF_DIR, debian_service, incus, lxc_net, lxd, network_manager,
+    network_manager_with_options,
+};
 
 /// One caller's command line and the world it expects.
 #[derive(Debug)]
@@ -256,6 +261,11 @@ fn lxc_net_command_line_serves_a_client() {
     serve_a_client(lxc_net(), &dnsmasq());
 }
 
+#[test]
+fn debian_service_command_line_serves_a_client() {
+    serve_a_client(debian_service(), &dnsmasq());
+}
+
 // The nspawn-netd variants. Incus's and LXD's lines run without the
 // options nspawn-netd does not take yet ([`super::NOT_YET`]), and so
 // without what those options give (the hosts directory's entries, the
@@ -309,4 +319,11 @@ fn lxd_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
 #[ignore = "waits for --dhcp-option and --dhcp-option-force (43 with a text value)"]
 fn network_manager_shared_mode_with_every_optional_argument_serves_a_client_from_nspawn_netd() {
     serve_a_client(network_manager_with_options(), &netd_bin());
+}
+
+/// Switch on by removing `#[ignore]`.
+#[test]
+#[ignore = "run as dnsmasq without --dhcp-leasefile, nspawn-netd writes /var/lib/misc/nspawn-netd.leases, not dnsmasq's /var/lib/misc/dnsmasq.leases"]
+fn debian_service_command_line_serves_a_client_from_nspawn_netd() {
+    serve_a_client(debian_service(), &netd_bin());
 }
