@@ -320,6 +320,48 @@ pub const LIBVIRT_NAT_HOSTSFILE: &str = "52:54:00:6c:76:01,192.168.122.77,guest\
 /// name.
 pub const LIBVIRT_NAT_ADDNHOSTS: &str = "192.168.122.50\tpeer\t\n";
 
+/// The file libvirt 9.0.0 wrote, captured from a run of
+/// `libvirt/isolated.rs`, for its network `iso`: no `<forward>` (isolated:
+/// `dhcp-option=3` with no router, `no-resolv`, `ra-param=*,0,0`), `<mtu
+/// size='9000'/>`, `<domain name='iso.test' localOnly='yes'/>` (`local=`),
+/// `<dns forwardPlainNames='no'>` (`domain-needed`, `local=//`) with a
+/// `<forwarder>` (`server=`, `no-resolv`), an IPv4 range `.100`-`.199` and
+/// a stateful IPv6 range (`A,B,PREFIX`, hence `enable-ra` and a lease
+/// maximum of 100 + 256). The hosts files are written, empty, even with no
+/// `<host>`.
+pub const LIBVIRT_ISOLATED_CONF: &str = "\
+##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE
+##OVERWRITTEN AND LOST.  Changes to this configuration should be made using:
+##    virsh net-edit iso
+## or other application using the libvirt API.
+##
+## dnsmasq conf file created by libvirt
+strict-order
+server=192.0.2.53
+no-resolv
+local=/iso.test/
+domain=iso.test
+expand-hosts
+domain-needed
+local=//
+pid-file=/run/libvirt/network/iso.pid
+except-interface=lo
+bind-dynamic
+interface=virbr1
+dhcp-option=3
+no-resolv
+ra-param=*,0,0
+dhcp-range=192.168.123.100,192.168.123.199,255.255.255.0
+dhcp-no-override
+dhcp-authoritative
+dhcp-range=fd00:1:2:3::100,fd00:1:2:3::1ff,64
+dhcp-lease-max=356
+dhcp-hostsfile=/var/lib/libvirt/dnsmasq/iso.hostsfile
+addn-hosts=/var/lib/libvirt/dnsmasq/iso.addnhosts
+dhcp-option=option:mtu,9000
+enable-ra
+";
+
 /// Debian 12's own dnsmasq service (`dnsmasq` 2.90-4~deb12u2:
 /// `dnsmasq.service` runs `/usr/share/dnsmasq/systemd-helper exec`,
 /// `/etc/init.d/dnsmasq start` runs the same through `start-stop-daemon`,

@@ -16,7 +16,8 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty};
 
 use super::command_lines::{
     DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF,
-    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK, render,
+    LIBVIRT_ISOLATED_CONF, LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE,
+    LIBVIRT_NETWORK, render,
 };
 use super::recorded::{
     DEBIAN_CONF_DIR, LAB_CONF_DIR, incus, lxc_net, lxd, network_manager,
@@ -45,13 +46,16 @@ fn network_manager_all_options() -> Vec<Line> {
 }
 
 /// libvirt's argv with its files: Debian's `default` network, and the NAT
-/// network `libvirt/` defines.
+/// and isolated networks `libvirt/` defines.
 fn libvirt_lines(fs: &CallerFs) -> Vec<Line> {
     let dir = "/var/lib/libvirt/dnsmasq";
     fs.write(&format!("{dir}/default.conf"), LIBVIRT_DEFAULT_CONF);
     fs.write(&format!("{dir}/lab.conf"), LIBVIRT_NAT_CONF);
     fs.write(&format!("{dir}/lab.hostsfile"), LIBVIRT_NAT_HOSTSFILE);
     fs.write(&format!("{dir}/lab.addnhosts"), LIBVIRT_NAT_ADDNHOSTS);
+    fs.write(&format!("{dir}/iso.conf"), LIBVIRT_ISOLATED_CONF);
+    fs.write(&format!("{dir}/iso.hostsfile"), "");
+    fs.write(&format!("{dir}/iso.addnhosts"), "");
     vec![
         (
             "libvirt, the default network",
@@ -60,6 +64,10 @@ fn libvirt_lines(fs: &CallerFs) -> Vec<Line> {
         (
             "libvirt, NAT network with a domain",
             render(LIBVIRT_NETWORK, &[("NETWORK", "lab")]),
+        ),
+        (
+            "libvirt, isolated network with IPv6 and DNS settings",
+            render(LIBVIRT_NETWORK, &[("NETWORK", "iso")]),
         ),
     ]
 }
@@ -145,7 +153,7 @@ fn network_manager_with_every_optional_argument_passes_nspawn_netd_syntax_check(
 }
 
 #[test]
-#[ignore = "waits for --leasefile-ro, --dhcp-script, dhcp-hostsfile and expand-hosts"]
+#[ignore = "waits for --leasefile-ro, --dhcp-script, dhcp-hostsfile, expand-hosts, dhcp-option, local=, ra-param interval 0 and stateful DHCPv6 ranges"]
 fn libvirt_command_line_and_files_pass_nspawn_netd_syntax_check() {
     check(&netd_bin(), libvirt_lines);
 }

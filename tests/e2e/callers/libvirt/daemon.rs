@@ -141,6 +141,20 @@ impl Libvirtd {
         self.lab.host().run(&argv)
     }
 
+    /// `virsh net-define` of `xml` (written to the lab directory first),
+    /// then `net-start NAME`.
+    pub fn define_and_start(&self, name: &str, xml: &str) {
+        let path = self.lab.dir().join(format!("{name}.xml"));
+        fs::write(&path, xml).expect("writing the network's XML");
+        self.virsh_ok(&["net-define", &path.display().to_string()]);
+        self.virsh_ok(&["net-start", name]);
+    }
+
+    /// The text of `/var/lib/libvirt/dnsmasq/NAME`, or "".
+    pub fn dnsmasq_file(&self, name: &str) -> String {
+        read_or_empty(&self.fs.path(&format!("/var/lib/libvirt/dnsmasq/{name}")))
+    }
+
     /// `virsh ARGS`, which must succeed; its standard output.
     pub fn virsh_ok(&self, args: &[&str]) -> String {
         let out = self.virsh(args);

@@ -13,8 +13,8 @@
 //! How libvirtd runs without touching the machine: [`daemon`].
 
 mod daemon;
+mod isolated;
 
-use std::fs;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::Duration;
@@ -80,16 +80,21 @@ const NETWORK_XML: &str = "\
 /// The whole life of the network with `binary` as dnsmasq.
 pub fn run_with(binary: &Path) {
     let mut lv = Libvirtd::start(binary);
-    let xml = lv.lab.dir().join("network.xml");
-    fs::write(&xml, NETWORK_XML).expect("writing the network's XML");
-    lv.virsh_ok(&["net-define", &xml.display().to_string()]);
-    lv.virsh_ok(&["net-start", NETWORK]);
+    lv.define_and_start(NETWORK, NETWORK_XML);
 
     // libvirt wrote the files recorded in command_lines.rs.
-    let file = |name: &str| read_or_empty(&lv.fs.path(&format!("/var/lib/libvirt/dnsmasq/{name}")));
-    assert_eq!(file(&format!("{NETWORK}.conf")), LIBVIRT_NAT_CONF);
-    assert_eq!(file(&format!("{NETWORK}.hostsfile")), LIBVIRT_NAT_HOSTSFILE);
-    assert_eq!(file(&format!("{NETWORK}.addnhosts")), LIBVIRT_NAT_ADDNHOSTS);
+    assert_eq!(
+        lv.dnsmasq_file(&format!("{NETWORK}.conf")),
+        LIBVIRT_NAT_CONF
+    );
+    assert_eq!(
+        lv.dnsmasq_file(&format!("{NETWORK}.hostsfile")),
+        LIBVIRT_NAT_HOSTSFILE
+    );
+    assert_eq!(
+        lv.dnsmasq_file(&format!("{NETWORK}.addnhosts")),
+        LIBVIRT_NAT_ADDNHOSTS
+    );
 
     // The daemon libvirt started forked and wrote the pid file the config
     // names; it runs in the lab with libvirt's argv.
@@ -178,7 +183,7 @@ pub fn run_with(binary: &Path) {
     for (section, xml) in [("ip-dhcp-host", LATE_HOST_XML), ("dns-host", LATE_DNS_XML)] {
         lv.virsh_ok(&["net-update", NETWORK, "add", section, xml, "--live"]);
     }
-    let hostsfile = file(&format!("{NETWORK}.hostsfile"));
+    let hostsfile = lv.dnsmasq_file(&format!("{NETWORK}.hostsfile"));
     assert!(
         hostsfile.contains(&format!("{LATE_MAC},{LATE_ADDR},{LATE_NAME}")),
         "{hostsfile}"
