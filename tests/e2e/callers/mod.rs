@@ -8,6 +8,8 @@
 //!   without a bridge (lxc-net makes `lxcbr0` itself).
 //! - [`libvirt`]: libvirtd's network driver defining, starting and
 //!   destroying a NAT network, in a lab host namespace.
+//! - [`network_manager`]: NetworkManager's shared mode, unpacked from
+//!   Debian's package, with a private system bus.
 //! - [`recorded`]: the command lines the callers' sources build
 //!   ([`command_lines`]) run on a bridge named as each caller names it.
 //!
@@ -20,6 +22,7 @@ pub mod command_lines;
 mod ipv6;
 mod libvirt;
 mod lxc_net;
+mod network_manager;
 mod recorded;
 mod syntax;
 
