@@ -355,6 +355,10 @@ pub struct DaemonSettings {
 /// Where dnsmasq writes its pid when no `--pid-file` is given.
 pub const DNSMASQ_PID_FILE: &str = "/run/dnsmasq.pid";
 
+/// Where Debian's dnsmasq keeps its leases when no `--dhcp-leasefile` is
+/// given (its `/etc/dnsmasq.d` files rarely name one).
+pub const DNSMASQ_LEASE_FILE: &str = "/var/lib/misc/dnsmasq.leases";
+
 /// dnsmasq runs as `nobody` unless told otherwise.
 pub const DEFAULT_USER: &str = "nobody";
 
@@ -403,11 +407,11 @@ impl DaemonSettings {
         let dhcp4 = Dhcp4Settings {
             ranges: v4,
             hosts: p.sourced("dhcp_host", "dhcp-host", &a.dhcp4.dhcp_host),
-            lease_file: a
-                .dhcp4
-                .dhcp_leasefile
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_LEASE_FILE)),
+            lease_file: match (&a.dhcp4.dhcp_leasefile, identity) {
+                (Some(f), _) => f.clone(),
+                (None, Identity::Dnsmasq) => PathBuf::from(DNSMASQ_LEASE_FILE),
+                (None, Identity::NspawnNetd) => PathBuf::from(DEFAULT_LEASE_FILE),
+            },
             lease_max: a.dhcp4.dhcp_lease_max,
         };
         let d = &a.dns;

@@ -276,16 +276,36 @@ fn the_callers_compatibility_flags_are_accepted() {
     assert!(s.log.quiet_dhcp && s.log.quiet_ra);
 }
 
+/// The settings of `args` for a process started as `argv0`.
+fn load_as(argv0: &str, args: &[&str]) -> DaemonSettings {
+    let argv = std::iter::once(argv0)
+        .chain(args.iter().copied())
+        .map(OsString::from)
+        .collect();
+    let loaded = load(argv).unwrap();
+    loaded.daemon_settings(&loaded.cli.daemon).unwrap()
+}
+
+#[test]
+fn run_as_dnsmasq_the_lease_file_defaults_to_dnsmasqs() {
+    let none = ["--conf-file=/dev/null"];
+    assert_eq!(
+        load_as("/usr/sbin/dnsmasq", &none).dhcp4.lease_file,
+        PathBuf::from(DNSMASQ_LEASE_FILE)
+    );
+    let given = ["--conf-file=/dev/null", "--dhcp-leasefile=/tmp/l"];
+    assert_eq!(
+        load_as("/usr/sbin/dnsmasq", &given).dhcp4.lease_file,
+        PathBuf::from("/tmp/l")
+    );
+    assert_eq!(
+        load_as("nspawn-netd", &none).dhcp4.lease_file,
+        PathBuf::from(DEFAULT_LEASE_FILE)
+    );
+}
+
 #[test]
 fn run_as_dnsmasq_the_pid_file_defaults_to_dnsmasqs() {
-    let load_as = |argv0: &str, args: &[&str]| {
-        let argv = std::iter::once(argv0)
-            .chain(args.iter().copied())
-            .map(OsString::from)
-            .collect();
-        let loaded = load(argv).unwrap();
-        loaded.daemon_settings(&loaded.cli.daemon).unwrap()
-    };
     let none = ["--conf-file=/dev/null"];
     assert_eq!(
         load_as("/usr/sbin/dnsmasq", &none).process.pid_file,

@@ -321,9 +321,7 @@ fn network_manager_shared_mode_with_every_optional_argument_serves_a_client_from
     serve_a_client(network_manager_with_options(), &netd_bin());
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "run as dnsmasq without --dhcp-leasefile, nspawn-netd writes /var/lib/misc/nspawn-netd.leases, not dnsmasq's /var/lib/misc/dnsmasq.leases"]
 fn debian_service_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(debian_service(), &netd_bin());
 }
