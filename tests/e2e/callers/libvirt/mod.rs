@@ -11,6 +11,18 @@
 //! and removes the bridge.
 //!
 //! How libvirtd runs without touching the machine: [`daemon`].
+//!
+//! What libvirt 9.0's lease helper takes from the daemon, for a
+//! `--dhcp-script` to give it: the action (`add`, `old`, `del`), the MAC
+//! and the address as arguments, then the hostname if there is one; the
+//! environment the daemon was started with (libvirt puts the bridge in
+//! `VIR_BRIDGE_NAME`, which names the `.status` file, else
+//! `DNSMASQ_INTERFACE` does) plus `DNSMASQ_LEASE_EXPIRES`,
+//! `DNSMASQ_CLIENT_ID`, `DNSMASQ_SUPPLIED_HOSTNAME`, `DNSMASQ_OLD_HOSTNAME`
+//! and, for DHCPv6, `DNSMASQ_IAID`, `DNSMASQ_MAC` and
+//! `DNSMASQ_SERVER_DUID` (the names its binaries hold). With `--leasefile-ro` the
+//! daemon also runs it as `init` at start and reads the leases it prints,
+//! in the lease-file format, since no lease file of its own is kept.
 
 mod daemon;
 mod isolated;
