@@ -10,7 +10,7 @@ use super::super::command_lines::{
     NETWORK_MANAGER_SHARED_CONF_DIR, network_manager_shared_with_all_options, render,
 };
 use super::super::user_exists;
-use super::{Recorded, StaticEntry};
+use super::{Recorded, Reload, StaticEntry};
 
 /// The first of `names` that exists, as Incus, LXD and lxc-net choose.
 fn first_user(names: &[&'static str]) -> &'static str {
@@ -61,6 +61,7 @@ pub(in crate::callers) fn network_manager() -> Recorded {
             fs.mkdir("/var/lib/NetworkManager");
         },
         static_entry: None,
+        late_entry: None,
         names: &[],
         dns_servers: None,
     }
@@ -133,6 +134,17 @@ pub(in crate::callers) fn incus() -> Recorded {
             addr: Ipv4Addr::new(10, 213, 37, 50),
             name: "c1",
         }),
+        // Instance `c2` started later: Incus writes its file and sends
+        // SIGHUP.
+        late_entry: Some((
+            StaticEntry {
+                path: "/var/lib/incus/networks/incusbr0/dnsmasq.hosts/c2.eth0",
+                mac: "10:66:6a:4c:2e:02",
+                addr: Ipv4Addr::new(10, 213, 37, 51),
+                name: "c2",
+            },
+            Reload::Sighup,
+        )),
         names: &[
             ("c1.incus", "10.213.37.50"),
             ("_gateway.incus", "10.213.37.1"),
@@ -178,6 +190,17 @@ pub(in crate::callers) fn lxd() -> Recorded {
             addr: Ipv4Addr::new(10, 158, 91, 50),
             name: "c1",
         }),
+        // Instance `c2` started later: dnsmasq reads a new file in a
+        // --dhcp-hostsdir by itself.
+        late_entry: Some((
+            StaticEntry {
+                path: "/var/lib/lxd/networks/lxdbr0/dnsmasq.hosts/c2.eth0",
+                mac: "00:16:3e:4c:2e:02",
+                addr: Ipv4Addr::new(10, 158, 91, 51),
+                name: "c2",
+            },
+            Reload::Watched,
+        )),
         names: &[("c1.lxd", "10.158.91.50"), ("_gateway.lxd", "10.158.91.1")],
         dns_servers: None,
     }
@@ -205,6 +228,7 @@ pub(in crate::callers) fn lxc_net() -> Recorded {
             fs.mkdir("/var/lib/misc");
         },
         static_entry: None,
+        late_entry: None,
         names: &[],
         dns_servers: None,
     }
@@ -242,6 +266,7 @@ pub(in crate::callers) fn debian_service() -> Recorded {
             );
         },
         static_entry: None,
+        late_entry: None,
         names: &[],
         dns_servers: None,
     }

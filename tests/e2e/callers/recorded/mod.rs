@@ -7,7 +7,9 @@
 //! caller's lease file; SIGTERM must stop the server. Where the caller
 //! keeps a hosts directory (Incus, LXD), an instance's static entry there
 //! gives a second container its address and its name in the caller's DNS
-//! domain, beside the gateway's `--interface-name`. Where the caller
+//! domain, beside the gateway's `--interface-name`; an entry written while
+//! the server runs is read after SIGHUP (Incus) or by itself (LXD's
+//! `--dhcp-hostsdir`). Where the caller
 //! serves IPv6 (Incus, LXD: `ra-stateless`, and Incus's
 //! `option6:dns-server`), the container forms a SLAAC address and a
 //! stateless DHCPv6 exchange gives it the bridge's address for DNS.
@@ -54,6 +56,9 @@ pub(super) struct Recorded {
     pub(super) prepare: fn(&CallerFs),
     /// An instance's `dhcp-host` file in the caller's hosts directory.
     static_entry: Option<StaticEntry>,
+    /// An entry written while the server runs, and how the caller makes
+    /// the server read it.
+    late_entry: Option<(StaticEntry, Reload)>,
     /// Names the caller's DNS answers on the bridge's IPv4 address, and
     /// the address each must have.
     names: &'static [(&'static str, &'static str)],
@@ -72,6 +77,17 @@ struct StaticEntry {
     mac: &'static str,
     addr: Ipv4Addr,
     name: &'static str,
+}
+
+/// How a running server learns of a new file in the hosts directory.
+#[derive(Debug, Clone, Copy)]
+enum Reload {
+    /// The caller sends SIGHUP (Incus, `--dhcp-hostsfile` naming a
+    /// directory).
+    Sighup,
+    /// The server watches the directory (`--dhcp-hostsdir`, as LXD
+    /// passes it): nothing is sent.
+    Watched,
 }
 
 impl StaticEntry {
@@ -163,9 +179,10 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
     );
 
     // The instance with a static entry gets its address, and its name in
-    // the caller's domain.
-    if let Some(entry) = &rec.static_entry {
-        let instance = lab.container_on(rec.bridge, "s");
+    // the caller's domain; so does one whose entry comes while the server
+    // runs.
+    let instance_gets = |lab: &mut Lab, entry: &StaticEntry, short: &str| {
+        let instance = lab.container_on(rec.bridge, short);
         instance.run_ok(&["ip", "link", "set", "host0", "address", entry.mac]);
         let lease = Client::Udhcpc
             .obtain(&instance, lab.dir(), &Run::default())
@@ -173,6 +190,21 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
                 panic!("{}: {e}\nserver log:\n{}", rec.caller, read_or_empty(&log))
             });
         assert_eq!(lease.addr, entry.addr, "{}: {lease:?}", rec.caller);
+    };
+    if let Some(entry) = &rec.static_entry {
+        instance_gets(&mut lab, entry, "s");
+    }
+    if let Some((entry, reload)) = &rec.late_entry {
+        fs.write(entry.path, &entry.line());
+        if let Reload::Sighup = reload {
+            let pid = match &started {
+                Started::Foreground(child) => child.id() as i32,
+                Started::Forked(daemon) => daemon.0,
+            };
+            // SAFETY: kill(2) on the server this test started.
+            unsafe { libc::kill(pid, libc::SIGHUP) };
+        }
+        instance_gets(&mut lab, entry, "t");
     }
     let server = rec.v4.split('/').next().expect("an address");
     for (name, want) in rec.names {
@@ -276,6 +308,7 @@ fn debian_service_command_line_serves_a_client() {
 fn available(mut rec: Recorded) -> Recorded {
     rec.argv = without_not_yet(rec.argv);
     rec.static_entry = None;
+    rec.late_entry = None;
     rec.names = &[];
     rec
 }
