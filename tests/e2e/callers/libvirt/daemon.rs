@@ -51,6 +51,9 @@ pub struct Libvirtd {
     child: Child,
     log: PathBuf,
     uri: String,
+    /// What each start of libvirtd needs.
+    mounts: PrivateMounts,
+    drivers: PathBuf,
 }
 
 impl Libvirtd {
@@ -95,16 +98,7 @@ impl Libvirtd {
             .bind(&var_log, "/var/log")
             .bind(&var_cache, "/var/cache");
         let log = dir.join("libvirtd.log");
-        let out = fs::File::create(&log).expect("creating libvirtd's log");
-        let err = out.try_clone().expect("cloning the log handle");
-        let child = mounts
-            .command(lab.host(), &[LIBVIRTD, "-f", "/etc/libvirt/libvirtd.conf"])
-            .env("LIBVIRT_DRIVER_DIR", &drivers)
-            .env("LIBVIRT_LOG_OUTPUTS", "3:stderr")
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .spawn()
-            .expect("starting libvirtd");
+        let child = spawn(&lab, &mounts, &drivers, &log);
         let socket = fs.path("/run/libvirt/libvirt-sock");
         let uri = format!("network+unix:///system?socket={}", socket.display());
         let mut daemon = Libvirtd {
@@ -113,17 +107,34 @@ impl Libvirtd {
             child,
             log,
             uri,
+            mounts,
+            drivers,
         };
+        daemon.wait_ready();
+        daemon
+    }
+
+    fn wait_ready(&mut self) {
+        let socket = self.fs.path("/run/libvirt/libvirt-sock");
         let ready = wait_until(Duration::from_secs(15), || {
-            !daemon.is_running()
-                || (socket.exists() && daemon.virsh(&["net-list"]).status.success())
+            !self.is_running() || (socket.exists() && self.virsh(&["net-list"]).status.success())
         });
         assert!(
-            ready && daemon.is_running(),
+            ready && self.is_running(),
             "libvirtd did not start:\n{}",
-            daemon.log_text()
+            self.log_text()
         );
-        daemon
+    }
+
+    /// Stops libvirtd (SIGTERM, as its service's stop does), which leaves
+    /// running networks running, and starts it again.
+    pub fn restart(&mut self) {
+        // SAFETY: kill(2) on the child we started.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let stopped = wait_until(Duration::from_secs(10), || !self.is_running());
+        assert!(stopped, "libvirtd ignored SIGTERM:\n{}", self.log_text());
+        self.child = spawn(&self.lab, &self.mounts, &self.drivers, &self.log);
+        self.wait_ready();
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -168,6 +179,24 @@ impl Libvirtd {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+}
+
+/// libvirtd in the lab, its output appended to `log`.
+fn spawn(lab: &Lab, mounts: &PrivateMounts, drivers: &Path, log: &Path) -> Child {
+    let out = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("opening libvirtd's log");
+    let err = out.try_clone().expect("cloning the log handle");
+    mounts
+        .command(lab.host(), &[LIBVIRTD, "-f", "/etc/libvirt/libvirtd.conf"])
+        .env("LIBVIRT_DRIVER_DIR", drivers)
+        .env("LIBVIRT_LOG_OUTPUTS", "3:stderr")
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .expect("starting libvirtd")
 }
 
 /// `libvirt_driver_network.so` in the machine's multiarch library

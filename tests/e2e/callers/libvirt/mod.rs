@@ -6,9 +6,10 @@
 //! reserved one, and one from the range), resolve names through it,
 //! and appear in `virsh net-dhcp-leases`, which reads what libvirt's lease
 //! helper wrote when dnsmasq ran it as `--dhcp-script`; `net-update
-//! --live` adds a reservation and a DNS host, which libvirt writes to the
-//! hosts files before it sends dnsmasq SIGHUP; `net-destroy` stops dnsmasq
-//! and removes the bridge.
+//! --live` (after a restart of libvirtd, which must find the daemon again)
+//! adds a reservation and a DNS host, which libvirt writes to the hosts
+//! files before it sends dnsmasq SIGHUP; `net-destroy` stops dnsmasq and
+//! removes the bridge.
 //!
 //! How libvirtd runs without touching the machine: [`daemon`].
 //!
@@ -190,6 +191,17 @@ pub fn run_with(binary: &Path) {
         )
     );
 
+    // A restarted libvirtd finds the running daemon again (through the pid
+    // file, checking that the pid runs /usr/sbin/dnsmasq) and keeps it.
+    lv.restart();
+    let active = lv.virsh_ok(&["net-list", "--name"]);
+    assert!(active.lines().any(|l| l.trim() == NETWORK), "{active}");
+    assert!(
+        daemon.is_running(),
+        "dnsmasq {} ended with libvirtd",
+        daemon.0
+    );
+
     // Live updates: libvirt rewrites the hosts files and sends the same
     // daemon SIGHUP, which rereads them.
     for (section, xml) in [("ip-dhcp-host", LATE_HOST_XML), ("dns-host", LATE_DNS_XML)] {
@@ -203,7 +215,7 @@ pub fn run_with(binary: &Path) {
     assert_eq!(
         Proc::from_pid_file(&pid_file).map(|p| p.0),
         Some(daemon.0),
-        "net-update restarted the daemon rather than signalling it"
+        "after libvirtd's restart and net-update the pid file names another daemon"
     );
     let late = lv.lab.container_on(BRIDGE, "l");
     late.run_ok(&["ip", "link", "set", "host0", "address", LATE_MAC]);
