@@ -122,6 +122,12 @@ pub fn run_with(binary: &Path) {
     let log = lab.dir().join("NetworkManager.log");
     let host = lab.host().clone();
     let mut nm = fs.mounts(binary).spawn(&host, &["sh", "-c", &script], &log);
+    // NetworkManager activates the connection within seconds; a busy
+    // machine may take longer. The daemon writes its pid file once bound.
+    let pid_file = fs.path("/run/nm-dnsmasq-nm-bridge.pid");
+    wait_until(Duration::from_secs(30), || {
+        Proc::from_pid_file(&pid_file).is_some() || !matches!(nm.try_wait(), Ok(None))
+    });
     assert!(
         wait_for_dhcp_socket(&host, &mut nm),
         "NetworkManager's dnsmasq does not serve DHCP:\n{}",
@@ -129,10 +135,6 @@ pub fn run_with(binary: &Path) {
     );
 
     // The daemon runs NetworkManager's argv and wrote its pid file.
-    let pid_file = fs.path("/run/nm-dnsmasq-nm-bridge.pid");
-    wait_until(Duration::from_secs(3), || {
-        Proc::from_pid_file(&pid_file).is_some()
-    });
     let daemon = Proc::from_pid_file(&pid_file)
         .unwrap_or_else(|| panic!("no pid in {pid_file:?}\n{}", read_or_empty(&log)));
     assert!(daemon.is_running() && daemon.is_in(&host), "{daemon:?}");
