@@ -52,10 +52,17 @@ const DBUS_CONF: &str = r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus
 </busconfig>
 "#;
 
+/// NetworkManager's own settings: connections from one lab directory, no
+/// default connections, and nothing done to the machine's resolv.conf or
+/// hostname (the namespace shares the machine's `/etc` and UTS namespace).
 const NM_CONF: &str = "\
 [main]
 plugins=keyfile
 no-auto-default=*
+dns=none
+rc-manager=unmanaged
+hostname-mode=none
+systemd-resolved=false
 [keyfile]
 path=/run/nm-connections
 ";
@@ -113,7 +120,7 @@ pub fn run_with(binary: &Path) {
     fs::write(&nm_conf, NM_CONF).expect("writing NetworkManager's config");
     let script = format!(
         "dbus-daemon --config-file='{}' --fork && \
-         LD_LIBRARY_PATH='{}' exec '{}' --no-daemon --config='{}'",
+         LD_LIBRARY_PATH='{}' exec '{}' --debug --config='{}'",
         dbus_conf.display(),
         lib_dir(&root).display(),
         root.join("usr/sbin/NetworkManager").display(),
