@@ -203,7 +203,7 @@ pub fn wait_for_dhcp_socket(ns: &Netns, child: &mut Child) -> bool {
 /// Options of dnsmasq's DHCP and DNS configuration surface that nspawn-netd
 /// does not take yet (the issue that adds them is open): the nspawn-netd
 /// variants run the callers' lines without them until it lands, and the
-/// full lines stay recorded in `command_lines.rs`.
+/// full lines stay recorded in `command_lines/`.
 pub const NOT_YET: &[&str] = &[
     "--dhcp-rapid-commit",
     "--dhcp-hostsfile",

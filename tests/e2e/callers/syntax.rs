@@ -1,7 +1,7 @@
 //! Every recorded command line, and libvirt's config files, pass the
 //! binary's own check (`--test`: parse the options and every config file,
 //! start nothing), which Debian's `dnsmasq.service` runs as
-//! `ExecStartPre`. With dnsmasq this proves that command_lines.rs holds
+//! `ExecStartPre`. With dnsmasq this proves that command_lines/ holds
 //! real dnsmasq syntax; a mistyped word fails here.
 //!
 //! Runs in a lab host namespace with the callers' `/run` and `/var/lib` in

@@ -95,7 +95,7 @@ pub fn run_with(binary: &Path) {
     let mut lv = Libvirtd::start(binary);
     lv.define_and_start(NETWORK, NETWORK_XML);
 
-    // libvirt wrote the files recorded in command_lines.rs.
+    // libvirt wrote the files recorded in command_lines/libvirt.rs.
     assert_eq!(
         lv.dnsmasq_file(&format!("{NETWORK}.conf")),
         LIBVIRT_NAT_CONF
