@@ -20,7 +20,7 @@ use super::command_lines::{
     LIBVIRT_NETWORK, render,
 };
 use super::recorded::{
-    DEBIAN_CONF_DIR, LAB_CONF_DIR, incus, lxc_net, lxd, network_manager,
+    DEBIAN_CONF_DIR, LAB_CONF_DIR, guide, incus, lxc_net, lxd, network_manager,
     network_manager_with_options,
 };
 use super::{CallerFs, dnsmasq, without_not_yet};
@@ -28,9 +28,10 @@ use super::{CallerFs, dnsmasq, without_not_yet};
 /// A caller's name and one argv it runs.
 type Line = (&'static str, Vec<String>);
 
-/// NetworkManager's, Incus's, LXD's and lxc-net's lines, whole.
+/// NetworkManager's, Incus's, LXD's, lxc-net's and the guide's lines,
+/// whole.
 fn recorded_lines(fs: &CallerFs) -> Vec<Line> {
-    [network_manager(), incus(), lxd(), lxc_net()]
+    [network_manager(), incus(), lxd(), lxc_net(), guide()]
         .into_iter()
         .map(|rec| {
             (rec.prepare)(fs);

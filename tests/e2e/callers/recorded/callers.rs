@@ -271,3 +271,30 @@ pub(in crate::callers) fn debian_service() -> Recorded {
         dns_servers: None,
     }
 }
+
+/// The configuration commonly written by hand for a systemd-nspawn NAT
+/// bridge, as this repository ships it (`config/dnsmasq-nat0.conf`): dnsmasq
+/// forks and writes the pid file the file names.
+pub(in crate::callers) fn guide() -> Recorded {
+    let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/dnsmasq-nat0.conf");
+    Recorded {
+        caller: "the guide's configuration",
+        argv: vec!["dnsmasq".into(), format!("--conf-file={}", conf.display())],
+        bridge: "nat0",
+        v4: "192.168.26.1/24",
+        v6: None,
+        pool: (
+            Ipv4Addr::new(192, 168, 26, 20),
+            Ipv4Addr::new(192, 168, 26, 100),
+        ),
+        lease_file: "/var/lib/misc/nspawn-netd.leases",
+        pid_file: Some("/run/nat0-netd.pid"),
+        prepare: |fs| {
+            fs.mkdir("/var/lib/misc");
+        },
+        static_entry: None,
+        late_entry: None,
+        names: &[],
+        dns_servers: None,
+    }
+}

@@ -35,7 +35,7 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty, wait_until};
 use super::ipv6::{dhcp6_name_servers, slaac_address};
 use super::{CallerFs, Proc, dig, dnsmasq, wait_for_dhcp_socket, without_not_yet};
 pub(super) use callers::{
-    DEBIAN_CONF_DIR, LAB_CONF_DIR, debian_service, incus, lxc_net, lxd, network_manager,
+    DEBIAN_CONF_DIR, LAB_CONF_DIR, debian_service, guide, incus, lxc_net, lxd, network_manager,
     network_manager_with_options,
 };
 
@@ -303,6 +303,11 @@ fn debian_service_command_line_serves_a_client() {
     serve_a_client(debian_service(), &dnsmasq());
 }
 
+#[test]
+fn guide_configuration_serves_a_client() {
+    serve_a_client(guide(), &dnsmasq());
+}
+
 // The nspawn-netd variants. Incus's and LXD's lines run without the
 // options nspawn-netd does not take yet ([`super::NOT_YET`]), and so
 // without what those options give (the hosts directory's entries, the
@@ -362,4 +367,9 @@ fn network_manager_shared_mode_with_every_optional_argument_serves_a_client_from
 #[test]
 fn debian_service_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(debian_service(), &netd_bin());
+}
+
+#[test]
+fn guide_configuration_serves_a_client_from_nspawn_netd() {
+    serve_a_client(guide(), &netd_bin());
 }
