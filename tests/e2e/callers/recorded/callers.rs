@@ -10,7 +10,7 @@ use super::super::command_lines::{
     NETWORK_MANAGER_SHARED_CONF_DIR, network_manager_shared_with_all_options, render,
 };
 use super::super::user_exists;
-use super::{Recorded, Reload, StaticEntry};
+use super::{DnsName, Recorded, Reload, StaticEntry};
 
 /// The first of `names` that exists, as Incus, LXD and lxc-net choose.
 fn first_user(names: &[&'static str]) -> &'static str {
@@ -62,7 +62,7 @@ pub(in crate::callers) fn network_manager() -> Recorded {
         },
         static_entry: None,
         late_entry: None,
-        names: &[],
+        names: Vec::new(),
         dns_servers: None,
     }
 }
@@ -145,9 +145,17 @@ pub(in crate::callers) fn incus() -> Recorded {
             },
             Reload::Sighup,
         )),
-        names: &[
-            ("c1.incus", "10.213.37.50"),
-            ("_gateway.incus", "10.213.37.1"),
+        names: vec![
+            DnsName {
+                name: "c1.incus",
+                addr: "10.213.37.50",
+                from: "--dhcp-hostsfile",
+            },
+            DnsName {
+                name: "_gateway.incus",
+                addr: "10.213.37.1",
+                from: "--interface-name",
+            },
         ],
         dns_servers: None,
     }
@@ -201,7 +209,18 @@ pub(in crate::callers) fn lxd() -> Recorded {
             },
             Reload::Watched,
         )),
-        names: &[("c1.lxd", "10.158.91.50"), ("_gateway.lxd", "10.158.91.1")],
+        names: vec![
+            DnsName {
+                name: "c1.lxd",
+                addr: "10.158.91.50",
+                from: "--dhcp-hostsdir",
+            },
+            DnsName {
+                name: "_gateway.lxd",
+                addr: "10.158.91.1",
+                from: "--interface-name",
+            },
+        ],
         dns_servers: None,
     }
 }
@@ -229,7 +248,7 @@ pub(in crate::callers) fn lxc_net() -> Recorded {
         },
         static_entry: None,
         late_entry: None,
-        names: &[],
+        names: Vec::new(),
         dns_servers: None,
     }
 }
@@ -267,7 +286,7 @@ pub(in crate::callers) fn debian_service() -> Recorded {
         },
         static_entry: None,
         late_entry: None,
-        names: &[],
+        names: Vec::new(),
         dns_servers: None,
     }
 }
@@ -294,7 +313,7 @@ pub(in crate::callers) fn guide() -> Recorded {
         },
         static_entry: None,
         late_entry: None,
-        names: &[],
+        names: Vec::new(),
         dns_servers: None,
     }
 }
