@@ -17,7 +17,7 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty};
 use super::command_lines::{
     DEBIAN_DNSMASQ_CHECKCONFIG, DEBIAN_DNSMASQ_SERVICE, LIBVIRT_DEFAULT_CONF,
     LIBVIRT_ISOLATED_CONF, LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE,
-    LIBVIRT_NETWORK, render,
+    LIBVIRT_NAT_NO_DOMAIN_CONF, LIBVIRT_NETWORK, render,
 };
 use super::recorded::{
     DEBIAN_CONF_DIR, LAB_CONF_DIR, guide, incus, lxc_net, lxd, network_manager,
@@ -54,6 +54,10 @@ fn libvirt_lines(fs: &CallerFs) -> Vec<Line> {
     fs.write(&format!("{dir}/lab.conf"), LIBVIRT_NAT_CONF);
     fs.write(&format!("{dir}/lab.hostsfile"), LIBVIRT_NAT_HOSTSFILE);
     fs.write(&format!("{dir}/lab.addnhosts"), LIBVIRT_NAT_ADDNHOSTS);
+    fs.write(
+        &format!("{dir}/lab-no-domain.conf"),
+        LIBVIRT_NAT_NO_DOMAIN_CONF,
+    );
     fs.write(&format!("{dir}/iso.conf"), LIBVIRT_ISOLATED_CONF);
     fs.write(&format!("{dir}/iso.hostsfile"), "");
     fs.write(&format!("{dir}/iso.addnhosts"), "");
@@ -65,6 +69,10 @@ fn libvirt_lines(fs: &CallerFs) -> Vec<Line> {
         (
             "libvirt, NAT network with a domain",
             render(LIBVIRT_NETWORK, &[("NETWORK", "lab")]),
+        ),
+        (
+            "libvirt, NAT network without a domain",
+            render(LIBVIRT_NETWORK, &[("NETWORK", "lab-no-domain")]),
         ),
         (
             "libvirt, isolated network with IPv6 and DNS settings",

@@ -77,6 +77,28 @@ dhcp-hostsfile=/var/lib/libvirt/dnsmasq/lab.hostsfile
 addn-hosts=/var/lib/libvirt/dnsmasq/lab.addnhosts
 ";
 
+/// [`LIBVIRT_NAT_CONF`] for the same network without its `<domain>`,
+/// captured the same way: no `domain=`, no `expand-hosts`.
+pub const LIBVIRT_NAT_NO_DOMAIN_CONF: &str = "\
+##WARNING:  THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE
+##OVERWRITTEN AND LOST.  Changes to this configuration should be made using:
+##    virsh net-edit lab
+## or other application using the libvirt API.
+##
+## dnsmasq conf file created by libvirt
+strict-order
+pid-file=/run/libvirt/network/lab.pid
+except-interface=lo
+bind-dynamic
+interface=virbr0
+dhcp-range=192.168.122.100,192.168.122.199,255.255.255.0
+dhcp-no-override
+dhcp-authoritative
+dhcp-lease-max=100
+dhcp-hostsfile=/var/lib/libvirt/dnsmasq/lab.hostsfile
+addn-hosts=/var/lib/libvirt/dnsmasq/lab.addnhosts
+";
+
 /// `/var/lib/libvirt/dnsmasq/lab.hostsfile` beside [`LIBVIRT_NAT_CONF`]:
 /// one `dhcp-host` value a line (`<host mac= ip= name=>`).
 pub const LIBVIRT_NAT_HOSTSFILE: &str = "52:54:00:6c:76:01,192.168.122.77,guest\n";

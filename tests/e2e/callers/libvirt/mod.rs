@@ -1,5 +1,6 @@
 //! libvirt's virtual network, end to end: `virsh net-define` and
-//! `net-start` of a NAT network on `virbr0` with a domain, a DHCP range, a
+//! `net-start` of a NAT network on `virbr0` with (or without) a domain, a
+//! DHCP range, a
 //! DHCP reservation and a DNS host make libvirtd write its dnsmasq config
 //! ([`LIBVIRT_NAT_CONF`], checked word for word) and start dnsmasq with
 //! [`LIBVIRT_NETWORK`]'s argv; guests on `virbr0` get their addresses (the
@@ -36,7 +37,8 @@ use netd_testkit::clients::{Client, Run};
 use netd_testkit::lab::{netd_bin, read_or_empty, wait_until};
 
 use super::command_lines::{
-    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NETWORK, render,
+    LIBVIRT_NAT_ADDNHOSTS, LIBVIRT_NAT_CONF, LIBVIRT_NAT_HOSTSFILE, LIBVIRT_NAT_NO_DOMAIN_CONF,
+    LIBVIRT_NETWORK, render,
 };
 use super::{Proc, dig, dnsmasq};
 use daemon::Libvirtd;
@@ -68,6 +70,9 @@ const LATE_DNS_XML: &str = "<host ip='192.168.122.51'><hostname>peer2</hostname>
 const LATE_DNS_NAME: &str = "peer2";
 const LATE_DNS_ADDR: &str = "192.168.122.51";
 
+/// The network's `<domain>`, which the second variant leaves out.
+const DOMAIN_XML: &str = "  <domain name='lab.test'/>\n";
+
 /// The network as `virsh net-define` reads it: NAT, STP off and no
 /// forwarding delay (so a port forwards at once), a local domain.
 const NETWORK_XML: &str = "\
@@ -90,16 +95,39 @@ const NETWORK_XML: &str = "\
 </network>
 ";
 
+/// With or without the network's `<domain>`: libvirt's file has
+/// `domain=` and `expand-hosts` only with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Domain {
+    With,
+    Without,
+}
+
+impl Domain {
+    /// The names DNS must answer for `name`: in the domain and bare, or
+    /// bare only.
+    fn names(self, name: &str) -> Vec<String> {
+        match self {
+            Domain::With => vec![format!("{name}.{DOMAIN}"), name.to_owned()],
+            Domain::Without => vec![name.to_owned()],
+        }
+    }
+}
+
 /// The whole life of the network with `binary` as dnsmasq.
-pub fn run_with(binary: &Path) {
+fn run_with(binary: &Path, domain: Domain) {
     let mut lv = Libvirtd::start(binary);
-    lv.define_and_start(NETWORK, NETWORK_XML);
+    let (xml, conf) = match domain {
+        Domain::With => (NETWORK_XML.to_owned(), LIBVIRT_NAT_CONF),
+        Domain::Without => (
+            NETWORK_XML.replace(DOMAIN_XML, ""),
+            LIBVIRT_NAT_NO_DOMAIN_CONF,
+        ),
+    };
+    lv.define_and_start(NETWORK, &xml);
 
     // libvirt wrote the files recorded in command_lines/libvirt.rs.
-    assert_eq!(
-        lv.dnsmasq_file(&format!("{NETWORK}.conf")),
-        LIBVIRT_NAT_CONF
-    );
+    assert_eq!(lv.dnsmasq_file(&format!("{NETWORK}.conf")), conf);
     assert_eq!(
         lv.dnsmasq_file(&format!("{NETWORK}.hostsfile")),
         LIBVIRT_NAT_HOSTSFILE
@@ -131,7 +159,8 @@ pub fn run_with(binary: &Path) {
     assert_eq!(lease.addr.to_string(), RESERVED_ADDR, "{lease:?}");
     assert_eq!(lease.routers, [GATEWAY], "{lease:?}");
     assert_eq!(lease.dns, [GATEWAY], "{lease:?}");
-    assert_eq!(lease.domain.as_deref(), Some(DOMAIN), "{lease:?}");
+    let want_domain = (domain == Domain::With).then_some(DOMAIN);
+    assert_eq!(lease.domain.as_deref(), want_domain, "{lease:?}");
 
     // An unreserved guest gets one from the range.
     let other = lv.lab.container_on(BRIDGE, "o");
@@ -149,18 +178,18 @@ pub fn run_with(binary: &Path) {
     );
 
     // DNS on the gateway: the reservation's name and the DHCP client's
-    // (from leases), the <dns><host> (addn-hosts), each in the domain
-    // (expand-hosts) and bare.
+    // (from leases), the <dns><host> (addn-hosts), bare and, with a
+    // domain, in it (expand-hosts).
     let gw = GATEWAY.to_string();
     let other_addr = other_lease.addr.to_string();
-    for (name, want) in [
-        (format!("{RESERVED_NAME}.{DOMAIN}"), RESERVED_ADDR),
-        (RESERVED_NAME.to_owned(), RESERVED_ADDR),
-        (format!("{OTHER_NAME}.{DOMAIN}"), &other_addr),
-        (format!("{DNS_HOST_NAME}.{DOMAIN}"), DNS_HOST_ADDR),
-        (DNS_HOST_NAME.to_owned(), DNS_HOST_ADDR),
+    for (bare, want) in [
+        (RESERVED_NAME, RESERVED_ADDR),
+        (OTHER_NAME, other_addr.as_str()),
+        (DNS_HOST_NAME, DNS_HOST_ADDR),
     ] {
-        assert_eq!(dig(&other, &gw, &name), want, "{name} at {gw}");
+        for name in domain.names(bare) {
+            assert_eq!(dig(&other, &gw, &name), want, "{name} at {gw}");
+        }
     }
 
     // net-dhcp-leases lists both guests: libvirt's lease helper ran.
@@ -223,11 +252,10 @@ pub fn run_with(binary: &Path) {
         .obtain(&late, lv.lab.dir(), &Run::default())
         .unwrap_or_else(|e| panic!("{e}\nlibvirtd's log:\n{}", lv.log_text()));
     assert_eq!(lease.addr.to_string(), LATE_ADDR, "{lease:?}");
-    for (name, want) in [
-        (format!("{LATE_NAME}.{DOMAIN}"), LATE_ADDR),
-        (format!("{LATE_DNS_NAME}.{DOMAIN}"), LATE_DNS_ADDR),
-    ] {
-        assert_eq!(dig(&late, &gw, &name), want, "{name} at {gw}");
+    for (bare, want) in [(LATE_NAME, LATE_ADDR), (LATE_DNS_NAME, LATE_DNS_ADDR)] {
+        for name in domain.names(bare) {
+            assert_eq!(dig(&late, &gw, &name), want, "{name} at {gw}");
+        }
     }
 
     // net-destroy stops the daemon and removes the bridge.
@@ -244,12 +272,24 @@ pub fn run_with(binary: &Path) {
 
 #[test]
 fn libvirt_network_runs_dnsmasq_for_guests() {
-    run_with(&dnsmasq());
+    run_with(&dnsmasq(), Domain::With);
+}
+
+#[test]
+fn libvirt_network_without_a_domain_runs_dnsmasq_for_guests() {
+    run_with(&dnsmasq(), Domain::Without);
 }
 
 /// Switch on by removing `#[ignore]`.
 #[test]
 #[ignore = "waits for --leasefile-ro, --dhcp-script, dhcp-hostsfile and expand-hosts (README.md)"]
 fn libvirt_network_runs_nspawn_netd_for_guests() {
-    run_with(&netd_bin());
+    run_with(&netd_bin(), Domain::With);
+}
+
+/// Switch on by removing `#[ignore]`.
+#[test]
+#[ignore = "waits for --leasefile-ro, --dhcp-script and dhcp-hostsfile (README.md)"]
+fn libvirt_network_without_a_domain_runs_nspawn_netd_for_guests() {
+    run_with(&netd_bin(), Domain::Without);
 }
