@@ -13,6 +13,7 @@ use ipnetwork::Ipv4Network;
 use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
 use tracing::{info, warn};
 
+use super::hosts::{self, HostCheck, HostsFiles};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
@@ -42,6 +43,8 @@ pub struct Ipv4Range {
 pub struct Dhcp4Settings {
     pub ranges: Vec<Sourced<Ipv4Range>>,
     pub hosts: Vec<Sourced<Reservation>>,
+    /// `--dhcp-hostsfile` and `--dhcp-hostsdir`.
+    pub hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
 }
@@ -50,6 +53,10 @@ pub struct Dhcp4Settings {
 #[derive(Debug, Clone)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
+    /// The command line's entries (checked), which every re-read of the
+    /// files starts from.
+    base_hosts: Vec<Reservation>,
+    hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: usize,
 }
@@ -74,9 +81,13 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
             IpAddr::V6(_) => None,
         })
         .collect();
-    let config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let base_hosts = config.reservations.clone();
+    config.reservations = hosts::load(&base_hosts, &settings.hosts_files, &host_check(&config));
     Ok(Some(Dhcp4Plan {
         config,
+        base_hosts,
+        hosts_files: settings.hosts_files.clone(),
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
     }))
@@ -123,15 +134,18 @@ pub(crate) fn resolve(
             )));
         }
     }
-    for h in hosts {
-        if !subnet.contains(h.value.addr) {
-            return Err(ServeError::config(format!(
-                "{}: {} is outside {subnet}",
-                h.describe(),
-                h.value.addr
-            )));
-        }
-    }
+    let check = HostCheck {
+        subnet,
+        domain: domain.clone(),
+    };
+    let reservations = hosts
+        .iter()
+        .map(|h| {
+            check
+                .check(&h.value)
+                .map_err(|why| ServeError::config(format!("{}: {why}", h.describe())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Dhcp4Config {
         server_addr: net.ip(),
         subnet,
@@ -142,10 +156,17 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
-        reservations: hosts.iter().map(|h| h.value.clone()).collect(),
+        reservations,
         authoritative: true,
         decline_hold: DECLINE_HOLD,
     })
+}
+
+fn host_check(config: &Dhcp4Config) -> HostCheck {
+    HostCheck {
+        subnet: config.subnet,
+        domain: config.domain.clone(),
+    }
 }
 
 fn list(nets: &[Ipv4Network]) -> String {
@@ -162,6 +183,11 @@ fn list(nets: &[Ipv4Network]) -> String {
 #[derive(Debug)]
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
+    base_hosts: Vec<Reservation>,
+    hosts_files: HostsFiles,
+    check: HostCheck,
+    /// Where the re-read host entries go to the shell.
+    hosts_tx: tokio::sync::mpsc::Sender<Vec<Reservation>>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
 }
@@ -195,6 +221,7 @@ impl Dhcp4Plan {
         for w in &opened.warnings {
             warn!("{shown}: {w}");
         }
+        let check = host_check(&self.config);
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
         let server = Server::new(self.config, SystemTime::now(), opened.records)
@@ -224,8 +251,18 @@ impl Dhcp4Plan {
             ctx.iface.index,
             stats.clone(),
         );
+        let (hosts_tx, hosts_rx) = tokio::sync::mpsc::channel(1);
+        let shell = shell.with_hosts(hosts_rx);
         let view = shell.leases();
-        Ok(Dhcp4Bound { shell, stats, view })
+        Ok(Dhcp4Bound {
+            shell,
+            base_hosts: self.base_hosts,
+            hosts_files: self.hosts_files,
+            check,
+            hosts_tx,
+            stats,
+            view,
+        })
     }
 }
 
@@ -241,6 +278,20 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        if !self.hosts_files.is_empty() {
+            let follow = hosts::follow(
+                self.base_hosts,
+                self.hosts_files,
+                self.check,
+                ctx.reload.subscribe(),
+                self.hosts_tx,
+                cancel.clone(),
+            );
+            tasks.spawn(async move {
+                follow.await;
+                Ok(())
+            });
+        }
         tasks.spawn(async move {
             self.shell.run(cancel).await;
             Ok(())

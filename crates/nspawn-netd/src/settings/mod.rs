@@ -403,6 +403,10 @@ impl DaemonSettings {
         let dhcp4 = Dhcp4Settings {
             ranges: v4,
             hosts: p.sourced("dhcp_host", "dhcp-host", &a.dhcp4.dhcp_host),
+            hosts_files: netd_serve::dhcp4::HostsFiles {
+                files: a.dhcp4.dhcp_hostsfile.clone(),
+                dirs: a.dhcp4.dhcp_hostsdir.clone(),
+            },
             lease_file: a
                 .dhcp4
                 .dhcp_leasefile
