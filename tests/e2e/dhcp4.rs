@@ -14,6 +14,8 @@ use netd_testkit::clients::{self, Client, Run};
 use netd_testkit::dhcp_wire;
 use netd_testkit::lab::{self, Daemon, Lab};
 
+mod hosts;
+
 const POOL: (Ipv4Addr, Ipv4Addr) = (
     Ipv4Addr::new(192, 168, 26, 20),
     Ipv4Addr::new(192, 168, 26, 100),
