@@ -45,7 +45,7 @@ pub use hosts::{HostQuery, MacPattern, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
-pub use server::{LeaseChange, LeaseEvent, Server};
+pub use server::{LeaseChange, LeaseEvent, RequestInfo, Server};
 pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]

@@ -50,6 +50,22 @@ pub struct LeaseEvent {
     pub change: LeaseChange,
     /// The lease as it is now (or was, when it ended).
     pub record: LeaseRecord,
+    /// What the request that bound the lease said (for `--dhcp-script`);
+    /// `None` for an expiry, a release or a decline.
+    pub request: Option<RequestInfo>,
+}
+
+/// What a binding request showed that the lease itself does not keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// The hostname the client sent (option 12 or 81).
+    pub supplied_hostname: Option<String>,
+    /// The lease's hostname before this request, when it had one.
+    pub previous_hostname: Option<String>,
+    /// The relay agent's address (giaddr), when relayed.
+    pub relay: Option<Ipv4Addr>,
+    /// Tags the client's host entry set.
+    pub tags: Vec<String>,
 }
 
 /// Counters of what the server received and answered.
@@ -447,6 +463,19 @@ impl Server {
         let renewed = previous
             .as_ref()
             .is_some_and(|p| p.addr == addr && p.state == LeaseState::Bound);
+        let info = RequestInfo {
+            supplied_hostname: req.hostname.clone(),
+            previous_hostname: previous
+                .as_ref()
+                .filter(|p| p.addr == addr && p.state == LeaseState::Bound)
+                .and_then(|p| p.hostname.clone()),
+            relay: (!req.giaddr.is_unspecified()).then_some(req.giaddr),
+            tags: self
+                .pool
+                .reservation(&req.host_query())
+                .map(|r| r.set_tags.clone())
+                .unwrap_or_default(),
+        };
         let hostname = self
             .pool
             .reservation(&req.host_query())
@@ -471,7 +500,11 @@ impl Server {
         } else {
             LeaseChange::Added
         };
-        self.push_event(change, &lease);
+        self.events.push_back(LeaseEvent {
+            change,
+            record: record(&lease),
+            request: Some(info),
+        });
         self.leases.insert(lease);
         let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
@@ -609,6 +642,7 @@ impl Server {
         self.events.push_back(LeaseEvent {
             change,
             record: record(lease),
+            request: None,
         });
     }
 }

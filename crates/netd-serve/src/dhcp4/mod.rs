@@ -11,6 +11,7 @@ pub(crate) mod hosts;
 pub mod journal;
 pub(crate) mod lease_store;
 pub mod persist;
+pub(crate) mod script;
 pub(crate) mod service;
 pub(crate) mod shell;
 pub(crate) mod socket;

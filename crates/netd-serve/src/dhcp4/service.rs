@@ -16,10 +16,12 @@ use tracing::{info, warn};
 use super::hosts::{self, HostCheck, HostsFiles};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
+use super::script::{ScriptContext, ScriptQueue};
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
 use crate::iface::InterfaceInfo;
+use crate::process::ScriptRunner;
 use crate::service::{Context, Tasks};
 use crate::settings::Sourced;
 use crate::stats::{self, Dhcp4Stats};
@@ -47,10 +49,14 @@ pub struct Dhcp4Settings {
     pub hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
+    /// `--dhcp-script`: run (by the script runner) on lease changes.
+    pub script: Option<PathBuf>,
+    /// `--leasefile-ro`: no lease file; the leases come from `SCRIPT init`.
+    pub leasefile_ro: bool,
 }
 
 /// The server's configuration on this interface.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
     /// The command line's entries (checked), which every re-read of the
@@ -59,6 +65,10 @@ pub struct Dhcp4Plan {
     hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: usize,
+    pub leasefile_ro: bool,
+    /// Runs `--dhcp-script` (forked before the runtime, with the first
+    /// privileges).
+    runner: Option<ScriptRunner>,
 }
 
 /// `None` when no IPv4 range is given.
@@ -90,6 +100,8 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
         hosts_files: settings.hosts_files.clone(),
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
+        leasefile_ro: settings.leasefile_ro,
+        runner: None,
     }))
 }
 
@@ -180,7 +192,6 @@ fn list(nets: &[Ipv4Network]) -> String {
 }
 
 /// The lease table loaded and port 67 open.
-#[derive(Debug)]
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
     base_hosts: Vec<Reservation>,
@@ -190,9 +201,27 @@ pub struct Dhcp4Bound {
     hosts_tx: tokio::sync::mpsc::Sender<Vec<Reservation>>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
+    /// Empties the `--dhcp-script` queue into the runner.
+    scripts: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for Dhcp4Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dhcp4Bound")
+            .field("shell", &self.shell)
+            .field("hosts_files", &self.hosts_files)
+            .field("scripts", &self.scripts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dhcp4Plan {
+    /// Hands `--dhcp-script`'s runner to the service.
+    pub fn with_script(mut self, runner: Option<ScriptRunner>) -> Dhcp4Plan {
+        self.runner = runner;
+        self
+    }
+
     /// Opens the lease journal (before the daemon gives up root: the
     /// slots stay open for appending), replays it, and binds port 67 on
     /// the interface. Without a journal yet, the leases come from the
@@ -204,29 +233,19 @@ impl Dhcp4Plan {
         writer: Arc<dyn FileWriter>,
     ) -> Result<Dhcp4Bound, ServeError> {
         tracing::debug!(config = ?self.config, "DHCPv4 configuration");
+        let mut runner = self.runner;
         let path = self.lease_file;
         let shown = path.display().to_string();
-        let store = LeaseStore::with_writer(&path, writer.clone());
-        store.prepare_dir().map_err(ServeError::file(format!(
-            "creating the directory of the lease file {shown}"
-        )))?;
-        let paths = JournalPaths::beside(&path);
-        let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
-            "opening the journal of the lease file {shown}"
-        )))?;
-        let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
-        let opened = journal::open(slots, &*snapshot, || import(&store, &path)).map_err(
-            ServeError::file(format!("reading the journal of the lease file {shown}")),
-        )?;
-        for w in &opened.warnings {
-            warn!("{shown}: {w}");
-        }
+        let (records, persist) = if self.leasefile_ro {
+            (from_init(runner.as_mut())?, Persistence::without_files())
+        } else {
+            open_files(&path, writer)?
+        };
         let check = host_check(&self.config);
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
-        let server = Server::new(self.config, SystemTime::now(), opened.records)
-            .with_lease_max(self.lease_max);
-        let persist = Persistence::new(opened.journal, snapshot, store);
+        let server =
+            Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
         let iface = &ctx.iface.name;
         let socket = Dhcp4Socket::bind(iface).map_err(ServeError::network(format!(
             "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
@@ -252,7 +271,23 @@ impl Dhcp4Plan {
             stats.clone(),
         );
         let (hosts_tx, hosts_rx) = tokio::sync::mpsc::channel(1);
-        let shell = shell.with_hosts(hosts_rx);
+        let mut shell = shell.with_hosts(hosts_rx);
+        let mut scripts = None;
+        if let Some(runner) = runner {
+            let (mut queue, task) = ScriptQueue::start(
+                runner,
+                ScriptContext {
+                    iface: iface.clone(),
+                    domain: ctx.domain.clone(),
+                    leasefile_ro: self.leasefile_ro,
+                },
+            );
+            for r in shell.records() {
+                queue.existing(&r);
+            }
+            shell = shell.with_script(queue);
+            scripts = Some(Box::pin(task) as _);
+        }
         let view = shell.leases();
         Ok(Dhcp4Bound {
             shell,
@@ -262,6 +297,7 @@ impl Dhcp4Plan {
             hosts_tx,
             stats,
             view,
+            scripts,
         })
     }
 }
@@ -278,6 +314,12 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        if let Some(task) = self.scripts {
+            tasks.spawn(async move {
+                task.await;
+                Ok(())
+            });
+        }
         if !self.hosts_files.is_empty() {
             let follow = hosts::follow(
                 self.base_hosts,
@@ -297,6 +339,54 @@ impl Dhcp4Bound {
             Ok(())
         });
     }
+}
+
+/// `--leasefile-ro`: the leases `SCRIPT init` prints (none without a
+/// script). A bad line is reported and skipped; a failing script stops the
+/// start, as in dnsmasq.
+fn from_init(runner: Option<&mut ScriptRunner>) -> Result<Vec<LeaseRecord>, ServeError> {
+    let Some(runner) = runner else {
+        return Ok(Vec::new());
+    };
+    let shown = runner.script.display().to_string();
+    let out = runner
+        .init()
+        .map_err(ServeError::file(format!("--leasefile-ro: {shown} init")))?;
+    let (records, errors) = netd_proto::dhcp4::lease_file::parse(&String::from_utf8_lossy(&out));
+    for e in &errors {
+        warn!("{shown} init: {e}; line skipped");
+    }
+    info!(
+        leases = records.len(),
+        "--leasefile-ro: leases read from {shown} init"
+    );
+    Ok(records)
+}
+
+/// Opens the journal beside `path` and replays it (importing the
+/// dnsmasq-format file on a first start).
+fn open_files(
+    path: &std::path::Path,
+    writer: Arc<dyn FileWriter>,
+) -> Result<(Vec<LeaseRecord>, Persistence), ServeError> {
+    let shown = path.display().to_string();
+    let store = LeaseStore::with_writer(path, writer.clone());
+    store.prepare_dir().map_err(ServeError::file(format!(
+        "creating the directory of the lease file {shown}"
+    )))?;
+    let paths = JournalPaths::beside(path);
+    let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
+        "opening the journal of the lease file {shown}"
+    )))?;
+    let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
+    let opened = journal::open(slots, &*snapshot, || import(&store, path)).map_err(
+        ServeError::file(format!("reading the journal of the lease file {shown}")),
+    )?;
+    for w in &opened.warnings {
+        warn!("{shown}: {w}");
+    }
+    let persist = Persistence::new(opened.journal, snapshot, store);
+    Ok((opened.records, persist))
 }
 
 /// The leases of the dnsmasq-format file, for a first start without a

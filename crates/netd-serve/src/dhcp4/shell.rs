@@ -29,6 +29,7 @@ use netd_proto::names::LocalNames;
 use tokio::sync::mpsc;
 
 use super::persist::Persistence;
+use super::script::ScriptQueue;
 use super::socket::{Dhcp4Socket, Received};
 use super::view::{LeaseRequest, LeaseView};
 use crate::ratelimit::{self, Admit, RateLimit};
@@ -75,6 +76,8 @@ pub struct Dhcp4Shell {
     held_at_last_free: Option<usize>,
     /// Host entries re-read from files (SIGHUP, inotify).
     hosts: Option<mpsc::Receiver<Vec<Reservation>>>,
+    /// `--dhcp-script`'s queue.
+    script: Option<ScriptQueue>,
 }
 
 impl Dhcp4Shell {
@@ -96,6 +99,7 @@ impl Dhcp4Shell {
             declined: RateLimit::default(),
             held_at_last_free: None,
             hosts: None,
+            script: None,
             server,
             socket,
             persist,
@@ -111,6 +115,17 @@ impl Dhcp4Shell {
     pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Vec<Reservation>>) -> Dhcp4Shell {
         self.hosts = Some(hosts);
         self
+    }
+
+    /// Queues lease events for `--dhcp-script` from now on.
+    pub(crate) fn with_script(mut self, queue: ScriptQueue) -> Dhcp4Shell {
+        self.script = Some(queue);
+        self
+    }
+
+    /// The bound leases, oldest first.
+    pub(crate) fn records(&self) -> Vec<netd_proto::dhcp4::LeaseRecord> {
+        self.server.records()
     }
 
     /// Where readers ask for the bound leases.
@@ -406,6 +421,9 @@ impl Dhcp4Shell {
     fn drain_events(&mut self) -> bool {
         let mut changed = false;
         while let Some(event) = self.server.poll_event() {
+            if let Some(q) = &mut self.script {
+                q.lease_event(&event);
+            }
             let r = &event.record;
             self.names_dirty |= r.hostname.is_some();
             let mac = MacAddr(r.mac);

@@ -36,6 +36,15 @@ pub struct Dhcp4Args {
     /// dnsmasq compatibility.
     #[arg(short = 'K', long)]
     pub dhcp_authoritative: bool,
+    /// Run on lease changes: `add|old|del MAC IP [HOSTNAME]` with
+    /// dnsmasq's `DNSMASQ_*` environment, as the user that started the
+    /// daemon, one at a time.
+    #[arg(short = '6', long, value_name = "PATH")]
+    pub dhcp_script: Option<PathBuf>,
+    /// Write no lease file: leases come from `SCRIPT init` at start and
+    /// every change goes to the script.
+    #[arg(short = '9', long)]
+    pub leasefile_ro: bool,
     /// Upper bound on leases held at once (dnsmasq's default: 1000).
     #[arg(short = 'X', long, value_name = "N")]
     pub dhcp_lease_max: Option<usize>,

@@ -413,6 +413,8 @@ impl DaemonSettings {
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_LEASE_FILE)),
             lease_max: a.dhcp4.dhcp_lease_max,
+            script: a.dhcp4.dhcp_script.clone(),
+            leasefile_ro: a.dhcp4.leasefile_ro,
         };
         let d = &a.dns;
         let mut hosts_files = Vec::new();
