@@ -14,6 +14,9 @@ use netd_testkit::clients::{self, Client, Run};
 use netd_testkit::dhcp_wire;
 use netd_testkit::lab::{self, Daemon, Lab};
 
+mod hosts;
+mod script;
+
 const POOL: (Ipv4Addr, Ipv4Addr) = (
     Ipv4Addr::new(192, 168, 26, 20),
     Ipv4Addr::new(192, 168, 26, 100),

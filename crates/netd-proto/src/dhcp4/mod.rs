@@ -4,6 +4,7 @@
 //! - [`server::Server`]: the RFC 2131 state machine, `handle(now, bytes)`
 //!   returning a [`Reply`], lease events, `poll_timeout`/`handle_timeout`;
 //! - [`leases`]: the lease table (by address, by client, expiry set);
+//! - [`hosts`]: `--dhcp-host` entries and which one a client matches;
 //! - [`pool`]: which addresses may go to whom, and the stable pick;
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
@@ -17,12 +18,17 @@
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
 //!
-//! Not here: parsing `--dhcp-range`/`--dhcp-host` (the binary does), relays'
+//! [`host_spec`] reads a `--dhcp-host` value (or a hosts-file line), so
+//! the daemon can re-read hosts files.
+//!
+//! Not here: parsing `--dhcp-range` (the binary does), relays'
 //! subnets other than the served one, BOOTP-only clients, DHCP over
 //! non-Ethernet links.
 
 pub mod commit;
 pub(crate) mod config;
+pub mod host_spec;
+pub mod hosts;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
@@ -34,11 +40,12 @@ pub mod server;
 pub(crate) mod warning;
 pub(crate) mod wire;
 
-pub use config::{Dhcp4Config, LeaseTime, Reservation};
+pub use config::{Dhcp4Config, LeaseTime, MIN_LEASE, parse_lease_time};
+pub use hosts::{HostQuery, MacPattern, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
 pub use reply::{Destination, Reply};
-pub use server::{LeaseChange, LeaseEvent, Server};
+pub use server::{LeaseChange, LeaseEvent, RequestInfo, Server};
 pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]

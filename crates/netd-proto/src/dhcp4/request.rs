@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 
 use dhcproto::v4::MessageType;
 
+use super::hosts::HostQuery;
 use super::leases::{ClientKey, MAX_CLIENT_ID_LEN};
 use super::reply::MAGIC_COOKIE;
 use super::wire::{Malformed, Options};
@@ -52,6 +53,15 @@ pub struct Request {
 }
 
 impl Request {
+    /// What the client shows of itself to the host entries.
+    pub fn host_query(&self) -> HostQuery<'_> {
+        HostQuery {
+            mac: &self.chaddr,
+            client_id: self.client_id.as_deref(),
+            hostname: self.hostname.as_deref(),
+        }
+    }
+
     pub fn parse(packet: &[u8]) -> Result<Request, Malformed> {
         if packet.len() < OPTIONS_OFFSET {
             return Err(Malformed::Undecodable(format!(

@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime};
 use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, warn};
 
-use super::config::{Dhcp4Config, LeaseTime};
+use super::config::{Dhcp4Config, LeaseTime, Reservation};
+use super::hosts::HostQuery;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::options::NetworkOptions;
@@ -49,6 +50,22 @@ pub struct LeaseEvent {
     pub change: LeaseChange,
     /// The lease as it is now (or was, when it ended).
     pub record: LeaseRecord,
+    /// What the request that bound the lease said (for `--dhcp-script`);
+    /// `None` for an expiry, a release or a decline.
+    pub request: Option<RequestInfo>,
+}
+
+/// What a binding request showed that the lease itself does not keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// The hostname the client sent (option 12 or 81).
+    pub supplied_hostname: Option<String>,
+    /// The lease's hostname before this request, when it had one.
+    pub previous_hostname: Option<String>,
+    /// The relay agent's address (giaddr), when relayed.
+    pub relay: Option<Ipv4Addr>,
+    /// Tags the client's host entry set.
+    pub tags: Vec<String>,
 }
 
 /// Counters of what the server received and answered.
@@ -107,9 +124,15 @@ impl Server {
                 continue;
             }
             let key = ClientKey::new(r.client_id.as_deref(), r.mac);
+            let hostname = r.hostname.as_deref().and_then(sanitise_hostname);
+            let query = HostQuery {
+                mac: &r.mac,
+                client_id: r.client_id.as_deref(),
+                hostname: hostname.as_deref(),
+            };
             let why_not = if r.expires > MAX_EXPIRY {
                 Some("its expiry is past any time the server can hold")
-            } else if !server.pool.allows(r.addr, &r.mac) {
+            } else if !server.pool.allows(r.addr, &query) {
                 Some("outside the range, or reserved for another host")
             } else if server.leases.by_addr(r.addr).is_some() {
                 Some("address already leased to another client")
@@ -126,7 +149,7 @@ impl Server {
                 addr: r.addr,
                 key,
                 mac: r.mac,
-                hostname: r.hostname.as_deref().and_then(sanitise_hostname),
+                hostname,
                 expires: (r.expires != 0)
                     .then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(r.expires)),
                 state: LeaseState::Bound,
@@ -146,9 +169,23 @@ impl Server {
         &self.config
     }
 
+    /// Replaces the host entries (a hosts file changed). Leases stay as
+    /// they are: a client whose entry moved, or that holds an address now
+    /// reserved for another, is told at its next request (a NAK, then the
+    /// address its entry gives).
+    pub fn set_reservations(&mut self, reservations: Vec<Reservation>) {
+        self.config.reservations = reservations;
+        self.pool = Pool::new(&self.config);
+    }
+
+    /// The host entries in force.
+    pub fn reservations(&self) -> &[Reservation] {
+        self.pool.hosts()
+    }
+
     /// Handles one received packet.
     pub fn handle(&mut self, now: SystemTime, packet: &[u8]) -> Option<Reply> {
-        let req = match Request::parse(packet) {
+        let mut req = match Request::parse(packet) {
             Ok(req) => req,
             Err(why) => {
                 self.stats.malformed += 1;
@@ -164,6 +201,16 @@ impl Server {
             return None;
         }
         debug!(msg_type = ?req.msg_type, "received");
+        if let Some(host) = self.pool.reservation(&req.host_query()) {
+            if host.ignore {
+                debug!("a --dhcp-host entry says ignore this client");
+                return None;
+            }
+            if host.ignore_client_id {
+                req.client_id = None;
+                req.key = ClientKey::Mac(req.chaddr);
+            }
+        }
         let reply = match req.msg_type {
             MessageType::Discover => {
                 self.stats.discovers += 1;
@@ -309,7 +356,7 @@ impl Server {
     /// server may give to its holder. For tests.
     pub fn check_invariants(&self) -> Result<(), InvariantError> {
         self.leases
-            .check_invariants(|l| self.pool.allows(l.addr, &l.mac))
+            .check_invariants(|l| self.pool.allows(l.addr, &l.host_query()))
     }
 
     fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
@@ -346,11 +393,11 @@ impl Server {
 
     /// The address to offer `req`'s client, or `None` when none is free.
     fn choose(&self, req: &Request) -> Option<Ipv4Addr> {
-        if let Some(r) = self.pool.reservation(&req.chaddr) {
-            return self.available_to(req, r.addr).then_some(r.addr);
+        if let Some(addr) = self.pool.reserved_addr(&req.host_query()) {
+            return self.available_to(req, addr).then_some(addr);
         }
         if let Some(lease) = self.leases.by_client(&req.key)
-            && self.pool.allows(lease.addr, &req.chaddr)
+            && self.pool.allows(lease.addr, &req.host_query())
         {
             return Some(lease.addr);
         }
@@ -368,15 +415,11 @@ impl Server {
     /// May `req`'s client have `addr` now: allowed to it, not declined, and
     /// held by no one else.
     fn available_to(&self, req: &Request, addr: Ipv4Addr) -> bool {
-        self.pool.allows(addr, &req.chaddr)
+        self.pool.allows(addr, &req.host_query())
             && !self.leases.is_declined(addr)
             && self.leases.by_addr(addr).is_none_or(|l| {
                 l.key == req.key
-                    || l.mac == req.chaddr
-                        && self
-                            .pool
-                            .reservation(&l.mac)
-                            .is_some_and(|r| r.addr == addr)
+                    || l.mac == req.chaddr && self.pool.reserved_addr(&l.host_query()) == Some(addr)
             })
     }
 
@@ -420,9 +463,22 @@ impl Server {
         let renewed = previous
             .as_ref()
             .is_some_and(|p| p.addr == addr && p.state == LeaseState::Bound);
+        let info = RequestInfo {
+            supplied_hostname: req.hostname.clone(),
+            previous_hostname: previous
+                .as_ref()
+                .filter(|p| p.addr == addr && p.state == LeaseState::Bound)
+                .and_then(|p| p.hostname.clone()),
+            relay: (!req.giaddr.is_unspecified()).then_some(req.giaddr),
+            tags: self
+                .pool
+                .reservation(&req.host_query())
+                .map(|r| r.set_tags.clone())
+                .unwrap_or_default(),
+        };
         let hostname = self
             .pool
-            .reservation(&req.chaddr)
+            .reservation(&req.host_query())
             .and_then(|r| r.hostname.clone())
             .or_else(|| req.hostname.clone())
             .or_else(|| previous.filter(|p| p.addr == addr).and_then(|p| p.hostname));
@@ -444,7 +500,11 @@ impl Server {
         } else {
             LeaseChange::Added
         };
-        self.push_event(change, &lease);
+        self.events.push_back(LeaseEvent {
+            change,
+            record: record(&lease),
+            request: Some(info),
+        });
         self.leases.insert(lease);
         let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
@@ -456,8 +516,8 @@ impl Server {
         if !self.config.subnet.contains(addr) {
             return Some("not on this subnet");
         }
-        if let Some(r) = self.pool.reservation(&req.chaddr)
-            && r.addr != addr
+        if let Some(r) = self.pool.reserved_addr(&req.host_query())
+            && r != addr
         {
             return Some("this client has a reservation for another address");
         }
@@ -472,7 +532,7 @@ impl Server {
             return Some("this client holds another address");
         }
         if !self.available_to(req, addr) {
-            return Some(if self.pool.allows(addr, &req.chaddr) {
+            return Some(if self.pool.allows(addr, &req.host_query()) {
                 "address leased to another client"
             } else {
                 "address outside the range or reserved"
@@ -548,7 +608,7 @@ impl Server {
 
     fn lease_time(&self, req: &Request) -> LeaseTime {
         self.pool
-            .reservation(&req.chaddr)
+            .reservation(&req.host_query())
             .and_then(|r| r.lease_time)
             .unwrap_or(self.config.lease_time)
     }
@@ -582,6 +642,7 @@ impl Server {
         self.events.push_back(LeaseEvent {
             change,
             record: record(lease),
+            request: None,
         });
     }
 }
@@ -605,6 +666,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[cfg(test)]
+mod host_tests;
 #[cfg(test)]
 mod loading_tests;
 #[cfg(test)]

@@ -24,10 +24,8 @@ pub(crate) fn config() -> Dhcp4Config {
         domain: None,
         mtu: None,
         reservations: vec![Reservation {
-            mac: [0x52, 0x54, 0, 0, 0, 0x99],
-            addr: Ipv4Addr::new(192, 168, 26, 10),
             hostname: Some("db".into()),
-            lease_time: None,
+            ..Reservation::for_mac([0x52, 0x54, 0, 0, 0, 0x99], Ipv4Addr::new(192, 168, 26, 10))
         }],
         authoritative: true,
         decline_hold: Duration::from_secs(600),

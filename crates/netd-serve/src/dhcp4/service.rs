@@ -13,12 +13,15 @@ use ipnetwork::Ipv4Network;
 use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
 use tracing::{info, warn};
 
+use super::hosts::{self, HostCheck, HostsFiles};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
+use super::script::{ScriptContext, ScriptQueue};
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
 use crate::iface::InterfaceInfo;
+use crate::process::ScriptRunner;
 use crate::service::{Context, Tasks};
 use crate::settings::Sourced;
 use crate::stats::{self, Dhcp4Stats};
@@ -42,16 +45,30 @@ pub struct Ipv4Range {
 pub struct Dhcp4Settings {
     pub ranges: Vec<Sourced<Ipv4Range>>,
     pub hosts: Vec<Sourced<Reservation>>,
+    /// `--dhcp-hostsfile` and `--dhcp-hostsdir`.
+    pub hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
+    /// `--dhcp-script`: run (by the script runner) on lease changes.
+    pub script: Option<PathBuf>,
+    /// `--leasefile-ro`: no lease file; the leases come from `SCRIPT init`.
+    pub leasefile_ro: bool,
 }
 
 /// The server's configuration on this interface.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
+    /// The command line's entries (checked), which every re-read of the
+    /// files starts from.
+    base_hosts: Vec<Reservation>,
+    hosts_files: HostsFiles,
     pub lease_file: PathBuf,
     pub lease_max: usize,
+    pub leasefile_ro: bool,
+    /// Runs `--dhcp-script` (forked before the runtime, with the first
+    /// privileges).
+    runner: Option<ScriptRunner>,
 }
 
 /// `None` when no IPv4 range is given.
@@ -74,11 +91,17 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
             IpAddr::V6(_) => None,
         })
         .collect();
-    let config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let base_hosts = config.reservations.clone();
+    config.reservations = hosts::load(&base_hosts, &settings.hosts_files, &host_check(&config));
     Ok(Some(Dhcp4Plan {
         config,
+        base_hosts,
+        hosts_files: settings.hosts_files.clone(),
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
+        leasefile_ro: settings.leasefile_ro,
+        runner: None,
     }))
 }
 
@@ -123,15 +146,18 @@ pub(crate) fn resolve(
             )));
         }
     }
-    for h in hosts {
-        if !subnet.contains(h.value.addr) {
-            return Err(ServeError::config(format!(
-                "{}: {} is outside {subnet}",
-                h.describe(),
-                h.value.addr
-            )));
-        }
-    }
+    let check = HostCheck {
+        subnet,
+        domain: domain.clone(),
+    };
+    let reservations = hosts
+        .iter()
+        .map(|h| {
+            check
+                .check(&h.value)
+                .map_err(|why| ServeError::config(format!("{}: {why}", h.describe())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Dhcp4Config {
         server_addr: net.ip(),
         subnet,
@@ -142,10 +168,17 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
-        reservations: hosts.iter().map(|h| h.value.clone()).collect(),
+        reservations,
         authoritative: true,
         decline_hold: DECLINE_HOLD,
     })
+}
+
+fn host_check(config: &Dhcp4Config) -> HostCheck {
+    HostCheck {
+        subnet: config.subnet,
+        domain: config.domain.clone(),
+    }
 }
 
 fn list(nets: &[Ipv4Network]) -> String {
@@ -159,14 +192,36 @@ fn list(nets: &[Ipv4Network]) -> String {
 }
 
 /// The lease table loaded and port 67 open.
-#[derive(Debug)]
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
+    base_hosts: Vec<Reservation>,
+    hosts_files: HostsFiles,
+    check: HostCheck,
+    /// Where the re-read host entries go to the shell.
+    hosts_tx: tokio::sync::mpsc::Sender<Vec<Reservation>>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
+    /// Empties the `--dhcp-script` queue into the runner.
+    scripts: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for Dhcp4Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dhcp4Bound")
+            .field("shell", &self.shell)
+            .field("hosts_files", &self.hosts_files)
+            .field("scripts", &self.scripts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dhcp4Plan {
+    /// Hands `--dhcp-script`'s runner to the service.
+    pub fn with_script(mut self, runner: Option<ScriptRunner>) -> Dhcp4Plan {
+        self.runner = runner;
+        self
+    }
+
     /// Opens the lease journal (before the daemon gives up root: the
     /// slots stay open for appending), replays it, and binds port 67 on
     /// the interface. Without a journal yet, the leases come from the
@@ -178,28 +233,19 @@ impl Dhcp4Plan {
         writer: Arc<dyn FileWriter>,
     ) -> Result<Dhcp4Bound, ServeError> {
         tracing::debug!(config = ?self.config, "DHCPv4 configuration");
+        let mut runner = self.runner;
         let path = self.lease_file;
         let shown = path.display().to_string();
-        let store = LeaseStore::with_writer(&path, writer.clone());
-        store.prepare_dir().map_err(ServeError::file(format!(
-            "creating the directory of the lease file {shown}"
-        )))?;
-        let paths = JournalPaths::beside(&path);
-        let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
-            "opening the journal of the lease file {shown}"
-        )))?;
-        let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
-        let opened = journal::open(slots, &*snapshot, || import(&store, &path)).map_err(
-            ServeError::file(format!("reading the journal of the lease file {shown}")),
-        )?;
-        for w in &opened.warnings {
-            warn!("{shown}: {w}");
-        }
+        let (records, persist) = if self.leasefile_ro {
+            (from_init(runner.as_mut())?, Persistence::without_files())
+        } else {
+            open_files(&path, writer)?
+        };
+        let check = host_check(&self.config);
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
-        let server = Server::new(self.config, SystemTime::now(), opened.records)
-            .with_lease_max(self.lease_max);
-        let persist = Persistence::new(opened.journal, snapshot, store);
+        let server =
+            Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
         let iface = &ctx.iface.name;
         let socket = Dhcp4Socket::bind(iface).map_err(ServeError::network(format!(
             "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
@@ -224,8 +270,35 @@ impl Dhcp4Plan {
             ctx.iface.index,
             stats.clone(),
         );
+        let (hosts_tx, hosts_rx) = tokio::sync::mpsc::channel(1);
+        let mut shell = shell.with_hosts(hosts_rx);
+        let mut scripts = None;
+        if let Some(runner) = runner {
+            let (mut queue, task) = ScriptQueue::start(
+                runner,
+                ScriptContext {
+                    iface: iface.clone(),
+                    domain: ctx.domain.clone(),
+                    leasefile_ro: self.leasefile_ro,
+                },
+            );
+            for r in shell.records() {
+                queue.existing(&r);
+            }
+            shell = shell.with_script(queue);
+            scripts = Some(Box::pin(task) as _);
+        }
         let view = shell.leases();
-        Ok(Dhcp4Bound { shell, stats, view })
+        Ok(Dhcp4Bound {
+            shell,
+            base_hosts: self.base_hosts,
+            hosts_files: self.hosts_files,
+            check,
+            hosts_tx,
+            stats,
+            view,
+            scripts,
+        })
     }
 }
 
@@ -241,11 +314,79 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        if let Some(task) = self.scripts {
+            tasks.spawn(async move {
+                task.await;
+                Ok(())
+            });
+        }
+        if !self.hosts_files.is_empty() {
+            let follow = hosts::follow(
+                self.base_hosts,
+                self.hosts_files,
+                self.check,
+                ctx.reload.subscribe(),
+                self.hosts_tx,
+                cancel.clone(),
+            );
+            tasks.spawn(async move {
+                follow.await;
+                Ok(())
+            });
+        }
         tasks.spawn(async move {
             self.shell.run(cancel).await;
             Ok(())
         });
     }
+}
+
+/// `--leasefile-ro`: the leases `SCRIPT init` prints (none without a
+/// script). A bad line is reported and skipped; a failing script stops the
+/// start, as in dnsmasq.
+fn from_init(runner: Option<&mut ScriptRunner>) -> Result<Vec<LeaseRecord>, ServeError> {
+    let Some(runner) = runner else {
+        return Ok(Vec::new());
+    };
+    let shown = runner.script.display().to_string();
+    let out = runner
+        .init()
+        .map_err(ServeError::file(format!("--leasefile-ro: {shown} init")))?;
+    let (records, errors) = netd_proto::dhcp4::lease_file::parse(&String::from_utf8_lossy(&out));
+    for e in &errors {
+        warn!("{shown} init: {e}; line skipped");
+    }
+    info!(
+        leases = records.len(),
+        "--leasefile-ro: leases read from {shown} init"
+    );
+    Ok(records)
+}
+
+/// Opens the journal beside `path` and replays it (importing the
+/// dnsmasq-format file on a first start).
+fn open_files(
+    path: &std::path::Path,
+    writer: Arc<dyn FileWriter>,
+) -> Result<(Vec<LeaseRecord>, Persistence), ServeError> {
+    let shown = path.display().to_string();
+    let store = LeaseStore::with_writer(path, writer.clone());
+    store.prepare_dir().map_err(ServeError::file(format!(
+        "creating the directory of the lease file {shown}"
+    )))?;
+    let paths = JournalPaths::beside(path);
+    let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
+        "opening the journal of the lease file {shown}"
+    )))?;
+    let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
+    let opened = journal::open(slots, &*snapshot, || import(&store, path)).map_err(
+        ServeError::file(format!("reading the journal of the lease file {shown}")),
+    )?;
+    for w in &opened.warnings {
+        warn!("{shown}: {w}");
+    }
+    let persist = Persistence::new(opened.journal, snapshot, store);
+    Ok((opened.records, persist))
 }
 
 /// The leases of the dnsmasq-format file, for a first start without a

@@ -24,10 +24,12 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Reservation, Warning};
 use netd_proto::names::LocalNames;
+use tokio::sync::mpsc;
 
 use super::persist::Persistence;
+use super::script::ScriptQueue;
 use super::socket::{Dhcp4Socket, Received};
 use super::view::{LeaseRequest, LeaseView};
 use crate::ratelimit::{self, Admit, RateLimit};
@@ -66,12 +68,16 @@ pub struct Dhcp4Shell {
     errors: TransientErrors,
     /// Readers asking for the bound leases (`status`, `leases`).
     view: LeaseView,
-    lease_requests: tokio::sync::mpsc::Receiver<LeaseRequest>,
+    lease_requests: mpsc::Receiver<LeaseRequest>,
     /// The core's warnings, one rate limit per kind.
     no_address: RateLimit,
     declined: RateLimit,
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
+    /// Host entries re-read from files (SIGHUP, inotify).
+    hosts: Option<mpsc::Receiver<Vec<Reservation>>>,
+    /// `--dhcp-script`'s queue.
+    script: Option<ScriptQueue>,
 }
 
 impl Dhcp4Shell {
@@ -92,6 +98,8 @@ impl Dhcp4Shell {
             no_address: RateLimit::default(),
             declined: RateLimit::default(),
             held_at_last_free: None,
+            hosts: None,
+            script: None,
             server,
             socket,
             persist,
@@ -101,6 +109,23 @@ impl Dhcp4Shell {
             ifindex,
             stats,
         }
+    }
+
+    /// Takes the host entries sent on `hosts` from now on.
+    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Vec<Reservation>>) -> Dhcp4Shell {
+        self.hosts = Some(hosts);
+        self
+    }
+
+    /// Queues lease events for `--dhcp-script` from now on.
+    pub(crate) fn with_script(mut self, queue: ScriptQueue) -> Dhcp4Shell {
+        self.script = Some(queue);
+        self
+    }
+
+    /// The bound leases, oldest first.
+    pub(crate) fn records(&self) -> Vec<netd_proto::dhcp4::LeaseRecord> {
+        self.server.records()
     }
 
     /// Where readers ask for the bound leases.
@@ -158,6 +183,16 @@ impl Dhcp4Shell {
                 _ = cancel.cancelled() => break,
                 Some(reader) = self.lease_requests.recv() => {
                     let _ = reader.send(Arc::new(self.server.records()));
+                }
+                Some(entries) = async {
+                    match self.hosts.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    // Applies at each client's next request.
+                    self.server.set_reservations(entries);
+                    self.publish_stats_free();
                 }
                 done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {
                     let outcome = self.persist.commit_done(done);
@@ -319,6 +354,12 @@ impl Dhcp4Shell {
         }
     }
 
+    /// Recomputes the free addresses (the reserved ones changed).
+    fn publish_stats_free(&mut self) {
+        self.held_at_last_free = None;
+        self.publish_stats();
+    }
+
     /// Logs the core's warnings at a rate limit per kind: the first of a
     /// window in full, with the client's MAC (and address), the rest
     /// counted for the summary line.
@@ -380,6 +421,9 @@ impl Dhcp4Shell {
     fn drain_events(&mut self) -> bool {
         let mut changed = false;
         while let Some(event) = self.server.poll_event() {
+            if let Some(q) = &mut self.script {
+                q.lease_event(&event);
+            }
             let r = &event.record;
             self.names_dirty |= r.hostname.is_some();
             let mac = MacAddr(r.mac);

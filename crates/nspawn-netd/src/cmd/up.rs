@@ -214,11 +214,15 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
     let cancel = CancellationToken::new();
     let healer = tokio::spawn(heal::watch(notifications, cfg.ruleset(), cancel.clone()));
     let result = match daemon {
+        Some(settings) if settings.dhcp4.script.is_some() => Err(anyhow::anyhow!(
+            "--dhcp-script is not supported with up; run the daemon itself"
+        )),
         Some(settings) => crate::daemon::serve(
             settings,
             &mut Startup::foreground(),
             None,
             Arc::new(Direct),
+            None,
             LogHandle::default(),
         )
         .await

@@ -8,15 +8,13 @@
 //!   `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
 use netd_proto::dhcp4::LeaseTime;
 pub use netd_serve::dhcp4::Ipv4Range;
 use netd_serve::ra::Ipv6Range;
 use thiserror::Error;
 
-/// dnsmasq raises shorter leases to two minutes; so do we.
-pub const MIN_LEASE: Duration = Duration::from_secs(120);
+pub use netd_proto::dhcp4::MIN_LEASE;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DhcpRange {
@@ -129,34 +127,15 @@ fn check_order(start: Ipv4Addr, end: Ipv4Addr) -> Result<(), String> {
 
 /// `12h`, `45m`, `30s`, `1d`, `2w`, `3600`, `infinite`; below two minutes is
 /// raised to two minutes, as dnsmasq does.
+/// `12h`, `45m`, `30s`, `1d`, `2w`, seconds, or `infinite`.
 pub fn parse_lease_time(s: &str) -> Result<LeaseTime, String> {
-    if s.eq_ignore_ascii_case("infinite") {
-        return Ok(LeaseTime::Infinite);
-    }
-    let (digits, unit) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_lowercase()),
-        _ => (s, 's'),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a lease time (12h, 45m, 3600, infinite)"))?;
-    let mult = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return Err(format!("{s:?}: unknown lease time unit {unit:?}")),
-    };
-    let secs = n
-        .checked_mul(mult)
-        .filter(|&v| v < u64::from(u32::MAX))
-        .ok_or_else(|| format!("{s:?} is too long a lease; use infinite"))?;
-    Ok(LeaseTime::Finite(Duration::from_secs(secs).max(MIN_LEASE)))
+    netd_proto::dhcp4::parse_lease_time(s)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn v4(s: &str) -> Ipv4Range {

@@ -407,12 +407,18 @@ impl DaemonSettings {
         let dhcp4 = Dhcp4Settings {
             ranges: v4,
             hosts: p.sourced("dhcp_host", "dhcp-host", &a.dhcp4.dhcp_host),
+            hosts_files: netd_serve::dhcp4::HostsFiles {
+                files: a.dhcp4.dhcp_hostsfile.clone(),
+                dirs: a.dhcp4.dhcp_hostsdir.clone(),
+            },
             lease_file: match (&a.dhcp4.dhcp_leasefile, identity) {
                 (Some(f), _) => f.clone(),
                 (None, Identity::Dnsmasq) => PathBuf::from(DNSMASQ_LEASE_FILE),
                 (None, Identity::NspawnNetd) => PathBuf::from(DEFAULT_LEASE_FILE),
             },
             lease_max: a.dhcp4.dhcp_lease_max,
+            script: a.dhcp4.dhcp_script.clone(),
+            leasefile_ro: a.dhcp4.leasefile_ro,
         };
         let d = &a.dns;
         let mut hosts_files = Vec::new();
