@@ -12,11 +12,12 @@ use std::time::Duration;
 use netd_testkit::lab::{Netns, read_or_empty, wait_until};
 
 /// The non-tentative global address `host0` formed in `prefix` (an
-/// address's first groups and colon, `fd42:5cd4:95b6:7f3e:`), waiting
-/// ≤ 20 s; `None` if there is none by then.
+/// address's first groups and colon, `fd42:5cd4:95b6:7f3e:`) from a router
+/// advertisement, waiting ≤ 30 s (a busy machine); `None` if there is none
+/// by then.
 pub fn slaac_address(ns: &Netns, prefix: &str) -> Option<String> {
     let mut found = None;
-    wait_until(Duration::from_secs(20), || {
+    wait_until(Duration::from_secs(30), || {
         let out = ns.run_ok(&[
             "ip", "-6", "-o", "addr", "show", "dev", "host0", "scope", "global",
         ]);
@@ -35,6 +36,14 @@ pub fn slaac_address(ns: &Netns, prefix: &str) -> Option<String> {
 /// on `host0` gives, waiting ≤ 15 s; `Err` with dhclient's environment
 /// file (empty if it got no Reply) otherwise. dhclient's files go in `dir`.
 pub fn dhcp6_name_servers(ns: &Netns, dir: &Path) -> Result<String, String> {
+    // dhclient binds to the link-local address, which must be past
+    // duplicate address detection.
+    wait_until(Duration::from_secs(10), || {
+        let out = ns.run_ok(&[
+            "ip", "-6", "-o", "addr", "show", "dev", "host0", "scope", "link",
+        ]);
+        !out.is_empty() && !out.contains("tentative")
+    });
     let state = dir.join(format!("dhclient6-{}", ns.name));
     fs::create_dir_all(&state).expect("dhclient's state dir");
     let env_out = state.join("env");
