@@ -282,14 +282,12 @@ fn libvirt_network_without_a_domain_runs_dnsmasq_for_guests() {
 
 /// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --leasefile-ro, --dhcp-script, dhcp-hostsfile and expand-hosts (README.md)"]
+#[ignore = "waits for expand-hosts (README.md)"]
 fn libvirt_network_runs_nspawn_netd_for_guests() {
     run_with(&netd_bin(), Domain::With);
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --leasefile-ro, --dhcp-script and dhcp-hostsfile (README.md)"]
 fn libvirt_network_without_a_domain_runs_nspawn_netd_for_guests() {
     run_with(&netd_bin(), Domain::Without);
 }

@@ -362,14 +362,14 @@ fn lxc_net_command_line_serves_a_client_from_nspawn_netd() {
 
 /// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --dhcp-rapid-commit, --dhcp-hostsfile (a directory), --dhcp-option-force and --interface-name"]
+#[ignore = "waits for --dhcp-rapid-commit, --dhcp-option-force and --interface-name"]
 fn incus_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(incus(), &netd_bin());
 }
 
 /// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --dhcp-rapid-commit, --dhcp-ignore-clid, --dhcp-hostsdir and --interface-name"]
+#[ignore = "waits for --dhcp-rapid-commit, --dhcp-ignore-clid and --interface-name"]
 fn lxd_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(lxd(), &netd_bin());
 }
