@@ -123,6 +123,7 @@ pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, Se
         ttls: settings.ttls,
         addresses: settings.addresses.iter().map(|a| a.value.clone()).collect(),
         routes: routes_from(&specs),
+        ..DnsConfig::default()
     };
     let listen: Vec<SocketAddr> = ctx
         .dns_addresses
