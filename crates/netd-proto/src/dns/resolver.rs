@@ -200,11 +200,13 @@ impl Resolver {
         let mut text_buf = [0u8; 256];
         let text = query.name_text(&mut text_buf);
         let mut servers = None;
-        if query.qclass == CLASS_CH
-            && let Some(name) = text
-            && self.answer_chaos(&query, msg, name, limit, out)
-        {
+        if query.qclass == CLASS_CH {
+            // Ours or none: CHAOS names are never forwarded (NOTIMP, as
+            // dnsmasq answers them with --no-ident or for a name it lacks).
             self.stats.local += 1;
+            if !text.is_some_and(|name| self.answer_chaos(&query, msg, name, limit, out)) {
+                answer::render_empty(&query, msg, rcode::NOTIMP, out);
+            }
             return Decision::Reply;
         }
         if let (Some(name), wire::CLASS_IN) = (text, query.qclass) {
