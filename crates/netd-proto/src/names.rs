@@ -53,8 +53,14 @@ impl NameTable {
     }
 
     /// Adds `NAME.domain` for every single-label name (`--expand-hosts`),
-    /// with the same addresses; PTRs keep the name first given.
+    /// with the same addresses; a PTR that named a single label names
+    /// `NAME.domain` instead, as dnsmasq answers.
     pub fn expand_single_labels(&mut self, domain: &str) {
+        for name in self.reverse.values_mut() {
+            if !name.contains('.') {
+                *name = format!("{name}.{domain}");
+            }
+        }
         let short: Vec<(String, Vec<IpAddr>)> = self
             .forward
             .iter()

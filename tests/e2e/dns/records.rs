@@ -35,6 +35,10 @@ const QUERIES: &[&[&str]] = &[
     &["gw.lan", "A"],
     &["-x", "192.168.26.1"],
     &["-c", "CH", "-t", "TXT", "cachesize.bind"],
+    &["printer.lan", "A"],
+    &["printer", "A"],
+    &["-x", "192.168.26.7"],
+    &["scanner.office", "A"],
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -54,6 +58,14 @@ fn start(lab: &mut Lab, server: Server, extra: &[&str]) -> Daemon {
         "--server=203.0.113.2",
         &pid,
     ];
+    let hosts = lab.dir().join("more-hosts");
+    std::fs::write(
+        &hosts,
+        "192.168.26.7 printer\n192.168.26.8 scanner.office\n",
+    )
+    .unwrap();
+    let hosts = format!("--addn-hosts={}", hosts.display());
+    args.extend([hosts.as_str(), "--expand-hosts"]);
     args.extend_from_slice(RECORDS);
     args.extend_from_slice(extra);
     match server {

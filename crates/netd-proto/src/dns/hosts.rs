@@ -89,6 +89,7 @@ mod tests {
         assert_eq!(h.lookup("db.lan"), Some(&["10.0.0.5".parse().unwrap()][..]));
         assert_eq!(h.lookup("db.other.lan"), None);
         assert_eq!(h.lookup("web.lan.lan"), None);
-        assert_eq!(h.reverse(&"10.0.0.5".parse().unwrap()), Some("db"));
+        assert_eq!(h.reverse(&"10.0.0.5".parse().unwrap()), Some("db.lan"));
+        assert_eq!(h.reverse(&"10.0.0.6".parse().unwrap()), Some("web.lan"));
     }
 }
