@@ -196,6 +196,11 @@ impl LocalRecords {
                 Record::from_rdata(dns_name(name).ok()?, *ttl, RData::PTR(PTR(owner.clone())));
             return Some(vec![rec]);
         }
+        if !self.by_name.contains_key(name) && !self.hosts.contains(name) {
+            // Not ours; and the cache-hit path that follows must not
+            // allocate.
+            return None;
+        }
         let mut found: Vec<Record> = Vec::new();
         let mut owner = name.to_owned();
         for _ in 0..MAX_CHAIN {
