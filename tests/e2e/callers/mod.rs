@@ -208,7 +208,6 @@ pub const NOT_YET: &[&str] = &[
     "--dhcp-rapid-commit",
     "--dhcp-option",
     "--dhcp-option-force",
-    "--interface-name",
     "--dhcp-ignore-clid",
 ];
 
