@@ -280,9 +280,7 @@ fn libvirt_network_without_a_domain_runs_dnsmasq_for_guests() {
     run_with(&dnsmasq(), Domain::Without);
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for expand-hosts (README.md)"]
 fn libvirt_network_runs_nspawn_netd_for_guests() {
     run_with(&netd_bin(), Domain::With);
 }
