@@ -5,6 +5,8 @@
 //!   returning a [`Reply`], lease events, `poll_timeout`/`handle_timeout`;
 //! - [`leases`]: the lease table (by address, by client, expiry set);
 //! - [`pool`]: which addresses may go to whom, and the stable pick;
+//! - [`option_spec`] and [`tags`]: configured options, typed, and the tags
+//!   that choose them;
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
@@ -26,19 +28,23 @@ pub(crate) mod config;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
+pub mod option_spec;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub mod reply;
 pub mod request;
 pub mod server;
+pub mod tags;
 pub(crate) mod warning;
 pub(crate) mod wire;
 
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
+pub use option_spec::{Dhcp4Option, OptionValue};
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
+pub use tags::{Tag, TagMatch};
 pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use netd_serve::settings::{Origin, Sourced};
 use crate::cli::{Cli, DEFAULT_LEASE_FILE, DaemonArgs};
 
 pub mod dhcp_host;
+pub mod dhcp_option;
 pub mod dhcp_range;
 pub mod dns_values;
 pub mod ipv6_range;
