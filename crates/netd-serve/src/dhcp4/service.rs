@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
+use netd_proto::dhcp4::{
+    Dhcp4Config, Dhcp4Option, LeaseRecord, LeaseTime, Reservation, Server, Tag,
+};
 use tracing::{info, warn};
 
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
@@ -35,6 +37,8 @@ pub struct Ipv4Range {
     pub end: Ipv4Addr,
     pub netmask: Option<Ipv4Addr>,
     pub lease: Option<LeaseTime>,
+    /// `set:TAG`: tags the requests this range serves carry.
+    pub tags: Vec<Tag>,
 }
 
 /// What the options say about DHCPv4.
@@ -44,6 +48,12 @@ pub struct Dhcp4Settings {
     pub hosts: Vec<Sourced<Reservation>>,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
+    /// `--dhcp-option` and `--dhcp-option-force`, DHCPv4 ones.
+    pub options: Vec<Sourced<Dhcp4Option>>,
+    /// `--dhcp-rapid-commit`.
+    pub rapid_commit: bool,
+    /// `--dhcp-ignore-clid`.
+    pub ignore_client_id: bool,
 }
 
 /// The server's configuration on this interface.
@@ -74,7 +84,10 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
             IpAddr::V6(_) => None,
         })
         .collect();
-    let config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    config.options = settings.options.iter().map(|o| o.value.clone()).collect();
+    config.rapid_commit = settings.rapid_commit;
+    config.ignore_client_id = settings.ignore_client_id;
     Ok(Some(Dhcp4Plan {
         config,
         lease_file: settings.lease_file.clone(),
@@ -142,6 +155,10 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
+        options: Vec::new(),
+        tags: r.tags.clone(),
+        rapid_commit: false,
+        ignore_client_id: false,
         reservations: hosts.iter().map(|h| h.value.clone()).collect(),
         authoritative: true,
         decline_hold: DECLINE_HOLD,
@@ -312,6 +329,7 @@ mod tests {
             end: end.into(),
             netmask: None,
             lease: None,
+            tags: Vec::new(),
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }

@@ -55,6 +55,7 @@ pub fn parse_dhcp_host(value: &str) -> Result<Reservation, HostError> {
         addr: addr.ok_or_else(|| err("an IPv4 address is required".into()))?,
         hostname,
         lease_time,
+        tags: Vec::new(),
     })
 }
 
