@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
+use netd_proto::dhcp4::{
+    Dhcp4Config, Dhcp4Option, LeaseRecord, LeaseTime, Reservation, Server, Tag,
+};
 use tracing::{info, warn};
 
 use super::hosts::{self, HostCheck, HostsFiles};
@@ -38,6 +40,8 @@ pub struct Ipv4Range {
     pub end: Ipv4Addr,
     pub netmask: Option<Ipv4Addr>,
     pub lease: Option<LeaseTime>,
+    /// `set:TAG`: tags the requests this range serves carry.
+    pub tags: Vec<Tag>,
 }
 
 /// What the options say about DHCPv4.
@@ -53,6 +57,12 @@ pub struct Dhcp4Settings {
     pub script: Option<PathBuf>,
     /// `--leasefile-ro`: no lease file; the leases come from `SCRIPT init`.
     pub leasefile_ro: bool,
+    /// `--dhcp-option` and `--dhcp-option-force`, DHCPv4 ones.
+    pub options: Vec<Sourced<Dhcp4Option>>,
+    /// `--dhcp-rapid-commit`.
+    pub rapid_commit: bool,
+    /// `--dhcp-ignore-clid`.
+    pub ignore_client_id: bool,
 }
 
 /// The server's configuration on this interface.
@@ -92,6 +102,9 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
         })
         .collect();
     let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    config.options = settings.options.iter().map(|o| o.value.clone()).collect();
+    config.rapid_commit = settings.rapid_commit;
+    config.ignore_client_id = settings.ignore_client_id;
     let base_hosts = config.reservations.clone();
     config.reservations = hosts::load(&base_hosts, &settings.hosts_files, &host_check(&config));
     Ok(Some(Dhcp4Plan {
@@ -168,6 +181,10 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
+        options: Vec::new(),
+        tags: r.tags.clone(),
+        rapid_commit: false,
+        ignore_client_id: false,
         reservations,
         authoritative: true,
         decline_hold: DECLINE_HOLD,
@@ -453,6 +470,7 @@ mod tests {
             end: end.into(),
             netmask: None,
             lease: None,
+            tags: Vec::new(),
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }

@@ -141,6 +141,7 @@ pub fn fill_from_bridge(
             end: Ipv4Addr::from(base + last),
             netmask: None,
             lease: Some(parse_lease_time(defaults::LEASE).map_err(anyhow::Error::msg)?),
+            tags: Vec::new(),
         };
         let text = format!("{},{},{}", range.start, range.end, defaults::LEASE);
         settings
