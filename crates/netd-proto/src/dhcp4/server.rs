@@ -183,6 +183,13 @@ impl Server {
         self.pool = Pool::new(&self.config);
     }
 
+    /// Replaces the `--dhcp-option` set (an options file changed); the
+    /// next reply carries the new options.
+    pub fn set_options(&mut self, options: Vec<super::Dhcp4Option>) {
+        self.config.options = options;
+        self.options = NetworkOptions::new(&self.config);
+    }
+
     /// The host entries in force.
     pub fn reservations(&self) -> &[Reservation] {
         self.pool.hosts()

@@ -15,7 +15,7 @@ use netd_proto::dhcp4::{
 };
 use tracing::{info, warn};
 
-use super::hosts::{self, HostCheck, HostsFiles};
+use super::hosts::{self, HostCheck, HostsFiles, OptsFiles, Sources, Update};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
 use super::script::{ScriptContext, ScriptQueue};
@@ -51,6 +51,8 @@ pub struct Dhcp4Settings {
     pub hosts: Vec<Sourced<Reservation>>,
     /// `--dhcp-hostsfile` and `--dhcp-hostsdir`.
     pub hosts_files: HostsFiles,
+    /// `--dhcp-optsfile` and `--dhcp-optsdir`, with the line parser.
+    pub opts_files: OptsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
     /// `--dhcp-script`: run (by the script runner) on lease changes.
@@ -69,10 +71,9 @@ pub struct Dhcp4Settings {
 #[derive(Debug)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
-    /// The command line's entries (checked), which every re-read of the
-    /// files starts from.
-    base_hosts: Vec<Reservation>,
-    hosts_files: HostsFiles,
+    /// The command line's entries (checked) and options, which every
+    /// re-read of the files starts from, and the files.
+    sources: Sources,
     pub lease_file: PathBuf,
     pub lease_max: usize,
     pub leasefile_ro: bool,
@@ -105,12 +106,19 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
     config.options = settings.options.iter().map(|o| o.value.clone()).collect();
     config.rapid_commit = settings.rapid_commit;
     config.ignore_client_id = settings.ignore_client_id;
-    let base_hosts = config.reservations.clone();
-    config.reservations = hosts::load(&base_hosts, &settings.hosts_files, &host_check(&config));
+    let sources = Sources {
+        base_hosts: config.reservations.clone(),
+        hosts: settings.hosts_files.clone(),
+        check: host_check(&config),
+        base_options: config.options.clone(),
+        opts: settings.opts_files.clone(),
+    };
+    let loaded = sources.load();
+    config.reservations = loaded.hosts;
+    config.options = loaded.options;
     Ok(Some(Dhcp4Plan {
         config,
-        base_hosts,
-        hosts_files: settings.hosts_files.clone(),
+        sources,
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
         leasefile_ro: settings.leasefile_ro,
@@ -211,11 +219,9 @@ fn list(nets: &[Ipv4Network]) -> String {
 /// The lease table loaded and port 67 open.
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
-    base_hosts: Vec<Reservation>,
-    hosts_files: HostsFiles,
-    check: HostCheck,
-    /// Where the re-read host entries go to the shell.
-    hosts_tx: tokio::sync::mpsc::Sender<Vec<Reservation>>,
+    sources: Sources,
+    /// Where the re-read host entries and options go to the shell.
+    hosts_tx: tokio::sync::mpsc::Sender<Update>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
     /// Empties the `--dhcp-script` queue into the runner.
@@ -226,7 +232,7 @@ impl std::fmt::Debug for Dhcp4Bound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dhcp4Bound")
             .field("shell", &self.shell)
-            .field("hosts_files", &self.hosts_files)
+            .field("sources", &self.sources)
             .field("scripts", &self.scripts.is_some())
             .finish_non_exhaustive()
     }
@@ -258,7 +264,6 @@ impl Dhcp4Plan {
         } else {
             open_files(&path, writer)?
         };
-        let check = host_check(&self.config);
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
         let server =
@@ -308,9 +313,7 @@ impl Dhcp4Plan {
         let view = shell.leases();
         Ok(Dhcp4Bound {
             shell,
-            base_hosts: self.base_hosts,
-            hosts_files: self.hosts_files,
-            check,
+            sources: self.sources,
             hosts_tx,
             stats,
             view,
@@ -337,11 +340,9 @@ impl Dhcp4Bound {
                 Ok(())
             });
         }
-        if !self.hosts_files.is_empty() {
+        if !self.sources.is_empty() {
             let follow = hosts::follow(
-                self.base_hosts,
-                self.hosts_files,
-                self.check,
+                self.sources,
                 ctx.reload.subscribe(),
                 self.hosts_tx,
                 cancel.clone(),

@@ -24,10 +24,11 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Reservation, Warning};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
 use tokio::sync::mpsc;
 
+use super::hosts::Update;
 use super::persist::Persistence;
 use super::script::ScriptQueue;
 use super::socket::{Dhcp4Socket, Received};
@@ -75,7 +76,7 @@ pub struct Dhcp4Shell {
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
     /// Host entries re-read from files (SIGHUP, inotify).
-    hosts: Option<mpsc::Receiver<Vec<Reservation>>>,
+    hosts: Option<mpsc::Receiver<Update>>,
     /// `--dhcp-script`'s queue.
     script: Option<ScriptQueue>,
 }
@@ -112,7 +113,7 @@ impl Dhcp4Shell {
     }
 
     /// Takes the host entries sent on `hosts` from now on.
-    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Vec<Reservation>>) -> Dhcp4Shell {
+    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Update>) -> Dhcp4Shell {
         self.hosts = Some(hosts);
         self
     }
@@ -191,7 +192,8 @@ impl Dhcp4Shell {
                     }
                 } => {
                     // Applies at each client's next request.
-                    self.server.set_reservations(entries);
+                    self.server.set_reservations(entries.hosts);
+                    self.server.set_options(entries.options);
                     self.publish_stats_free();
                 }
                 done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {

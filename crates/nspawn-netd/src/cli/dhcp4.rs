@@ -24,6 +24,14 @@ pub struct Dhcp4Args {
     /// (inotify) and on SIGHUP.
     #[arg(long, value_name = "DIR")]
     pub dhcp_hostsdir: Vec<PathBuf>,
+    /// A file of `--dhcp-option` values, one a line (or a directory of
+    /// such files), re-read on SIGHUP.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub dhcp_optsfile: Vec<PathBuf>,
+    /// A directory of `--dhcp-option` files, re-read when it changes
+    /// (inotify) and on SIGHUP.
+    #[arg(long, value_name = "DIR")]
+    pub dhcp_optsdir: Vec<PathBuf>,
     /// Where leases are kept, in dnsmasq's lease-file format.
     #[arg(
         short = 'l',

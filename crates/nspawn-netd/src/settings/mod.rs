@@ -436,6 +436,13 @@ impl DaemonSettings {
                 files: a.dhcp4.dhcp_hostsfile.clone(),
                 dirs: a.dhcp4.dhcp_hostsdir.clone(),
             },
+            opts_files: netd_serve::dhcp4::OptsFiles {
+                files: netd_serve::dhcp4::HostsFiles {
+                    files: a.dhcp4.dhcp_optsfile.clone(),
+                    dirs: a.dhcp4.dhcp_optsdir.clone(),
+                },
+                parser: Some(dhcp_option::file_line_parser()),
+            },
             lease_file: a
                 .dhcp4
                 .dhcp_leasefile

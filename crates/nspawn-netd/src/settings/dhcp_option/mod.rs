@@ -35,6 +35,20 @@ pub struct OptionError {
     pub reason: String,
 }
 
+/// How a `--dhcp-optsfile` line is read: as a `--dhcp-option` value, for
+/// DHCPv4 (the DHCPv6 options are not re-read).
+pub fn file_line_parser() -> netd_serve::dhcp4::OptionParser {
+    netd_serve::dhcp4::OptionParser(std::sync::Arc::new(|line: &str| {
+        match parse_dhcp_option(line, false) {
+            Ok(DhcpOptionSpec::V4(o)) => Ok(o),
+            Ok(DhcpOptionSpec::V6 { .. }) => {
+                Err("option6: is not supported in an options file; give it as --dhcp-option".into())
+            }
+            Err(e) => Err(e.reason),
+        }
+    }))
+}
+
 /// Parses one `--dhcp-option` (`force`: `--dhcp-option-force`) value.
 pub fn parse_dhcp_option(value: &str, force: bool) -> Result<DhcpOptionSpec, OptionError> {
     let err = |reason: String| OptionError {
