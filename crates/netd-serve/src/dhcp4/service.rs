@@ -334,7 +334,9 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        let mut shell = self.shell;
         if let Some(task) = self.scripts {
+            shell = shell.with_reload(ctx.reload.subscribe());
             tasks.spawn(async move {
                 task.await;
                 Ok(())
@@ -353,7 +355,7 @@ impl Dhcp4Bound {
             });
         }
         tasks.spawn(async move {
-            self.shell.run(cancel).await;
+            shell.run(cancel).await;
             Ok(())
         });
     }

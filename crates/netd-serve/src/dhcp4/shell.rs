@@ -26,7 +26,7 @@ use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
 use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use super::hosts::Update;
 use super::persist::Persistence;
@@ -79,6 +79,8 @@ pub struct Dhcp4Shell {
     hosts: Option<mpsc::Receiver<Update>>,
     /// `--dhcp-script`'s queue.
     script: Option<ScriptQueue>,
+    /// SIGHUP: the script hears `old` for every lease, as in dnsmasq.
+    reload: Option<broadcast::Receiver<()>>,
 }
 
 impl Dhcp4Shell {
@@ -101,6 +103,7 @@ impl Dhcp4Shell {
             held_at_last_free: None,
             hosts: None,
             script: None,
+            reload: None,
             server,
             socket,
             persist,
@@ -121,6 +124,12 @@ impl Dhcp4Shell {
     /// Queues lease events for `--dhcp-script` from now on.
     pub(crate) fn with_script(mut self, queue: ScriptQueue) -> Dhcp4Shell {
         self.script = Some(queue);
+        self
+    }
+
+    /// Tells the script about every lease on each SIGHUP.
+    pub(crate) fn with_reload(mut self, reload: broadcast::Receiver<()>) -> Dhcp4Shell {
+        self.reload = Some(reload);
         self
     }
 
@@ -184,6 +193,21 @@ impl Dhcp4Shell {
                 _ = cancel.cancelled() => break,
                 Some(reader) = self.lease_requests.recv() => {
                     let _ = reader.send(Arc::new(self.server.records()));
+                }
+                Some(()) = async {
+                    match self.reload.as_mut() {
+                        Some(rx) => match rx.recv().await {
+                            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some(()),
+                            Err(broadcast::error::RecvError::Closed) => None,
+                        },
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(q) = &mut self.script {
+                        for r in self.server.records() {
+                            q.reloaded(&r);
+                        }
+                    }
                 }
                 Some(entries) = async {
                     match self.hosts.as_mut() {
