@@ -179,6 +179,11 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
     let daemon = if no_daemon {
         None
     } else {
+        // Its runner is forked before any thread exists, which `up`'s
+        // runtime already has: refused before the network is touched.
+        if settings.dhcp4.script.is_some() {
+            anyhow::bail!("--dhcp-script is not supported with up; run the daemon itself");
+        }
         fill_from_bridge(&cfg, &mut settings)?;
         Some(settings)
     };
@@ -215,9 +220,6 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
     let cancel = CancellationToken::new();
     let healer = tokio::spawn(heal::watch(notifications, cfg.ruleset(), cancel.clone()));
     let result = match daemon {
-        Some(settings) if settings.dhcp4.script.is_some() => Err(anyhow::anyhow!(
-            "--dhcp-script is not supported with up; run the daemon itself"
-        )),
         Some(settings) => crate::daemon::serve(
             settings,
             &mut Startup::foreground(),
