@@ -209,6 +209,8 @@ impl Server {
             debug_span!("dhcp4", xid = %format_args!("{:#010x}", req.xid), chaddr = %req.mac());
         let _enter = span.enter();
         if self.config.ignore_client_id {
+            // Nor does an identifier pick a host entry.
+            req.client_id = None;
             req.key = ClientKey::Mac(req.chaddr);
         }
         if !req.giaddr.is_unspecified() && !self.config.subnet.contains(req.giaddr) {
