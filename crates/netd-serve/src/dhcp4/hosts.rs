@@ -390,4 +390,50 @@ mod tests {
             "{errors:?}"
         );
     }
+
+    fn option(code: u8) -> Dhcp4Option {
+        Dhcp4Option {
+            code,
+            value: netd_proto::dhcp4::OptionValue::Empty,
+            force: false,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn options_files_go_through_the_given_parser_and_add_to_the_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("opts");
+        std::fs::write(
+            &file,
+            "42,10.0.0.1
+# note
+bad
+",
+        )
+        .unwrap();
+        let parser = OptionParser(Arc::new(|line: &str| {
+            let (code, _) = line.split_once(',').ok_or("no value")?;
+            let code: u8 = code.parse().map_err(|_| "not a number".to_string())?;
+            Ok(option(code))
+        }));
+        let sources = Sources {
+            base_hosts: Vec::new(),
+            hosts: HostsFiles::default(),
+            check: check(None),
+            base_options: vec![option(3)],
+            opts: OptsFiles {
+                files: HostsFiles {
+                    files: vec![file.clone()],
+                    dirs: Vec::new(),
+                },
+                parser: Some(parser),
+            },
+        };
+        let (read, errors) = sources.opts.read();
+        assert_eq!(read.len(), 1);
+        assert_eq!(errors, [format!("{}:3: bad: no value", file.display())]);
+        let codes: Vec<u8> = sources.load().options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, [3, 42]);
+    }
 }
