@@ -367,3 +367,5 @@ fn a_damaged_lease_file_keeps_its_good_leases_and_a_copy_of_the_rest() {
     assert_eq!(copies.len(), 1, "no copy of the damaged file");
     assert_eq!(std::fs::read_to_string(copies[0].path()).unwrap(), text);
 }
+
+mod options;

@@ -54,7 +54,7 @@ fn follows_hosts_files(server: Server) {
     let before = daemon.log_text().len();
     daemon.signal(libc::SIGHUP);
     let reread = match server {
-        Server::NspawnNetd => "host entries re-read (SIGHUP)",
+        Server::NspawnNetd => "host entries and options re-read (SIGHUP)",
         Server::Dnsmasq => "read /",
     };
     assert!(
@@ -77,7 +77,7 @@ fn follows_hosts_files(server: Server) {
     )
     .unwrap();
     let picked_up = match server {
-        Server::NspawnNetd => "host entries re-read (a --dhcp-hostsdir changed)",
+        Server::NspawnNetd => "host entries and options re-read (a watched directory changed)",
         Server::Dnsmasq => "read /",
     };
     assert!(
@@ -115,5 +115,81 @@ fn a_bad_dhcp_host_on_the_command_line_stops_the_start_naming_it() {
         err.contains("--dhcp-host=52:54:00:00:00:01,web.other.example")
             && err.contains("lab.example"),
         "{err}"
+    );
+}
+
+/// The NTP servers (option 42) of the ACK `mac` gets.
+fn ntp_in_ack(c: &lab::Netns, mac: [u8; 6], xid: u32) -> Option<Vec<Ipv4Addr>> {
+    use dhcproto::v4::{DhcpOption, MessageType, OptionCode};
+    lab::in_netns(c, move || {
+        let sock = dhcp_wire::client_socket("host0");
+        let d = dhcp_wire::request(MessageType::Discover, mac, xid);
+        let offer = dhcp_wire::exchange(&sock, &d, Duration::from_secs(2))?;
+        let mut r = dhcp_wire::request(MessageType::Request, mac, xid + 1);
+        r.opts_mut()
+            .insert(DhcpOption::RequestedIpAddress(offer.yiaddr()));
+        r.opts_mut()
+            .insert(DhcpOption::ServerIdentifier(dhcp_wire::server_id(&offer)?));
+        let ack = dhcp_wire::exchange(&sock, &r, Duration::from_secs(2))?;
+        match ack.opts().get(OptionCode::NtpServers) {
+            Some(DhcpOption::NtpServers(a)) => Some(a.clone()),
+            _ => Some(Vec::new()),
+        }
+    })
+}
+
+#[test]
+fn optsfile_follows_sighup_and_optsdir_follows_inotify() {
+    let mut lab = Lab::new();
+    let c = lab.container("o");
+    let file = lab.dir().join("opts");
+    let watched = lab.dir().join("opts.d");
+    std::fs::create_dir(&watched).unwrap();
+    std::fs::write(&file, "# time\noption:ntp-server,192.168.26.9\n").unwrap();
+    let mut args = seed_args(lab.dir());
+    args.push(format!("--dhcp-optsfile={}", file.display()));
+    args.push(format!("--dhcp-optsdir={}", watched.display()));
+    let daemon = start(&mut lab, Server::NspawnNetd, &args);
+    let mac = dhcp_wire::mac(4);
+    assert_eq!(
+        ntp_in_ack(&c, mac, 10),
+        Some(vec![ip(9)]),
+        "{}",
+        daemon.log_text()
+    );
+
+    std::fs::write(&file, "option:ntp-server,192.168.26.10\nnot-an-option\n").unwrap();
+    let before = daemon.log_text().len();
+    daemon.signal(libc::SIGHUP);
+    assert!(
+        lab::wait_until(Duration::from_secs(3), || daemon.log_text()[before..]
+            .contains("options re-read (SIGHUP)")),
+        "{}",
+        daemon.log_text()
+    );
+    let bad = format!("{}:2: not-an-option", file.display());
+    assert!(daemon.log_text().contains(&bad), "{}", daemon.log_text());
+    assert_eq!(
+        ntp_in_ack(&c, mac, 20),
+        Some(vec![ip(10)]),
+        "{}",
+        daemon.log_text()
+    );
+
+    // A file in the watched directory: a later option 42 replaces it.
+    std::fs::write(&file, "").unwrap();
+    let before = daemon.log_text().len();
+    std::fs::write(watched.join("ntp"), "42,192.168.26.11\n").unwrap();
+    assert!(
+        lab::wait_until(Duration::from_secs(3), || daemon.log_text()[before..]
+            .contains("options re-read (a watched directory changed)")),
+        "{}",
+        daemon.log_text()
+    );
+    assert_eq!(
+        ntp_in_ack(&c, mac, 30),
+        Some(vec![ip(11)]),
+        "{}",
+        daemon.log_text()
     );
 }

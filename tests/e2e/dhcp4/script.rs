@@ -1,4 +1,5 @@
-//! `--dhcp-script` and `--leasefile-ro` end to end. The script appends its
+//! `--dhcp-script` and `--leasefile-ro` end to end (`add`, `old` on
+//! SIGHUP, `del`). The script appends its
 //! arguments and its `DNSMASQ_*` environment to a file in the lab; dnsmasq
 //! runs the same script in the same scenario as the reference. With
 //! `--leasefile-ro` the script also keeps the leases (`init` prints them),
@@ -107,7 +108,7 @@ fn env_value<'a>(env: &'a [String], key: &str) -> Option<&'a str> {
         .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
 }
 
-/// add then del: the calls and the environment of the add.
+/// add, SIGHUP, then RELEASE: the calls, and the environment of the add.
 fn add_and_del(server: Server) -> (Vec<String>, Vec<String>) {
     let mut lab = Lab::new();
     let c = lab.container("s");
@@ -118,9 +119,22 @@ fn add_and_del(server: Server) -> (Vec<String>, Vec<String>) {
     let daemon = start(&mut lab, server, &args);
     let mac = dhcp_wire::mac(1);
     let addr = acquire_named(&c, mac, None, 100).unwrap_or_else(|| panic!("{}", daemon.log_text()));
-    release(&c, mac, addr, super::BRIDGE);
+    assert!(
+        lab::wait_until(Duration::from_secs(5), || !calls(lab.dir()).is_empty()),
+        "{server:?}: no add\n{}",
+        daemon.log_text()
+    );
+    // SIGHUP: `old` for every lease.
+    daemon.signal(libc::SIGHUP);
     assert!(
         lab::wait_until(Duration::from_secs(5), || calls(lab.dir()).len() >= 2),
+        "{server:?}: no old after SIGHUP {:?}\n{}",
+        calls(lab.dir()),
+        daemon.log_text()
+    );
+    release(&c, mac, addr, super::BRIDGE);
+    assert!(
+        lab::wait_until(Duration::from_secs(5), || calls(lab.dir()).len() >= 3),
         "{server:?}: {:?}\n{}",
         calls(lab.dir()),
         daemon.log_text()
@@ -132,6 +146,7 @@ fn add_and_del(server: Server) -> (Vec<String>, Vec<String>) {
         args,
         [
             format!("add {m} {addr} scripted"),
+            format!("old {m} {addr} scripted"),
             format!("del {m} {addr} scripted")
         ],
         "{server:?}\n{}",

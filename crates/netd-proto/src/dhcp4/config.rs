@@ -8,6 +8,8 @@ use std::time::Duration;
 use ipnetwork::Ipv4Network;
 
 pub(crate) use super::hosts::Reservation;
+use super::option_spec::Dhcp4Option;
+use super::tags::Tag;
 
 /// How long a lease lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +77,16 @@ pub struct Dhcp4Config {
     pub domain: Option<String>,
     /// Option 26 when set.
     pub mtu: Option<u16>,
+    /// `--dhcp-option`/`--dhcp-option-force`: laid over the options above.
+    pub options: Vec<Dhcp4Option>,
+    /// Tags every request served here carries (`--dhcp-range=set:TAG,...`).
+    pub tags: Vec<Tag>,
+    /// Answer a DISCOVER carrying option 80 with an ACK (RFC 4039,
+    /// `--dhcp-rapid-commit`).
+    pub rapid_commit: bool,
+    /// Key leases by MAC alone, whatever client identifier the client sends
+    /// (`--dhcp-ignore-clid`).
+    pub ignore_client_id: bool,
     pub reservations: Vec<Reservation>,
     /// NAK requests for addresses that are not ours or not the client's
     /// (dnsmasq's `--dhcp-authoritative`, which libvirt and Incus turn on).

@@ -19,6 +19,7 @@ use std::net::Ipv4Addr;
 
 use super::config::parse_lease_time;
 use super::hosts::{MacPattern, Reservation};
+use super::tags::Tag;
 
 /// Parses one value; the error is the reason alone (the caller names the
 /// option, file and line).
@@ -43,7 +44,7 @@ pub fn parse_host_spec(value: &str) -> Result<Reservation, String> {
             if tag.is_empty() {
                 return Err(format!("{field:?}: the tag is empty"));
             }
-            r.set_tags.push(tag.to_owned());
+            r.tags.push(Tag(tag.to_owned()));
         } else if lower.starts_with("tag:") {
             return Err(format!(
                 "{field:?}: tag: filters on --dhcp-host are not supported"
@@ -218,7 +219,7 @@ mod tests {
     #[test]
     fn tags_ignore_and_names_alone() {
         let r = parse_host_spec("52:54:00:12:34:56,set:red,net:blue,ignore").unwrap();
-        assert_eq!(r.set_tags, vec!["red", "blue"]);
+        assert_eq!(r.tags, vec![Tag("red".into()), Tag("blue".into())]);
         assert!(r.ignore);
         assert_eq!(r.addr, None);
         let r = parse_host_spec("lap,192.168.0.199").unwrap();

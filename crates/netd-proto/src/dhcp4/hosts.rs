@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 
 use super::config::LeaseTime;
+use super::tags::Tag;
 
 /// ARP hardware type of Ethernet (RFC 1700), the only one served.
 pub const HTYPE_ETHERNET: u8 = 1;
@@ -70,7 +71,7 @@ pub struct Reservation {
     /// `ignore`: this client gets no answer at all.
     pub ignore: bool,
     /// `set:TAG`: tags given to this client's requests.
-    pub set_tags: Vec<String>,
+    pub tags: Vec<Tag>,
 }
 
 impl Reservation {

@@ -6,6 +6,8 @@
 //! - [`leases`]: the lease table (by address, by client, expiry set);
 //! - [`hosts`]: `--dhcp-host` entries and which one a client matches;
 //! - [`pool`]: which addresses may go to whom, and the stable pick;
+//! - [`option_spec`] and [`tags`]: configured options, typed, and the tags
+//!   that choose them;
 //! - [`wire`] and [`request`]: reading a received message without trusting
 //!   it; [`reply`] and [`options`]: the encoded answer and its destination;
 //! - [`lease_file`]: dnsmasq's lease-file format as a pure codec;
@@ -32,11 +34,13 @@ pub mod hosts;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
+pub mod option_spec;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub mod reply;
 pub mod request;
 pub mod server;
+pub mod tags;
 pub(crate) mod warning;
 pub(crate) mod wire;
 
@@ -44,8 +48,10 @@ pub use config::{Dhcp4Config, LeaseTime, MIN_LEASE, parse_lease_time};
 pub use hosts::{HostQuery, MacPattern, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
+pub use option_spec::{Dhcp4Option, OptionValue};
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, RequestInfo, Server};
+pub use tags::{Tag, TagMatch};
 pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]

@@ -18,10 +18,11 @@ use super::config::{Dhcp4Config, LeaseTime, Reservation};
 use super::hosts::HostQuery;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
-use super::options::NetworkOptions;
+use super::options::{NetworkOptions, ReplyHeader};
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
 use super::request::{Request, sanitise_hostname};
+use super::tags::Tag;
 use super::warning::{Warning, Warnings};
 use crate::MacAddr;
 use crate::names::DhcpName;
@@ -123,11 +124,15 @@ impl Server {
                 debug!(addr = %r.addr, "lease file: lease ended while stopped");
                 continue;
             }
-            let key = ClientKey::new(r.client_id.as_deref(), r.mac);
+            let client_id = r
+                .client_id
+                .as_deref()
+                .filter(|_| !server.config.ignore_client_id);
+            let key = ClientKey::new(client_id, r.mac);
             let hostname = r.hostname.as_deref().and_then(sanitise_hostname);
             let query = HostQuery {
                 mac: &r.mac,
-                client_id: r.client_id.as_deref(),
+                client_id,
                 hostname: hostname.as_deref(),
             };
             let why_not = if r.expires > MAX_EXPIRY {
@@ -178,6 +183,13 @@ impl Server {
         self.pool = Pool::new(&self.config);
     }
 
+    /// Replaces the `--dhcp-option` set (an options file changed); the
+    /// next reply carries the new options.
+    pub fn set_options(&mut self, options: Vec<super::Dhcp4Option>) {
+        self.config.options = options;
+        self.options = NetworkOptions::new(&self.config);
+    }
+
     /// The host entries in force.
     pub fn reservations(&self) -> &[Reservation] {
         self.pool.hosts()
@@ -196,6 +208,11 @@ impl Server {
         let span =
             debug_span!("dhcp4", xid = %format_args!("{:#010x}", req.xid), chaddr = %req.mac());
         let _enter = span.enter();
+        if self.config.ignore_client_id {
+            // Nor does an identifier pick a host entry.
+            req.client_id = None;
+            req.key = ClientKey::Mac(req.chaddr);
+        }
         if !req.giaddr.is_unspecified() && !self.config.subnet.contains(req.giaddr) {
             debug!(giaddr = %req.giaddr, "relayed from a subnet we do not serve; dropped");
             return None;
@@ -377,6 +394,9 @@ impl Server {
             {
                 self.push_event(LeaseChange::Released, &old);
             }
+            if self.config.rapid_commit && req.rapid_commit {
+                return Some(self.bind(now, req, addr));
+            }
             self.take_over(addr, &req.key);
             self.leases.insert(Lease {
                 addr,
@@ -387,6 +407,8 @@ impl Server {
                 state: LeaseState::Offered,
                 seq: 0,
             });
+        } else if self.config.rapid_commit && req.rapid_commit {
+            return Some(self.bind(now, req, addr));
         }
         Some(self.reply(req, MessageType::Offer, addr, Some(self.lease_time(req))))
     }
@@ -458,6 +480,12 @@ impl Server {
             debug!(%addr, "NAK: {why}");
             return Some(self.reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None));
         }
+        Some(self.bind(now, req, addr))
+    }
+
+    /// Binds `addr` to `req`'s client and ACKs it: a REQUEST, or a DISCOVER
+    /// with rapid commit (RFC 4039), whose ACK carries option 80.
+    fn bind(&mut self, now: SystemTime, req: &Request, addr: Ipv4Addr) -> Reply {
         let lease_time = self.lease_time(req);
         let previous = self.leases.by_client(&req.key).cloned();
         let renewed = previous
@@ -473,7 +501,7 @@ impl Server {
             tags: self
                 .pool
                 .reservation(&req.host_query())
-                .map(|r| r.set_tags.clone())
+                .map(|r| r.tags.iter().map(|t| t.0.clone()).collect())
                 .unwrap_or_default(),
         };
         let hostname = self
@@ -508,7 +536,7 @@ impl Server {
         self.leases.insert(lease);
         let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
-        Some(reply)
+        reply
     }
 
     /// Why `req`'s client may not have `addr`, or `None` when it may.
@@ -620,9 +648,15 @@ impl Server {
         yiaddr: Ipv4Addr,
         lease: Option<LeaseTime>,
     ) -> Reply {
-        let options =
-            self.options
-                .reply(msg_type, self.config.server_addr, lease, req.prl.as_deref());
+        let header = ReplyHeader {
+            msg_type,
+            server_id: self.config.server_addr,
+            lease,
+            rapid_commit: msg_type == MessageType::Ack && req.msg_type == MessageType::Discover,
+        };
+        let options = self
+            .options
+            .reply(header, req.prl.as_deref(), &self.tags(req));
         // ciaddr is echoed in ACKs only (RFC 2131 table 3).
         let ciaddr = if msg_type == MessageType::Ack {
             req.ciaddr
@@ -636,6 +670,15 @@ impl Server {
             yiaddr,
             needs_commit: false,
         }
+    }
+
+    /// The tags `req` carries: the range's, then its reservation's.
+    fn tags(&self, req: &Request) -> Vec<Tag> {
+        let mut tags = self.config.tags.clone();
+        if let Some(r) = self.pool.reservation(&req.host_query()) {
+            tags.extend(r.tags.iter().cloned());
+        }
+        tags
     }
 
     fn push_event(&mut self, change: LeaseChange, lease: &Lease) {
@@ -670,6 +713,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
 mod host_tests;
 #[cfg(test)]
 mod loading_tests;
+#[cfg(test)]
+mod option_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -1,21 +1,23 @@
-//! Host entries from files: `--dhcp-hostsfile=FILE|DIR` (re-read on
-//! SIGHUP) and `--dhcp-hostsdir=DIR` (watched with inotify, and re-read on
-//! SIGHUP too). A line is a `--dhcp-host` value; `#` starts a comment. A bad
-//! line is logged with its file and line and skipped, so a reload never
-//! leaves the server without the good ones. Every read re-reads every
-//! file: an entry removed from a file is gone after it.
+//! Host entries and options from files: `--dhcp-hostsfile=FILE|DIR` and
+//! `--dhcp-optsfile=FILE|DIR` (re-read on SIGHUP), `--dhcp-hostsdir=DIR`
+//! and `--dhcp-optsdir=DIR` (watched with inotify, and re-read on SIGHUP
+//! too). A line is a `--dhcp-host` or `--dhcp-option` value; `#` starts a
+//! comment. A bad line is logged with its file and line and skipped, so a
+//! reload never leaves the server without the good ones. Every read
+//! re-reads every file: an entry removed from a file is gone after it.
 //!
 //! Also the check every entry passes, from the command line or a file:
 //! its address on the served subnet, its name's domain the `--domain`.
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use inotify::{Inotify, WatchMask};
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::Reservation;
 use netd_proto::dhcp4::host_spec::parse_host_spec;
+use netd_proto::dhcp4::{Dhcp4Option, Reservation};
 use tokio::sync::{broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -24,13 +26,81 @@ use tracing::{info, warn};
 /// several steps).
 const SETTLE: Duration = Duration::from_millis(100);
 
-/// Where host entries come from besides the command line.
+/// Where host entries (or options) come from besides the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostsFiles {
-    /// `--dhcp-hostsfile`: a file, or a directory whose files are read.
+    /// `--dhcp-hostsfile` (`--dhcp-optsfile`): a file, or a directory
+    /// whose files are read.
     pub files: Vec<PathBuf>,
-    /// `--dhcp-hostsdir`: directories watched for changes.
+    /// `--dhcp-hostsdir` (`--dhcp-optsdir`): directories watched for
+    /// changes.
     pub dirs: Vec<PathBuf>,
+}
+
+/// How an options-file line is read: the command line's `--dhcp-option`
+/// parser, handed down so files and options agree.
+#[derive(Clone)]
+pub struct OptionParser(pub Arc<ParseLine>);
+
+/// Reads one line into an option, or says why it cannot.
+pub type ParseLine = dyn Fn(&str) -> Result<Dhcp4Option, String> + Send + Sync;
+
+impl std::fmt::Debug for OptionParser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OptionParser")
+    }
+}
+
+/// Options from files: where, and how a line is read.
+#[derive(Debug, Clone, Default)]
+pub struct OptsFiles {
+    pub files: HostsFiles,
+    pub parser: Option<OptionParser>,
+}
+
+impl OptsFiles {
+    /// The options of every file; problems named by file and line.
+    fn read(&self) -> (Vec<Dhcp4Option>, Vec<String>) {
+        match &self.parser {
+            Some(p) if !self.files.is_empty() => read_with(&self.files, &*p.0),
+            _ => (Vec::new(), Vec::new()),
+        }
+    }
+}
+
+/// The entries and options in force, sent to the shell after a re-read.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Update {
+    pub hosts: Vec<Reservation>,
+    pub options: Vec<Dhcp4Option>,
+}
+
+/// What a re-read starts from and reads.
+#[derive(Debug, Clone)]
+pub(crate) struct Sources {
+    pub base_hosts: Vec<Reservation>,
+    pub hosts: HostsFiles,
+    pub check: HostCheck,
+    pub base_options: Vec<Dhcp4Option>,
+    pub opts: OptsFiles,
+}
+
+impl Sources {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && self.opts.files.is_empty()
+    }
+
+    /// Reads every file and logs its problems: what to serve.
+    pub(crate) fn load(&self) -> Update {
+        let hosts = load(&self.base_hosts, &self.hosts, &self.check);
+        let (from_files, errors) = self.opts.read();
+        for e in &errors {
+            warn!(service = "dhcp4", "{e}; line skipped");
+        }
+        let mut options = self.base_options.clone();
+        options.extend(from_files);
+        Update { hosts, options }
+    }
 }
 
 impl HostsFiles {
@@ -103,6 +173,16 @@ fn files_of(path: &Path) -> io::Result<Vec<PathBuf>> {
 /// Reads every file's entries; each problem (an unreadable file, a bad
 /// line) is one message naming the file and line.
 pub(crate) fn read_all(sources: &HostsFiles, check: &HostCheck) -> (Vec<Reservation>, Vec<String>) {
+    read_with(sources, &|line: &str| {
+        parse_host_spec(line).and_then(|h| check.check(&h))
+    })
+}
+
+/// Reads every file's lines with `parse`.
+fn read_with<T>(
+    sources: &HostsFiles,
+    parse: &dyn Fn(&str) -> Result<T, String>,
+) -> (Vec<T>, Vec<String>) {
     let mut entries = Vec::new();
     let mut errors = Vec::new();
     for path in sources.files.iter().chain(&sources.dirs) {
@@ -115,7 +195,7 @@ pub(crate) fn read_all(sources: &HostsFiles, check: &HostCheck) -> (Vec<Reservat
         };
         for file in files {
             match std::fs::read_to_string(&file) {
-                Ok(text) => read_lines(&file, &text, check, &mut entries, &mut errors),
+                Ok(text) => read_lines(&file, &text, parse, &mut entries, &mut errors),
                 Err(e) => errors.push(format!("{}: {e}", file.display())),
             }
         }
@@ -123,11 +203,11 @@ pub(crate) fn read_all(sources: &HostsFiles, check: &HostCheck) -> (Vec<Reservat
     (entries, errors)
 }
 
-fn read_lines(
+fn read_lines<T>(
     file: &Path,
     text: &str,
-    check: &HostCheck,
-    entries: &mut Vec<Reservation>,
+    parse: &dyn Fn(&str) -> Result<T, String>,
+    entries: &mut Vec<T>,
     errors: &mut Vec<String>,
 ) {
     for (n, line) in text.lines().enumerate() {
@@ -135,7 +215,7 @@ fn read_lines(
         if line.is_empty() {
             continue;
         }
-        match parse_host_spec(line).and_then(|h| check.check(&h)) {
+        match parse(line) {
             Ok(h) => entries.push(h),
             Err(why) => errors.push(format!("{}:{}: {line}: {why}", file.display(), n + 1)),
         }
@@ -157,17 +237,23 @@ pub(crate) fn load(
     all
 }
 
-/// Re-reads the files on SIGHUP and when a `--dhcp-hostsdir` changes, and
-/// sends the whole set of entries (command line first) to the shell.
+/// Re-reads the files on SIGHUP and when a watched directory changes, and
+/// sends the whole set of entries and options (command line first) to the
+/// shell.
 pub(crate) async fn follow(
-    base: Vec<Reservation>,
-    sources: HostsFiles,
-    check: HostCheck,
+    sources: Sources,
     mut reload: broadcast::Receiver<()>,
-    to_shell: mpsc::Sender<Vec<Reservation>>,
+    to_shell: mpsc::Sender<Update>,
     cancel: CancellationToken,
 ) {
-    let mut events = watch_dirs(&sources.dirs);
+    let dirs: Vec<PathBuf> = sources
+        .hosts
+        .dirs
+        .iter()
+        .chain(&sources.opts.files.dirs)
+        .cloned()
+        .collect();
+    let mut events = watch_dirs(&dirs);
     loop {
         let why = tokio::select! {
             _ = cancel.cancelled() => return,
@@ -183,22 +269,23 @@ pub(crate) async fn follow(
             } => match ev {
                 Some(Ok(())) => {
                     tokio::time::sleep(SETTLE).await;
-                    "a --dhcp-hostsdir changed"
+                    "a watched directory changed"
                 }
                 _ => {
-                    warn!(service = "dhcp4", "inotify on --dhcp-hostsdir failed; changes apply on SIGHUP");
+                    warn!(service = "dhcp4", "inotify on --dhcp-hostsdir/--dhcp-optsdir failed; changes apply on SIGHUP");
                     events = None;
                     continue;
                 }
             },
         };
-        let entries = load(&base, &sources, &check);
+        let update = sources.load();
         info!(
             service = "dhcp4",
-            entries = entries.len(),
-            "host entries re-read ({why})"
+            entries = update.hosts.len(),
+            options = update.options.len(),
+            "host entries and options re-read ({why})"
         );
-        if to_shell.send(entries).await.is_err() {
+        if to_shell.send(update).await.is_err() {
             return;
         }
     }
@@ -233,7 +320,7 @@ fn watch_dirs(dirs: &[PathBuf]) -> Option<Events> {
     match made {
         Ok(s) => Some(s),
         Err(e) => {
-            warn!(service = "dhcp4", error = %e, "cannot watch --dhcp-hostsdir; changes apply on SIGHUP");
+            warn!(service = "dhcp4", error = %e, "cannot watch --dhcp-hostsdir/--dhcp-optsdir; changes apply on SIGHUP");
             None
         }
     }
@@ -302,5 +389,51 @@ mod tests {
             errors[0].starts_with(&format!("{}:4: bogus line: ", file.display())),
             "{errors:?}"
         );
+    }
+
+    fn option(code: u8) -> Dhcp4Option {
+        Dhcp4Option {
+            code,
+            value: netd_proto::dhcp4::OptionValue::Empty,
+            force: false,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn options_files_go_through_the_given_parser_and_add_to_the_base() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("opts");
+        std::fs::write(
+            &file,
+            "42,10.0.0.1
+# note
+bad
+",
+        )
+        .unwrap();
+        let parser = OptionParser(Arc::new(|line: &str| {
+            let (code, _) = line.split_once(',').ok_or("no value")?;
+            let code: u8 = code.parse().map_err(|_| "not a number".to_string())?;
+            Ok(option(code))
+        }));
+        let sources = Sources {
+            base_hosts: Vec::new(),
+            hosts: HostsFiles::default(),
+            check: check(None),
+            base_options: vec![option(3)],
+            opts: OptsFiles {
+                files: HostsFiles {
+                    files: vec![file.clone()],
+                    dirs: Vec::new(),
+                },
+                parser: Some(parser),
+            },
+        };
+        let (read, errors) = sources.opts.read();
+        assert_eq!(read.len(), 1);
+        assert_eq!(errors, [format!("{}:3: bad: no value", file.display())]);
+        let codes: Vec<u8> = sources.load().options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, [3, 42]);
     }
 }

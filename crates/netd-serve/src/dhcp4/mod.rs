@@ -17,7 +17,7 @@ pub(crate) mod shell;
 pub(crate) mod socket;
 pub(crate) mod view;
 
-pub use hosts::HostsFiles;
+pub use hosts::{HostsFiles, OptionParser, OptsFiles, ParseLine};
 pub use lease_store::LeaseStore;
 pub use service::{Dhcp4Bound, Dhcp4Plan, Dhcp4Settings, Ipv4Range, plan};
 pub use shell::Dhcp4Shell;

@@ -8,7 +8,8 @@
 //!
 //! Which events run the script, as in dnsmasq: `add` for a new lease,
 //! `del` when one ends (released, declined, expired), `old` for each lease
-//! held at start-up (with `DNSMASQ_DATA_MISSING=1`), and for a renewal only
+//! held at start-up (with `DNSMASQ_DATA_MISSING=1`) and at each SIGHUP,
+//! and for a renewal only
 //! when its hostname changed, or always with `--leasefile-ro` (the script
 //! then keeps the leases, expiry included).
 
@@ -69,6 +70,14 @@ impl ScriptQueue {
     /// Queues `old` for a lease held at start-up.
     pub(crate) fn existing(&mut self, record: &LeaseRecord) {
         let call = existing_call(record, &self.ctx, SystemTime::now());
+        self.queue(call);
+    }
+
+    /// Queues `old` for a lease held at a SIGHUP.
+    pub(crate) fn reloaded(&mut self, record: &LeaseRecord) {
+        let mut call = base_call("old", record, &self.ctx, SystemTime::now());
+        call.env
+            .push(("DNSMASQ_INTERFACE".into(), self.ctx.iface.clone()));
         self.queue(call);
     }
 

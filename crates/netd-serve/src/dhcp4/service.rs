@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
+use netd_proto::dhcp4::{
+    Dhcp4Config, Dhcp4Option, LeaseRecord, LeaseTime, Reservation, Server, Tag,
+};
 use tracing::{info, warn};
 
-use super::hosts::{self, HostCheck, HostsFiles};
+use super::hosts::{self, HostCheck, HostsFiles, OptsFiles, Sources, Update};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
 use super::script::{ScriptContext, ScriptQueue};
@@ -38,6 +40,8 @@ pub struct Ipv4Range {
     pub end: Ipv4Addr,
     pub netmask: Option<Ipv4Addr>,
     pub lease: Option<LeaseTime>,
+    /// `set:TAG`: tags the requests this range serves carry.
+    pub tags: Vec<Tag>,
 }
 
 /// What the options say about DHCPv4.
@@ -47,22 +51,29 @@ pub struct Dhcp4Settings {
     pub hosts: Vec<Sourced<Reservation>>,
     /// `--dhcp-hostsfile` and `--dhcp-hostsdir`.
     pub hosts_files: HostsFiles,
+    /// `--dhcp-optsfile` and `--dhcp-optsdir`, with the line parser.
+    pub opts_files: OptsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
     /// `--dhcp-script`: run (by the script runner) on lease changes.
     pub script: Option<PathBuf>,
     /// `--leasefile-ro`: no lease file; the leases come from `SCRIPT init`.
     pub leasefile_ro: bool,
+    /// `--dhcp-option` and `--dhcp-option-force`, DHCPv4 ones.
+    pub options: Vec<Sourced<Dhcp4Option>>,
+    /// `--dhcp-rapid-commit`.
+    pub rapid_commit: bool,
+    /// `--dhcp-ignore-clid`.
+    pub ignore_client_id: bool,
 }
 
 /// The server's configuration on this interface.
 #[derive(Debug)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
-    /// The command line's entries (checked), which every re-read of the
-    /// files starts from.
-    base_hosts: Vec<Reservation>,
-    hosts_files: HostsFiles,
+    /// The command line's entries (checked) and options, which every
+    /// re-read of the files starts from, and the files.
+    sources: Sources,
     pub lease_file: PathBuf,
     pub lease_max: usize,
     pub leasefile_ro: bool,
@@ -92,12 +103,22 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
         })
         .collect();
     let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
-    let base_hosts = config.reservations.clone();
-    config.reservations = hosts::load(&base_hosts, &settings.hosts_files, &host_check(&config));
+    config.options = settings.options.iter().map(|o| o.value.clone()).collect();
+    config.rapid_commit = settings.rapid_commit;
+    config.ignore_client_id = settings.ignore_client_id;
+    let sources = Sources {
+        base_hosts: config.reservations.clone(),
+        hosts: settings.hosts_files.clone(),
+        check: host_check(&config),
+        base_options: config.options.clone(),
+        opts: settings.opts_files.clone(),
+    };
+    let loaded = sources.load();
+    config.reservations = loaded.hosts;
+    config.options = loaded.options;
     Ok(Some(Dhcp4Plan {
         config,
-        base_hosts,
-        hosts_files: settings.hosts_files.clone(),
+        sources,
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
         leasefile_ro: settings.leasefile_ro,
@@ -168,6 +189,10 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
+        options: Vec::new(),
+        tags: r.tags.clone(),
+        rapid_commit: false,
+        ignore_client_id: false,
         reservations,
         authoritative: true,
         decline_hold: DECLINE_HOLD,
@@ -194,11 +219,9 @@ fn list(nets: &[Ipv4Network]) -> String {
 /// The lease table loaded and port 67 open.
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
-    base_hosts: Vec<Reservation>,
-    hosts_files: HostsFiles,
-    check: HostCheck,
-    /// Where the re-read host entries go to the shell.
-    hosts_tx: tokio::sync::mpsc::Sender<Vec<Reservation>>,
+    sources: Sources,
+    /// Where the re-read host entries and options go to the shell.
+    hosts_tx: tokio::sync::mpsc::Sender<Update>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
     /// Empties the `--dhcp-script` queue into the runner.
@@ -209,7 +232,7 @@ impl std::fmt::Debug for Dhcp4Bound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Dhcp4Bound")
             .field("shell", &self.shell)
-            .field("hosts_files", &self.hosts_files)
+            .field("sources", &self.sources)
             .field("scripts", &self.scripts.is_some())
             .finish_non_exhaustive()
     }
@@ -241,7 +264,6 @@ impl Dhcp4Plan {
         } else {
             open_files(&path, writer)?
         };
-        let check = host_check(&self.config);
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
         let server =
@@ -291,9 +313,7 @@ impl Dhcp4Plan {
         let view = shell.leases();
         Ok(Dhcp4Bound {
             shell,
-            base_hosts: self.base_hosts,
-            hosts_files: self.hosts_files,
-            check,
+            sources: self.sources,
             hosts_tx,
             stats,
             view,
@@ -314,17 +334,17 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        let mut shell = self.shell;
         if let Some(task) = self.scripts {
+            shell = shell.with_reload(ctx.reload.subscribe());
             tasks.spawn(async move {
                 task.await;
                 Ok(())
             });
         }
-        if !self.hosts_files.is_empty() {
+        if !self.sources.is_empty() {
             let follow = hosts::follow(
-                self.base_hosts,
-                self.hosts_files,
-                self.check,
+                self.sources,
                 ctx.reload.subscribe(),
                 self.hosts_tx,
                 cancel.clone(),
@@ -335,7 +355,7 @@ impl Dhcp4Bound {
             });
         }
         tasks.spawn(async move {
-            self.shell.run(cancel).await;
+            shell.run(cancel).await;
             Ok(())
         });
     }
@@ -453,6 +473,7 @@ mod tests {
             end: end.into(),
             netmask: None,
             lease: None,
+            tags: Vec::new(),
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }

@@ -24,10 +24,11 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Reservation, Warning};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
+use super::hosts::Update;
 use super::persist::Persistence;
 use super::script::ScriptQueue;
 use super::socket::{Dhcp4Socket, Received};
@@ -75,9 +76,11 @@ pub struct Dhcp4Shell {
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
     /// Host entries re-read from files (SIGHUP, inotify).
-    hosts: Option<mpsc::Receiver<Vec<Reservation>>>,
+    hosts: Option<mpsc::Receiver<Update>>,
     /// `--dhcp-script`'s queue.
     script: Option<ScriptQueue>,
+    /// SIGHUP: the script hears `old` for every lease, as in dnsmasq.
+    reload: Option<broadcast::Receiver<()>>,
 }
 
 impl Dhcp4Shell {
@@ -100,6 +103,7 @@ impl Dhcp4Shell {
             held_at_last_free: None,
             hosts: None,
             script: None,
+            reload: None,
             server,
             socket,
             persist,
@@ -112,7 +116,7 @@ impl Dhcp4Shell {
     }
 
     /// Takes the host entries sent on `hosts` from now on.
-    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Vec<Reservation>>) -> Dhcp4Shell {
+    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Update>) -> Dhcp4Shell {
         self.hosts = Some(hosts);
         self
     }
@@ -120,6 +124,12 @@ impl Dhcp4Shell {
     /// Queues lease events for `--dhcp-script` from now on.
     pub(crate) fn with_script(mut self, queue: ScriptQueue) -> Dhcp4Shell {
         self.script = Some(queue);
+        self
+    }
+
+    /// Tells the script about every lease on each SIGHUP.
+    pub(crate) fn with_reload(mut self, reload: broadcast::Receiver<()>) -> Dhcp4Shell {
+        self.reload = Some(reload);
         self
     }
 
@@ -184,6 +194,21 @@ impl Dhcp4Shell {
                 Some(reader) = self.lease_requests.recv() => {
                     let _ = reader.send(Arc::new(self.server.records()));
                 }
+                Some(()) = async {
+                    match self.reload.as_mut() {
+                        Some(rx) => match rx.recv().await {
+                            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some(()),
+                            Err(broadcast::error::RecvError::Closed) => None,
+                        },
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(q) = &mut self.script {
+                        for r in self.server.records() {
+                            q.reloaded(&r);
+                        }
+                    }
+                }
                 Some(entries) = async {
                     match self.hosts.as_mut() {
                         Some(rx) => rx.recv().await,
@@ -191,7 +216,8 @@ impl Dhcp4Shell {
                     }
                 } => {
                     // Applies at each client's next request.
-                    self.server.set_reservations(entries);
+                    self.server.set_reservations(entries.hosts);
+                    self.server.set_options(entries.options);
                     self.publish_stats_free();
                 }
                 done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {

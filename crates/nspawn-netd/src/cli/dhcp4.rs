@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use netd_proto::dhcp4::Reservation;
 
+use crate::settings::dhcp_option::DhcpOptionSpec;
 use crate::settings::values;
 
 /// dnsmasq's default lease file is its own; ours sits beside it.
@@ -23,6 +24,14 @@ pub struct Dhcp4Args {
     /// (inotify) and on SIGHUP.
     #[arg(long, value_name = "DIR")]
     pub dhcp_hostsdir: Vec<PathBuf>,
+    /// A file of `--dhcp-option` values, one a line (or a directory of
+    /// such files), re-read on SIGHUP.
+    #[arg(long, value_name = "FILE|DIR")]
+    pub dhcp_optsfile: Vec<PathBuf>,
+    /// A directory of `--dhcp-option` files, re-read when it changes
+    /// (inotify) and on SIGHUP.
+    #[arg(long, value_name = "DIR")]
+    pub dhcp_optsdir: Vec<PathBuf>,
     /// Where leases are kept, in dnsmasq's lease-file format.
     #[arg(
         short = 'l',
@@ -53,6 +62,21 @@ pub struct Dhcp4Args {
     /// off.
     #[arg(long)]
     pub dhcp_no_override: bool,
+    /// An option to send when the client asks for it:
+    /// `[tag:TAG,...]NUM|option:NAME|option6:NAME[,VALUE...]`; no value
+    /// sends nothing (e.g. `--dhcp-option=3`: no router).
+    #[arg(short = 'O', long, value_name = "[tag:TAG,]OPTION[,VALUE]", value_parser = values::dhcp_option)]
+    pub dhcp_option: Vec<DhcpOptionSpec>,
+    /// An option to send whether or not the client asks for it.
+    #[arg(long, value_name = "[tag:TAG,]OPTION[,VALUE]", value_parser = values::dhcp_option_force)]
+    pub dhcp_option_force: Vec<DhcpOptionSpec>,
+    /// Answer a DISCOVER carrying the rapid-commit option with an ACK
+    /// (RFC 4039).
+    #[arg(long)]
+    pub dhcp_rapid_commit: bool,
+    /// Key leases by MAC address alone, ignoring client identifiers.
+    #[arg(long)]
+    pub dhcp_ignore_clid: bool,
     /// Accepted for dnsmasq compatibility: nspawn-netd never pings an
     /// address before offering it.
     #[arg(long)]

@@ -132,3 +132,17 @@ fn a_moved_entry_applies_at_the_next_request() {
     s.check_invariants().unwrap();
     assert_eq!(s.reservations()[0].addr, Some(ip(11)));
 }
+
+#[test]
+fn with_dhcp_ignore_clid_an_identifier_picks_no_entry() {
+    let mut c = config();
+    c.ignore_client_id = true;
+    c.reservations = vec![Reservation {
+        client_id: Some(vec![1, 0xaa, 0xbb]),
+        addr: Some(ip(7)),
+        ..Default::default()
+    }];
+    let mut s = Server::new(c, at(0), vec![]);
+    let id = DhcpOption::ClientIdentifier(vec![1, 0xaa, 0xbb]);
+    assert_ne!(offer(&mut s, discover(mac(3)).opt(id)), Some(ip(7)));
+}
