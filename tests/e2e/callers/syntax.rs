@@ -151,22 +151,20 @@ fn the_recorded_command_lines_pass_nspawn_netd_syntax_check() {
     });
 }
 
-// The whole lines with nspawn-netd. Switch each on by removing `#[ignore]`.
+// The whole lines with nspawn-netd.
 
 #[test]
-#[ignore = "waits for --dhcp-rapid-commit, --dhcp-option-force and --dhcp-ignore-clid"]
 fn the_whole_recorded_command_lines_pass_nspawn_netd_syntax_check() {
     check(&netd_bin(), recorded_lines);
 }
 
 #[test]
-#[ignore = "waits for --dhcp-option (option:router, option:dns-server, option:domain-search) and --dhcp-option-force (43 with a text value)"]
 fn network_manager_with_every_optional_argument_passes_nspawn_netd_syntax_check() {
     check(&netd_bin(), |_| network_manager_all_options());
 }
 
 #[test]
-#[ignore = "waits for dhcp-option, ra-param interval 0 and stateful DHCPv6 ranges"]
+#[ignore = "waits for ra-param=*,0,0 (interval 0) and stateful DHCPv6 ranges"]
 fn libvirt_isolated_network_passes_nspawn_netd_syntax_check() {
     check(&netd_bin(), libvirt_isolated_lines);
 }

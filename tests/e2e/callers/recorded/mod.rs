@@ -320,10 +320,9 @@ fn guide_configuration_serves_a_client() {
     serve_a_client(guide(), &dnsmasq());
 }
 
-// The nspawn-netd variants. Incus's and LXD's lines run without the
-// options nspawn-netd does not take yet ([`super::NOT_YET`]), and so
-// without what those options give (the hosts directory's entries, the
-// gateway's name); the full lines wait, `#[ignore]`d, for the options.
+// The nspawn-netd variants. A line runs without the options nspawn-netd
+// does not take yet ([`super::NOT_YET`], empty today), and so without what
+// those options give; the `full` tests run the whole lines.
 
 /// `rec` with its argv less [`super::NOT_YET`], and without the checks of
 /// what the options left out would have given (so a check comes back by
@@ -364,23 +363,17 @@ fn lxc_net_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(lxc_net(), &netd_bin());
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --dhcp-rapid-commit and --dhcp-option-force"]
 fn incus_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(incus(), &netd_bin());
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --dhcp-rapid-commit and --dhcp-ignore-clid"]
 fn lxd_full_bridge_command_line_serves_a_client_from_nspawn_netd() {
     serve_a_client(lxd(), &netd_bin());
 }
 
-/// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for --dhcp-option and --dhcp-option-force (43 with a text value)"]
 fn network_manager_shared_mode_with_every_optional_argument_serves_a_client_from_nspawn_netd() {
     serve_a_client(network_manager_with_options(), &netd_bin());
 }
