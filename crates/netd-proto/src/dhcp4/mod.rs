@@ -12,7 +12,9 @@
 //!   compaction policy;
 //! - [`commit`]: which ACKs wait for which journal write (group commit);
 //! - [`warning`]: what the server would warn about, queued for the shell to
-//!   log at a rate limit.
+//!   log at a rate limit;
+//! - [`name_claims`]: who may publish a hostname, and the ARP probes of a
+//!   name's holder that decide when it may move; [`arp`]: their codec.
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -21,11 +23,13 @@
 //! subnets other than the served one, BOOTP-only clients, DHCP over
 //! non-Ethernet links.
 
+pub mod arp;
 pub mod commit;
 pub(crate) mod config;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
+pub mod name_claims;
 pub(crate) mod options;
 pub(crate) mod pool;
 pub mod reply;
@@ -37,6 +41,7 @@ pub(crate) mod wire;
 pub use config::{Dhcp4Config, LeaseTime, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
+pub use name_claims::NameProbe;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
 pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};

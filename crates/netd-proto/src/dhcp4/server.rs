@@ -12,11 +12,12 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use dhcproto::v4::MessageType;
-use tracing::{debug, debug_span, warn};
+use tracing::{debug, debug_span, info, warn};
 
 use super::config::{Dhcp4Config, LeaseTime};
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
+use super::name_claims::{Decision, Holder, NameClaims, NameProbe};
 use super::options::NetworkOptions;
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
@@ -82,6 +83,8 @@ pub struct Server {
     events: VecDeque<LeaseEvent>,
     /// Conditions worth a warning, for the shell to log at a rate limit.
     warnings: Warnings,
+    /// Who may publish which hostname.
+    claims: NameClaims,
     stats: Stats,
 }
 
@@ -89,6 +92,12 @@ impl Server {
     /// A server for `config`, holding the `loaded` leases that are still
     /// valid at `now` and still fit the configuration.
     pub fn new(config: Dhcp4Config, now: SystemTime, loaded: Vec<LeaseRecord>) -> Server {
+        let claims = NameClaims::new(
+            config
+                .reservations
+                .iter()
+                .filter_map(|r| Some((r.hostname.as_deref()?, r.mac))),
+        );
         let mut server = Server {
             pool: Pool::new(&config),
             options: NetworkOptions::new(&config),
@@ -97,6 +106,7 @@ impl Server {
             lease_max: DEFAULT_LEASE_MAX,
             events: VecDeque::new(),
             warnings: Warnings::default(),
+            claims,
             stats: Stats::default(),
         };
         let now_secs = epoch_secs(now);
@@ -132,6 +142,11 @@ impl Server {
                 state: LeaseState::Bound,
                 seq: 0,
             });
+        }
+        for l in server.leases.bound_unordered() {
+            if let Some(h) = &l.hostname {
+                server.claims.took(h, l.addr);
+            }
         }
         server
     }
@@ -212,6 +227,58 @@ impl Server {
 
     /// When [`Server::handle_timeout`] next has work: the earliest lease,
     /// offer or decline hold to end.
+    /// The next holder of a name another client asked for, to ARP-probe;
+    /// report with [`Server::name_probe_result`].
+    pub fn poll_name_probe(&mut self) -> Option<NameProbe> {
+        self.claims.poll_probe()
+    }
+
+    /// Names no client gets (hosts files, local records).
+    pub fn set_protected_names(&mut self, names: impl IntoIterator<Item = String>) {
+        self.claims.set_protected(names);
+    }
+
+    /// The shell probed `probe`'s holder. Silent: the name moves to the
+    /// client that asked for it, if both leases still stand. Returns whether
+    /// the lease table changed (its events are queued, to commit and to
+    /// republish names).
+    pub fn name_probe_result(
+        &mut self,
+        now: SystemTime,
+        probe: &NameProbe,
+        answered: bool,
+    ) -> bool {
+        let Some(claimant) = self.claims.probed(probe, answered, now) else {
+            return false;
+        };
+        let holder = self.leases.by_addr(probe.holder_addr).cloned().filter(|l| {
+            l.state == LeaseState::Bound
+                && l.mac == probe.holder_mac
+                && l.hostname
+                    .as_deref()
+                    .is_some_and(|h| h.eq_ignore_ascii_case(&probe.name))
+        });
+        let Some(mut new) = self
+            .leases
+            .by_client(&claimant)
+            .cloned()
+            .filter(|l| l.state == LeaseState::Bound && l.expires.is_none_or(|t| t > now))
+        else {
+            return false;
+        };
+        if let Some(mut old) = holder {
+            info!(name = %probe.name, from = %MacAddr(old.mac), to = %MacAddr(new.mac), "name moves: its holder no longer answers ARP");
+            old.hostname = None;
+            self.push_event(LeaseChange::Renewed, &old);
+            self.leases.insert(old);
+        }
+        new.hostname = Some(probe.name.clone());
+        self.push_event(LeaseChange::Renewed, &new);
+        self.claims.took(&probe.name, new.addr);
+        self.leases.insert(new);
+        true
+    }
+
     pub fn poll_timeout(&self) -> Option<SystemTime> {
         self.leases.next_expiry()
     }
@@ -420,12 +487,18 @@ impl Server {
         let renewed = previous
             .as_ref()
             .is_some_and(|p| p.addr == addr && p.state == LeaseState::Bound);
-        let hostname = self
+        let hostname = match self
             .pool
             .reservation(&req.chaddr)
             .and_then(|r| r.hostname.clone())
-            .or_else(|| req.hostname.clone())
-            .or_else(|| previous.filter(|p| p.addr == addr).and_then(|p| p.hostname));
+        {
+            Some(reserved) => Some(reserved),
+            None => req
+                .hostname
+                .clone()
+                .or_else(|| previous.filter(|p| p.addr == addr).and_then(|p| p.hostname))
+                .filter(|name| self.may_use_name(name, &req.key, req.chaddr, now)),
+        };
         let lease = Lease {
             addr,
             key: req.key.clone(),
@@ -445,6 +518,9 @@ impl Server {
             LeaseChange::Added
         };
         self.push_event(change, &lease);
+        if let Some(name) = &lease.hostname {
+            self.claims.took(name, addr);
+        }
         self.leases.insert(lease);
         let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
@@ -578,6 +654,27 @@ impl Server {
         }
     }
 
+    /// Whether the client may publish `name`: see [`super::name_claims`].
+    fn may_use_name(&mut self, name: &str, key: &ClientKey, mac: [u8; 6], now: SystemTime) -> bool {
+        let holder = self
+            .claims
+            .recorded_holder(name)
+            .and_then(|a| self.leases.by_addr(a))
+            .filter(|l| {
+                l.state == LeaseState::Bound
+                    && l.hostname
+                        .as_deref()
+                        .is_some_and(|h| h.eq_ignore_ascii_case(name))
+                    && l.expires.is_none_or(|t| t > now)
+            })
+            .map(|l| Holder {
+                key: l.key.clone(),
+                addr: l.addr,
+                mac: l.mac,
+            });
+        self.claims.decide(name, key, mac, holder, now) == Decision::Grant
+    }
+
     fn push_event(&mut self, change: LeaseChange, lease: &Lease) {
         self.events.push_back(LeaseEvent {
             change,
@@ -607,6 +704,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
 
 #[cfg(test)]
 mod loading_tests;
+#[cfg(test)]
+mod name_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! them to `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
 //! [`view`]).
 
+pub(crate) mod arp_probe;
 pub mod journal;
 pub(crate) mod lease_store;
 pub mod persist;

@@ -13,6 +13,7 @@ use ipnetwork::Ipv4Network;
 use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
 use tracing::{info, warn};
 
+use super::arp_probe::{ArpProber, ArpSocket};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
@@ -197,6 +198,7 @@ impl Dhcp4Plan {
         }
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
+        let server_addr = self.config.server_addr;
         let server = Server::new(self.config, SystemTime::now(), opened.records)
             .with_lease_max(self.lease_max);
         let persist = Persistence::new(opened.journal, snapshot, store);
@@ -224,6 +226,13 @@ impl Dhcp4Plan {
             ctx.iface.index,
             stats.clone(),
         );
+        let shell = match arp_socket(ctx, server_addr) {
+            Ok(socket) => shell.with_arp(ArpProber::spawn(socket)),
+            Err(e) => {
+                warn!(interface = %iface, "cannot probe with ARP ({e}): a name a live lease holds moves only when that lease ends");
+                shell
+            }
+        };
         let view = shell.leases();
         Ok(Dhcp4Bound { shell, stats, view })
     }
@@ -288,6 +297,15 @@ fn keep_damaged_copy(path: &std::path::Path) -> Result<PathBuf, ServeError> {
         copy.display()
     )))?;
     Ok(copy)
+}
+
+/// The socket that probes names' holders, asking as the server.
+fn arp_socket(ctx: &Context, server_addr: Ipv4Addr) -> std::io::Result<ArpSocket> {
+    let mac = ctx
+        .iface
+        .mac
+        .ok_or_else(|| std::io::Error::other("the interface has no MAC address"))?;
+    ArpSocket::open(ctx.iface.index, mac.0, server_addr)
 }
 
 #[cfg(test)]

@@ -24,9 +24,10 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
+use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, NameProbe, Warning};
 use netd_proto::names::LocalNames;
 
+use super::arp_probe::ArpProber;
 use super::persist::Persistence;
 use super::socket::{Dhcp4Socket, Received};
 use super::view::{LeaseRequest, LeaseView};
@@ -72,6 +73,11 @@ pub struct Dhcp4Shell {
     declined: RateLimit,
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
+    /// Probes whether a name's holder still answers ARP; without it a held
+    /// name moves only when its lease ends.
+    arp: Option<ArpProber>,
+    /// The generation of the protected names the core has.
+    protected_generation: u64,
 }
 
 impl Dhcp4Shell {
@@ -92,6 +98,8 @@ impl Dhcp4Shell {
             no_address: RateLimit::default(),
             declined: RateLimit::default(),
             held_at_last_free: None,
+            arp: None,
+            protected_generation: 0,
             server,
             socket,
             persist,
@@ -101,6 +109,22 @@ impl Dhcp4Shell {
             ifindex,
             stats,
         }
+    }
+
+    /// Hands the core the names hosts files and local records hold, when
+    /// they changed (one atomic load when they did not).
+    fn follow_protected_names(&mut self) {
+        let protected = self.names.protected();
+        if protected.0 != self.protected_generation {
+            self.protected_generation = protected.0;
+            self.server.set_protected_names(protected.1.iter().cloned());
+        }
+    }
+
+    /// Probes names' holders with `arp`.
+    pub(crate) fn with_arp(mut self, arp: ArpProber) -> Dhcp4Shell {
+        self.arp = Some(arp);
+        self
     }
 
     /// Where readers ask for the bound leases.
@@ -127,6 +151,7 @@ impl Dhcp4Shell {
                 self.publish_stats();
             }
             self.flush_warnings(Instant::now().into_std());
+            self.follow_protected_names();
             if self.drain_events() {
                 queue.changed();
             }
@@ -193,11 +218,17 @@ impl Dhcp4Shell {
                 }
                 _ = sleep_until(next_export), if export_waiting => {}
                 _ = sleep_until(next_commit), if commit_waiting => {}
+                Some((probe, answered)) = recv_probe_result(self.arp.as_mut()) => {
+                    if self.server.name_probe_result(SystemTime::now(), &probe, answered) {
+                        self.names_dirty = true;
+                    }
+                }
                 received = self.socket.recv(&mut buf) => {
                     let arrived = Instant::now();
                     let now = span.in_scope(|| self.on_packet(received, &buf, arrived, &mut queue));
                     self.publish_stats();
                     self.log_warnings(arrived.into_std());
+                    self.start_name_probes();
                     if let Some(reply) = now {
                         self.send(&reply).instrument(span.clone()).await;
                         self.stats.reply_latency.observe(arrived.elapsed());
@@ -208,6 +239,20 @@ impl Dhcp4Shell {
             }
         }
         self.finish(queue).instrument(span).await;
+    }
+
+    /// Hands the core's name probes to the prober; one it cannot take is
+    /// answered as if the holder were there (the claim waits).
+    fn start_name_probes(&mut self) {
+        while let Some(probe) = self.server.poll_name_probe() {
+            let refused = match &self.arp {
+                Some(arp) => arp.start(probe).err(),
+                None => Some(probe),
+            };
+            if let Some(p) = refused {
+                self.server.name_probe_result(SystemTime::now(), &p, true);
+            }
+        }
     }
 
     /// Runs one received packet through the core. Returns the reply to send
@@ -430,5 +475,13 @@ impl Dhcp4Shell {
             let what = format!("sending {:?} to {:?}", reply.msg_type, reply.dest);
             self.errors.note(&self.stats.io_errors, &what, &e);
         }
+    }
+}
+
+/// The next probe result; never, without a prober.
+async fn recv_probe_result(arp: Option<&mut ArpProber>) -> Option<(NameProbe, bool)> {
+    match arp {
+        Some(a) => a.results.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -16,6 +16,7 @@ use netd_proto::dns::CacheLimits;
 use netd_proto::dns::TtlLimits;
 use netd_proto::dns::config::{AddressRule, RouteTarget, ServerSpec, routes_from};
 use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
+use netd_proto::names::LocalNames;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 use tracing::{info, warn};
@@ -200,11 +201,9 @@ impl DnsPlan {
                 self.descriptors()
             )));
         }
-        let resolver = Resolver::new(
-            self.config,
-            ctx.names.clone(),
-            read_hosts(&self.hosts_files),
-        );
+        let hosts = read_hosts(&self.hosts_files);
+        protect(&ctx.names, &hosts);
+        let resolver = Resolver::new(self.config, ctx.names.clone(), hosts);
         let shared = Arc::new(Shared::new(
             resolver,
             Upstreams::new(&self.source.fixed, self.strict_order),
@@ -277,6 +276,7 @@ impl DnsBound {
         }
         let mut reload = ctx.reload.subscribe();
         let cancel = ctx.cancel.clone();
+        let names = ctx.names.clone();
         tasks.spawn(async move {
             loop {
                 tokio::select! {
@@ -285,7 +285,9 @@ impl DnsBound {
                         if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
                             return Ok(());
                         }
-                        shared.resolver().reload(read_hosts(&hosts_files));
+                        let hosts = read_hosts(&hosts_files);
+                        protect(&names, &hosts);
+                        shared.resolver().reload(hosts);
                         super::reload_resolv(&source, &shared);
                         info!("DNS: cache cleared, hosts files and resolv file re-read");
                     }
@@ -293,6 +295,11 @@ impl DnsBound {
             }
         });
     }
+}
+
+/// Hosts-file names are never given to a DHCP client.
+fn protect(names: &LocalNames, hosts: &Hosts) {
+    names.set_protected(hosts.names().map(str::to_owned).collect());
 }
 
 /// Reads every hosts file; unreadable files and bad lines are logged and
