@@ -14,7 +14,8 @@
 //! - [`warning`]: what the server would warn about, queued for the shell to
 //!   log at a rate limit;
 //! - [`name_claims`]: who may publish a hostname, and the ARP probes of a
-//!   name's holder that decide when it may move; [`arp`]: their codec.
+//!   name's holder that decide when it may move; [`free_probes`]: pool
+//!   addresses ARP-probed free ahead of demand; [`arp`]: their codec.
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -26,6 +27,7 @@
 pub mod arp;
 pub mod commit;
 pub(crate) mod config;
+pub mod free_probes;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
@@ -44,7 +46,7 @@ pub use leases::ClientKey;
 pub use name_claims::NameProbe;
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, Server};
-pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
+pub use warning::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]
 mod testkit;

@@ -9,7 +9,9 @@
 //! that asks for them.
 //!
 //! The client asking for a held name gets its address at once, without the
-//! name; a refusal is logged once per client and name.
+//! name; a refusal is logged once per client and name. While the holder
+//! answers, the claim stands and the holder is probed again every
+//! [`RECHECK`], so the name follows as soon as the holder is gone.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
@@ -20,13 +22,11 @@ use tracing::info;
 use super::leases::ClientKey;
 use crate::MacAddr;
 
-/// A holder that answered its probe is not probed again for this long: a
-/// client asking again and again costs at most one probe (three ARP
-/// requests) per name this often.
-pub const REPROBE_AFTER: Duration = Duration::from_secs(2);
-/// At most this many probes wait for the shell; claims past it wait for the
-/// client's next request.
-const MAX_QUEUED: usize = 64;
+/// A holder that answered is probed again this much later, while the claim
+/// stands (three ARP requests per claimed name this often).
+pub const RECHECK: Duration = Duration::from_secs(10);
+/// Claims open at most; more wait for their client's next request.
+const MAX_CLAIMS: usize = 256;
 /// Refusals remembered so each is logged once; forgotten all at once past
 /// this many.
 const MAX_LOGGED: usize = 4096;
@@ -59,6 +59,9 @@ pub(crate) enum Decision {
 struct Claim {
     claimant: ClientKey,
     holder_addr: Ipv4Addr,
+    holder_mac: [u8; 6],
+    /// When to probe the holder again; `None` while a probe is out.
+    recheck_at: Option<SystemTime>,
 }
 
 #[derive(Debug, Default)]
@@ -70,11 +73,9 @@ pub(crate) struct NameClaims {
     reserved: HashMap<String, [u8; 6]>,
     /// Names from hosts files and local records: nobody's by DHCP.
     protected: HashSet<String>,
-    /// Names waiting for a probe's result.
+    /// Names another client asked for, by name.
     pending: HashMap<String, Claim>,
     probes: VecDeque<NameProbe>,
-    /// When a holder last answered, by name.
-    answered: HashMap<String, SystemTime>,
     logged: HashSet<(ClientKey, String)>,
 }
 
@@ -121,7 +122,6 @@ impl NameClaims {
         key: &ClientKey,
         mac: [u8; 6],
         holder: Option<Holder>,
-        now: SystemTime,
     ) -> Decision {
         let lower = name.to_ascii_lowercase();
         let short = lower.split('.').next().unwrap_or_default();
@@ -139,19 +139,14 @@ impl NameClaims {
             return Decision::Grant;
         };
         self.log_once(key, mac, &lower, "a live lease holds it");
-        let recently_answered = self
-            .answered
-            .get(&lower)
-            .is_some_and(|t| now.duration_since(*t).unwrap_or_default() < REPROBE_AFTER);
-        if !recently_answered
-            && !self.pending.contains_key(&lower)
-            && self.probes.len() < MAX_QUEUED
-        {
+        if !self.pending.contains_key(&lower) && self.pending.len() < MAX_CLAIMS {
             self.pending.insert(
                 lower.clone(),
                 Claim {
                     claimant: key.clone(),
                     holder_addr: holder.addr,
+                    holder_mac: holder.mac,
+                    recheck_at: None,
                 },
             );
             self.probes.push_back(NameProbe {
@@ -163,28 +158,52 @@ impl NameClaims {
         Decision::Refuse
     }
 
-    pub(crate) fn poll_probe(&mut self) -> Option<NameProbe> {
-        self.probes.pop_front()
+    /// The next probe to send: a new claim's, or a standing claim's whose
+    /// recheck is due.
+    pub(crate) fn poll_probe(&mut self, now: SystemTime) -> Option<NameProbe> {
+        if let Some(p) = self.probes.pop_front() {
+            return Some(p);
+        }
+        let (name, claim) = self
+            .pending
+            .iter_mut()
+            .find(|(_, c)| c.recheck_at.is_some_and(|t| t <= now))?;
+        claim.recheck_at = None;
+        Some(NameProbe {
+            name: name.clone(),
+            holder_addr: claim.holder_addr,
+            holder_mac: claim.holder_mac,
+        })
+    }
+
+    /// The client waiting for `name`.
+    pub(crate) fn claimant(&self, name: &str) -> Option<&ClientKey> {
+        self.pending.get(name).map(|c| &c.claimant)
+    }
+
+    /// Drops the claim on `name` (its client is gone).
+    pub(crate) fn cancel(&mut self, name: &str) {
+        self.pending.remove(name);
     }
 
     /// The probe's result: `Some(claimant)` when the name is to move (the
-    /// holder is silent and the claim still stands).
+    /// holder is silent and the claim still stands). A holder that
+    /// answered is probed again after [`RECHECK`].
     pub(crate) fn probed(
         &mut self,
         probe: &NameProbe,
         answered: bool,
         now: SystemTime,
     ) -> Option<ClientKey> {
-        let claim = self.pending.remove(&probe.name)?;
-        if claim.holder_addr != probe.holder_addr {
+        let claim = self.pending.get_mut(&probe.name)?;
+        if claim.holder_addr != probe.holder_addr || claim.recheck_at.is_some() {
             return None;
         }
         if answered {
-            self.answered.insert(probe.name.clone(), now);
+            claim.recheck_at = Some(now + RECHECK);
             return None;
         }
-        self.answered.remove(&probe.name);
-        Some(claim.claimant)
+        self.pending.remove(&probe.name).map(|c| c.claimant)
     }
 
     fn log_once(&mut self, key: &ClientKey, mac: [u8; 6], name: &str, why: &str) {
@@ -213,45 +232,44 @@ mod tests {
     }
 
     #[test]
-    fn a_held_name_is_refused_and_its_holder_probed_once() {
+    fn a_held_name_is_refused_and_its_holder_probed_until_silent() {
         let mut c = NameClaims::default();
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
         let b = ClientKey::Mac(B);
-        assert_eq!(c.decide("web", &b, B, None, t), Decision::Grant);
+        assert_eq!(c.decide("web", &b, B, None), Decision::Grant);
         assert_eq!(
-            c.decide("web", &b, B, Some(holder(B, 21)), t),
+            c.decide("web", &b, B, Some(holder(B, 21))),
             Decision::Grant,
             "its own name"
         );
-        assert_eq!(
-            c.decide("Web", &b, B, Some(holder(A, 20)), t),
-            Decision::Refuse
-        );
-        assert_eq!(
-            c.decide("web", &b, B, Some(holder(A, 20)), t),
-            Decision::Refuse
-        );
-        let p = c.poll_probe().expect("a probe of the holder");
+        for _ in 0..2 {
+            assert_eq!(
+                c.decide("Web", &b, B, Some(holder(A, 20))),
+                Decision::Refuse
+            );
+        }
+        let p = c.poll_probe(t).expect("a probe of the holder");
         assert_eq!(p.holder_addr, Ipv4Addr::new(192, 168, 26, 20));
         assert_eq!((p.name.as_str(), p.holder_mac), ("web", A));
-        assert_eq!(c.poll_probe(), None, "one probe per claim");
-        // The holder answers: no move, and no new probe for a while.
+        assert_eq!(c.poll_probe(t), None, "one probe per claim");
+        assert_eq!(c.claimant("web"), Some(&b));
+        // The holder answers: no move; probed again after RECHECK.
         assert_eq!(c.probed(&p, true, t), None);
-        c.decide("web", &b, B, Some(holder(A, 20)), t + REPROBE_AFTER / 2);
-        assert_eq!(c.poll_probe(), None);
-        c.decide("web", &b, B, Some(holder(A, 20)), t + REPROBE_AFTER);
-        let p = c.poll_probe().expect("probed again later");
+        assert_eq!(c.probed(&p, false, t), None, "no probe is out");
+        assert_eq!(c.poll_probe(t + RECHECK / 2), None);
+        let p = c.poll_probe(t + RECHECK).expect("probed again");
         // Silent now: the name moves to the claimant.
-        assert_eq!(c.probed(&p, false, t + REPROBE_AFTER), Some(b));
-        assert_eq!(c.probed(&p, false, t + REPROBE_AFTER), None, "once");
+        assert_eq!(c.probed(&p, false, t + RECHECK), Some(b));
+        assert_eq!(c.probed(&p, false, t + RECHECK), None, "once");
+        assert_eq!(c.claimant("web"), None);
     }
 
     #[test]
     fn a_stale_probe_moves_nothing() {
         let mut c = NameClaims::default();
         let t = SystemTime::UNIX_EPOCH;
-        c.decide("web", &ClientKey::Mac(B), B, Some(holder(A, 20)), t);
-        let mut p = c.poll_probe().unwrap();
+        c.decide("web", &ClientKey::Mac(B), B, Some(holder(A, 20)));
+        let mut p = c.poll_probe(t).unwrap();
         p.holder_addr = Ipv4Addr::new(192, 168, 26, 99);
         assert_eq!(c.probed(&p, false, t), None);
     }
@@ -262,16 +280,16 @@ mod tests {
         c.set_protected(["gw.lan.".to_owned(), "printer".to_owned()]);
         let t = SystemTime::UNIX_EPOCH;
         let b = ClientKey::Mac(B);
-        assert_eq!(c.decide("db", &b, B, None, t), Decision::Refuse);
+        assert_eq!(c.decide("db", &b, B, None), Decision::Refuse);
         assert_eq!(
-            c.decide("DB", &ClientKey::Mac(A), A, None, t),
+            c.decide("DB", &ClientKey::Mac(A), A, None),
             Decision::Grant,
             "its own reservation"
         );
-        assert_eq!(c.decide("printer", &b, B, None, t), Decision::Refuse);
-        assert_eq!(c.decide("gw.lan", &b, B, None, t), Decision::Refuse);
-        assert_eq!(c.decide("gw", &b, B, None, t), Decision::Refuse);
-        assert_eq!(c.decide("web", &b, B, None, t), Decision::Grant);
-        assert_eq!(c.poll_probe(), None, "nothing to probe");
+        assert_eq!(c.decide("printer", &b, B, None), Decision::Refuse);
+        assert_eq!(c.decide("gw.lan", &b, B, None), Decision::Refuse);
+        assert_eq!(c.decide("gw", &b, B, None), Decision::Refuse);
+        assert_eq!(c.decide("web", &b, B, None), Decision::Grant);
+        assert_eq!(c.poll_probe(t), None, "nothing to probe");
     }
 }

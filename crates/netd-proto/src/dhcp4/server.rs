@@ -15,6 +15,7 @@ use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, info, warn};
 
 use super::config::{Dhcp4Config, LeaseTime};
+use super::free_probes::FreeProbes;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::name_claims::{Decision, Holder, NameClaims, NameProbe};
@@ -85,6 +86,8 @@ pub struct Server {
     warnings: Warnings,
     /// Who may publish which hostname.
     claims: NameClaims,
+    /// Pool addresses ARP-probed free, for new clients.
+    free: FreeProbes,
     stats: Stats,
 }
 
@@ -107,6 +110,7 @@ impl Server {
             events: VecDeque::new(),
             warnings: Warnings::default(),
             claims,
+            free: FreeProbes::default(),
             stats: Stats::default(),
         };
         let now_secs = epoch_secs(now);
@@ -229,8 +233,19 @@ impl Server {
     /// offer or decline hold to end.
     /// The next holder of a name another client asked for, to ARP-probe;
     /// report with [`Server::name_probe_result`].
-    pub fn poll_name_probe(&mut self) -> Option<NameProbe> {
-        self.claims.poll_probe()
+    pub fn poll_name_probe(&mut self, now: SystemTime) -> Option<NameProbe> {
+        loop {
+            let probe = self.claims.poll_probe(now)?;
+            let waiting = self.claims.claimant(&probe.name).is_some_and(|k| {
+                self.leases
+                    .by_client(k)
+                    .is_some_and(|l| l.state == LeaseState::Bound)
+            });
+            if waiting {
+                return Some(probe);
+            }
+            self.claims.cancel(&probe.name);
+        }
     }
 
     /// Names no client gets (hosts files, local records).
@@ -380,7 +395,7 @@ impl Server {
     }
 
     fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
-        let Some(addr) = self.choose(req) else {
+        let Some(addr) = self.choose(req).or_else(|| self.verified_free(now, req)) else {
             self.stats.exhausted += 1;
             debug!("no address available for {}", req.mac());
             self.warnings
@@ -429,7 +444,65 @@ impl Server {
         {
             return Some(want);
         }
+        if !self.free.fresh_is_empty() {
+            // A new client: one of the addresses probed free.
+            return None;
+        }
         self.pool.pick(&req.key, &self.leases)
+    }
+
+    /// For a new client when addresses were probed free: the oldest one
+    /// still available, else the pool's own pick.
+    fn verified_free(&mut self, now: SystemTime, req: &Request) -> Option<Ipv4Addr> {
+        if self.leases.len() >= self.lease_max
+            || self.pool.reservation(&req.chaddr).is_some()
+            || self.leases.by_client(&req.key).is_some()
+        {
+            return None;
+        }
+        let fresh = self.free.fresh(now);
+        match fresh.into_iter().find(|a| self.available_to(req, *a)) {
+            Some(a) => {
+                self.free.remove(a);
+                Some(a)
+            }
+            None => self.pool.pick(&req.key, &self.leases),
+        }
+    }
+
+    /// The next pool address to ARP-probe, so that new clients get one
+    /// known free at once; report with [`Server::free_probe_result`].
+    pub fn poll_free_probe(&mut self, now: SystemTime) -> Option<Ipv4Addr> {
+        let (pool, leases) = (&self.pool, &self.leases);
+        self.free.next_candidate(now, |k| {
+            pool.pick(k, leases).filter(|a| !leases.is_declined(*a))
+        })
+    }
+
+    /// `addr`'s probe could not be sent: it is neither free nor in use.
+    pub fn free_probe_dropped(&mut self, addr: Ipv4Addr) {
+        self.free.dropped(addr);
+    }
+
+    /// `addr`'s probe ended: silent, it joins the addresses ready for new
+    /// clients; answered (at `answered_by`), it is held back like a
+    /// declined address, with a warning.
+    pub fn free_probe_result(
+        &mut self,
+        now: SystemTime,
+        addr: Ipv4Addr,
+        answered_by: Option<[u8; 6]>,
+    ) {
+        self.free.probed(addr, answered_by.is_none(), now);
+        if let Some(mac) = answered_by
+            && self.leases.by_addr(addr).is_none()
+        {
+            self.leases.decline(addr, now + self.config.decline_hold);
+            self.warnings.push(Warning::InUse {
+                addr,
+                mac: MacAddr(mac),
+            });
+        }
     }
 
     /// May `req`'s client have `addr` now: allowed to it, not declined, and
@@ -672,7 +745,7 @@ impl Server {
                 addr: l.addr,
                 mac: l.mac,
             });
-        self.claims.decide(name, key, mac, holder, now) == Decision::Grant
+        self.claims.decide(name, key, mac, holder) == Decision::Grant
     }
 
     fn push_event(&mut self, change: LeaseChange, lease: &Lease) {
@@ -702,6 +775,8 @@ fn epoch_secs(t: SystemTime) -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+#[cfg(test)]
+mod free_probe_tests;
 #[cfg(test)]
 mod loading_tests;
 #[cfg(test)]

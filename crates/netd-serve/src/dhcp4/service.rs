@@ -305,7 +305,7 @@ fn arp_socket(ctx: &Context, server_addr: Ipv4Addr) -> std::io::Result<ArpSocket
         .iface
         .mac
         .ok_or_else(|| std::io::Error::other("the interface has no MAC address"))?;
-    ArpSocket::open(ctx.iface.index, mac.0, server_addr)
+    ArpSocket::open(&ctx.iface.name, ctx.iface.index, mac.0, server_addr)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use dhcproto::v4::DhcpOption;
 
+use crate::dhcp4::name_claims::RECHECK;
 use crate::dhcp4::server::{LeaseChange, Server};
 use crate::dhcp4::testkit::*;
 
@@ -42,19 +43,22 @@ fn a_second_client_does_not_take_a_live_name_until_its_holder_is_silent() {
         .map(|n| (n.hostname, n.addr))
         .collect();
     assert_eq!(published, [("web".to_owned(), a)]);
-    // Renewals neither take it nor probe again while the claim is open.
-    let probe = s.poll_name_probe().expect("the holder is to be probed");
+    // Renewals neither take it nor probe again while the probe is out.
+    let probe = s
+        .poll_name_probe(at(1))
+        .expect("the holder is to be probed");
     assert_eq!((probe.holder_addr, probe.holder_mac), (a, mac(1)));
     bind(&mut s, 2, 2, "web");
-    assert_eq!(s.poll_name_probe(), None);
-    // The holder answers ARP: nothing moves.
+    assert_eq!(s.poll_name_probe(at(2)), None);
+    // The holder answers ARP: nothing moves...
     assert!(!s.name_probe_result(at(3), &probe, true));
     assert_eq!(name_of(&s, b), None);
     while s.poll_event().is_some() {}
-    // Later the client asks again; the holder is silent now.
-    bind(&mut s, 70, 2, "web");
-    let probe = s.poll_name_probe().expect("probed again");
-    assert!(s.name_probe_result(at(71), &probe, false));
+    // ...and it is probed again later, without the client asking; silent
+    // now, the name moves.
+    assert_eq!(s.poll_name_probe(at(4)), None);
+    let probe = s.poll_name_probe(at(3) + RECHECK).expect("probed again");
+    assert!(s.name_probe_result(at(14), &probe, false));
     assert_eq!(name_of(&s, a), None);
     assert_eq!(name_of(&s, b).as_deref(), Some("web"));
     // Both changes go to the journal.
@@ -80,7 +84,7 @@ fn a_name_whose_lease_ended_goes_to_the_next_client_at_once() {
     assert!(s.handle(at(1), &release(mac(1), a).bytes()).is_none());
     let b = bind(&mut s, 2, 2, "web");
     assert_eq!(name_of(&s, b).as_deref(), Some("web"));
-    assert_eq!(s.poll_name_probe(), None);
+    assert_eq!(s.poll_name_probe(at(3)), None);
 }
 
 #[test]
@@ -95,5 +99,5 @@ fn reserved_and_protected_names_are_not_given_to_other_clients() {
         [name_of(&s, x), name_of(&s, y), name_of(&s, z)],
         [None, None, Some("web".to_owned())]
     );
-    assert_eq!(s.poll_name_probe(), None);
+    assert_eq!(s.poll_name_probe(at(3)), None);
 }
