@@ -93,8 +93,8 @@ pub(crate) fn dns_name(s: &str) -> Result<Name, BadName> {
 #[derive(Debug, Default, Clone)]
 pub struct LocalRecords {
     by_name: HashMap<String, Vec<Record>>,
-    /// Names given by `--host-record`/`--interface-name`: they answer NODATA
-    /// for types they lack rather than being forwarded.
+    /// Names given by `--host-record`/`--interface-name`, which exist even
+    /// with no address (an interface without one).
     hosts: HashSet<String>,
     /// Address → (owner name for its PTR, TTL): the first name given.
     reverse: HashMap<IpAddr, (Name, u32)>,
@@ -235,12 +235,9 @@ impl LocalRecords {
                 owner.truncate(owner.trim_end_matches('.').len());
                 continue;
             }
-            let before = found.len();
+            // A name with records of other types only answers NODATA, as
+            // in dnsmasq: the name is ours, so never asked upstream.
             found.extend(recs.iter().filter(|r| wanted(&r.data, qtype)).cloned());
-            if found.len() == before && before == 0 && !self.hosts.contains(&owner) {
-                // Only other types here (a TXT name asked for A): not ours.
-                return None;
-            }
             return Some(found);
         }
         Some(found)
