@@ -19,6 +19,8 @@ const RECORDS: &[&str] = &[
     "--ptr-record=_http._tcp.lan,web._http._tcp.lan",
     "--mx-host=lan,nas.lan,20",
     "--interface-name=gw.lan,nat0/4",
+    "--interface-name=loop.lan,lo/4",
+    "--interface-name=none.lan,nosuch0",
 ];
 
 /// Queries whose answer sections must match between the two servers.
@@ -39,6 +41,7 @@ const QUERIES: &[&[&str]] = &[
     &["printer", "A"],
     &["-x", "192.168.26.7"],
     &["scanner.office", "A"],
+    &["loop.lan", "A"],
 ];
 
 /// Queries whose status must match: (name, type).
@@ -48,6 +51,7 @@ const STATUS_QUERIES: &[[&str; 2]] = &[
     ["missing.lan", "A"],
     ["www.lan", "TXT"],
     ["gw.lan", "AAAA"],
+    ["none.lan", "A"],
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -164,6 +168,8 @@ fn each_record_type_answers_as_declared() {
         ),
         (&["lan", "MX"], &["lan. 60 IN MX 20 nas.lan."]),
         (&["gw.lan", "A"], &["gw.lan. 60 IN A 192.168.26.1"]),
+        (&["loop.lan", "A"], &["loop.lan. 60 IN A 127.0.0.1"]),
+        (&["none.lan", "A"], &[]),
         (
             &["-x", "192.168.26.1"],
             &["1.26.168.192.in-addr.arpa. 60 IN PTR gw.lan."],
