@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use netd_proto::dns::config::{AddressAnswer, AddressRule, DomainRoute, RouteTarget};
-use netd_proto::dns::{DnsConfig, Hosts, Resolver, Transport};
+use netd_proto::dns::{DnsConfig, Hosts, RecordSpec, Resolver, Transport};
 use netd_proto::names::{DhcpName, LocalNames};
 
 pub const CLIENT: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 50);
@@ -63,6 +63,27 @@ pub fn resolver() -> Resolver {
             DomainRoute {
                 domain: "local.test".into(),
                 target: RouteTarget::Local,
+            },
+        ],
+        records: vec![
+            RecordSpec::Host {
+                names: vec!["files.lan".into()],
+                addrs: vec!["192.168.26.5".parse().expect("an address")],
+                ttl: Some(60),
+            },
+            RecordSpec::Cname {
+                aliases: vec!["www.lan".into()],
+                target: "files.lan".into(),
+                ttl: None,
+            },
+            RecordSpec::Cname {
+                aliases: vec!["loop.lan".into()],
+                target: "loop.lan".into(),
+                ttl: None,
+            },
+            RecordSpec::Txt {
+                name: "info.lan".into(),
+                texts: vec![b"text".to_vec()],
             },
         ],
         ..DnsConfig::default()

@@ -9,6 +9,7 @@ use netd_testkit::lab::{Lab, Netns, wait_until};
 use netd_testkit::nsd::Nsd;
 
 mod limits;
+mod records;
 
 /// The zone nsd serves. `who` has TTL 0 (never cached) and says which
 /// server answered; `short` lives 3 seconds; `*.wild` answers any name.

@@ -52,6 +52,28 @@ impl NameTable {
         self.reverse.get(addr).map(String::as_str)
     }
 
+    /// Adds `NAME.domain` for every single-label name (`--expand-hosts`),
+    /// with the same addresses; a PTR that named a single label names
+    /// `NAME.domain` instead, as dnsmasq answers.
+    pub fn expand_single_labels(&mut self, domain: &str) {
+        for name in self.reverse.values_mut() {
+            if !name.contains('.') {
+                *name = format!("{name}.{domain}");
+            }
+        }
+        let short: Vec<(String, Vec<IpAddr>)> = self
+            .forward
+            .iter()
+            .filter(|(n, _)| !n.contains('.'))
+            .map(|(n, a)| (format!("{n}.{domain}"), a.clone()))
+            .collect();
+        for (name, addrs) in short {
+            for a in addrs {
+                self.add(&name, a);
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.forward.len()
     }

@@ -203,7 +203,6 @@ pub const NOT_YET: &[&str] = &[
     "--dhcp-hostsdir",
     "--dhcp-option",
     "--dhcp-option-force",
-    "--interface-name",
     "--dhcp-ignore-clid",
 ];
 

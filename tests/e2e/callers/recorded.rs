@@ -258,6 +258,22 @@ fn serve_a_client(rec: Recorded, binary: &Path) {
         rec.lease_file
     );
 
+    // `--interface-name NAME,BRIDGE` (Incus, LXD): NAME answers with the
+    // bridge's address.
+    if let Some(i) = rec.argv.iter().position(|a| a == "--interface-name") {
+        let name = rec.argv[i + 1].split(',').next().unwrap_or_default();
+        let server = rec.v4.split('/').next().unwrap_or_default();
+        let at = format!("@{server}");
+        let out = client.run(&["dig", "+short", "+tries=2", "+timeout=2", &at, name, "A"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            server,
+            "{}: {name}\n{}",
+            rec.caller,
+            read_or_empty(&log)
+        );
+    }
+
     match started {
         Started::Foreground(mut child) => {
             let daemon = Proc(child.id() as i32);

@@ -7,6 +7,7 @@ use ipnetwork::IpNetwork;
 
 use super::answer::TtlLimits;
 use super::cache::CacheLimits;
+use super::records::RecordSpec;
 
 /// The standard DNS port.
 pub const DNS_PORT: u16 = 53;
@@ -30,6 +31,17 @@ pub struct DnsConfig {
     pub addresses: Vec<AddressRule>,
     /// `--server=/domain/...` rules.
     pub routes: Vec<DomainRoute>,
+    /// `--host-record`, `--cname`, `--txt-record`, `--srv-host`,
+    /// `--ptr-record`, `--mx-host`, and `--interface-name` with the
+    /// interface's addresses.
+    pub records: Vec<RecordSpec>,
+    /// `--local-ttl`: the TTL of locally answered records (default 0:
+    /// names follow leases, so clients should not keep them).
+    pub local_ttl: u32,
+    /// `--no-ident`: no CHAOS TXT answers for `*.bind`.
+    pub no_ident: bool,
+    /// The host's name, for `hostname.bind`.
+    pub hostname: Option<String>,
 }
 
 impl Default for DnsConfig {
@@ -43,6 +55,10 @@ impl Default for DnsConfig {
             ttls: TtlLimits::default(),
             addresses: Vec::new(),
             routes: Vec::new(),
+            records: Vec::new(),
+            local_ttl: 0,
+            no_ident: false,
+            hostname: None,
         }
     }
 }

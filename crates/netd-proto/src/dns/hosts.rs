@@ -80,4 +80,16 @@ mod tests {
         assert_eq!(h.lookup("db"), Some(&["10.0.0.5".parse().unwrap()][..]));
         assert_eq!(h.reverse(&"10.0.0.5".parse().unwrap()), Some("db.lan"));
     }
+
+    #[test]
+    fn expand_hosts_adds_the_domain_to_single_labels() {
+        let mut h = Hosts::default();
+        h.add_file("hosts", "10.0.0.5 db db.other\n10.0.0.6 web.lan\n");
+        h.expand_single_labels("lan");
+        assert_eq!(h.lookup("db.lan"), Some(&["10.0.0.5".parse().unwrap()][..]));
+        assert_eq!(h.lookup("db.other.lan"), None);
+        assert_eq!(h.lookup("web.lan.lan"), None);
+        assert_eq!(h.reverse(&"10.0.0.5".parse().unwrap()), Some("db.lan"));
+        assert_eq!(h.reverse(&"10.0.0.6".parse().unwrap()), Some("web.lan"));
+    }
 }

@@ -8,10 +8,6 @@ use ipnetwork::IpNetwork;
 use super::query::Query;
 use super::wire::{self, HEADER_LEN, flags, rtype};
 
-/// TTL of locally answered records (dnsmasq's `local-ttl` default): names
-/// follow leases, so clients should not keep them.
-pub(crate) const LOCAL_TTL: u32 = 0;
-
 /// Starts a locally made reply: the query's header and question, `rc`, no
 /// records yet. AA is set: the forwarder is the authority for local names.
 pub(crate) fn begin(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) {
@@ -27,26 +23,27 @@ pub(crate) fn begin(query: &Query, query_msg: &[u8], rc: u8, out: &mut Vec<u8>) 
 
 /// Appends an answer record owned by the question name (pointer to offset
 /// 12) with `rdata`.
-fn push_answer(out: &mut Vec<u8>, rtype: u16, rdata: &[u8]) {
+fn push_answer(out: &mut Vec<u8>, rtype: u16, ttl: u32, rdata: &[u8]) {
     out.extend_from_slice(&[0xc0, HEADER_LEN as u8]);
     out.extend_from_slice(&rtype.to_be_bytes());
     out.extend_from_slice(&wire::CLASS_IN.to_be_bytes());
-    out.extend_from_slice(&LOCAL_TTL.to_be_bytes());
+    out.extend_from_slice(&ttl.to_be_bytes());
     out.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
     out.extend_from_slice(rdata);
     let an = wire::u16_at(out, 6).unwrap_or(0);
     wire::put_u16(out, 6, an + 1);
 }
 
-/// Appends the A/AAAA records among `addrs` that the query's type asks for.
-pub(crate) fn push_addrs(query: &Query, addrs: &[IpAddr], out: &mut Vec<u8>) {
+/// Appends the A/AAAA records among `addrs` that the query's type asks for,
+/// with `ttl` (`--local-ttl`).
+pub(crate) fn push_addrs(query: &Query, addrs: &[IpAddr], ttl: u32, out: &mut Vec<u8>) {
     for a in addrs {
         match a {
             IpAddr::V4(v4) if matches!(query.qtype, rtype::A | rtype::ANY) => {
-                push_answer(out, rtype::A, &v4.octets());
+                push_answer(out, rtype::A, ttl, &v4.octets());
             }
             IpAddr::V6(v6) if matches!(query.qtype, rtype::AAAA | rtype::ANY) => {
-                push_answer(out, rtype::AAAA, &v6.octets());
+                push_answer(out, rtype::AAAA, ttl, &v6.octets());
             }
             _ => {}
         }
@@ -54,7 +51,7 @@ pub(crate) fn push_addrs(query: &Query, addrs: &[IpAddr], out: &mut Vec<u8>) {
 }
 
 /// Appends a PTR record pointing at `name` (dotted text).
-pub(crate) fn push_ptr(name: &str, out: &mut Vec<u8>) {
+pub(crate) fn push_ptr(name: &str, ttl: u32, out: &mut Vec<u8>) {
     let mut rdata = [0u8; 256];
     let mut n = 0;
     for label in name.split('.').filter(|l| !l.is_empty()) {
@@ -67,7 +64,7 @@ pub(crate) fn push_ptr(name: &str, out: &mut Vec<u8>) {
         n += 1 + len;
     }
     rdata[n] = 0;
-    push_answer(out, rtype::PTR, &rdata[..n + 1]);
+    push_answer(out, rtype::PTR, ttl, &rdata[..n + 1]);
 }
 
 /// Finishes a local reply: TC if it exceeds `limit`, then our OPT record

@@ -12,10 +12,12 @@
 
 pub(crate) mod answer;
 pub mod cache;
+pub mod chaos;
 pub mod config;
 pub(crate) mod hosts;
 pub(crate) mod local;
 pub mod query;
+pub mod records;
 pub mod resolver;
 pub mod upstream;
 pub mod wire;
@@ -24,5 +26,6 @@ pub use answer::{MAX_MIN_CACHE_TTL, Prepared, TtlLimits};
 pub use cache::{CacheCounters, CacheLimits, Inserted};
 pub use config::DnsConfig;
 pub use hosts::Hosts;
+pub use records::{LocalRecords, RecordSpec, SrvTarget};
 pub use resolver::{Decision, Forward, Resolver, Transport};
 pub use upstream::Upstreams;

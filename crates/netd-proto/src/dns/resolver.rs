@@ -16,10 +16,13 @@ use std::time::Instant;
 
 use super::answer::{self, Prepared};
 use super::cache::{Cache, CacheCounters, Inserted};
+use super::chaos::{self, CLASS_CH};
 use super::config::{AddressAnswer, DnsConfig, RouteTarget, in_domain};
 use super::hosts::Hosts;
 use super::local;
 use super::query::{Query, QueryError};
+use super::records::{self, LocalRecords};
+use super::upstream::UpstreamReport;
 use super::wire::{self, Edns, HEADER_LEN, flags, rcode, rtype};
 use crate::names::LocalNames;
 
@@ -119,16 +122,28 @@ pub struct Resolver {
     cache: Cache,
     hosts: Hosts,
     names: Arc<LocalNames>,
+    /// The configuration's own records, built once.
+    records: LocalRecords,
+    /// The upstreams as last reported by the shell, for `servers.bind`.
+    servers: Vec<UpstreamReport>,
     pub stats: Stats,
 }
 
 impl Resolver {
     pub fn new(config: DnsConfig, names: Arc<LocalNames>, hosts: Hosts) -> Resolver {
+        // The binary checks every name when it parses the options; a bad
+        // one here is a bug, reported and left out.
+        let records = LocalRecords::new(&config.records, config.local_ttl).unwrap_or_else(|e| {
+            tracing::warn!("local records left out: {e}");
+            LocalRecords::default()
+        });
         Resolver {
             cache: Cache::new(config.cache),
             config,
             hosts,
             names,
+            records,
+            servers: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -137,6 +152,11 @@ impl Resolver {
     pub fn reload(&mut self, hosts: Hosts) {
         self.cache.clear();
         self.hosts = hosts;
+    }
+
+    /// Installs the upstreams' counters that `servers.bind` reports.
+    pub fn set_upstream_report(&mut self, report: Vec<UpstreamReport>) {
+        self.servers = report;
     }
 
     /// The cache's size and what it did so far.
@@ -180,6 +200,15 @@ impl Resolver {
         let mut text_buf = [0u8; 256];
         let text = query.name_text(&mut text_buf);
         let mut servers = None;
+        if query.qclass == CLASS_CH {
+            // Ours or none: CHAOS names are never forwarded (NOTIMP, as
+            // dnsmasq answers them with --no-ident or for a name it lacks).
+            self.stats.local += 1;
+            if !text.is_some_and(|name| self.answer_chaos(&query, msg, name, limit, out)) {
+                answer::render_empty(&query, msg, rcode::NOTIMP, out);
+            }
+            return Decision::Reply;
+        }
         if let (Some(name), wire::CLASS_IN) = (text, query.qclass) {
             if self.answer_locally(&query, msg, name, limit, out) {
                 self.stats.local += 1;
@@ -277,6 +306,39 @@ impl Resolver {
         Decision::Reply
     }
 
+    /// Answers a CHAOS TXT query for one of the `*.bind` names; false
+    /// when it is not one or `--no-ident` is set.
+    fn answer_chaos(
+        &self,
+        query: &Query,
+        msg: &[u8],
+        name: &str,
+        limit: usize,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        if self.config.no_ident || !matches!(query.qtype, rtype::TXT | rtype::ANY) {
+            return false;
+        }
+        let counters = chaos::Counters {
+            cache_size: self.config.cache.entries,
+            cache: self.cache.counters(),
+            hits: self.stats.cache_hits,
+            misses: self.stats.forwarded,
+            servers: &self.servers,
+            hostname: self.config.hostname.as_deref(),
+        };
+        let Some(texts) = chaos::answer(name, &counters) else {
+            return false;
+        };
+        let Some(record) = records::chaos_txt(name, texts) else {
+            return false;
+        };
+        local::begin(query, msg, rcode::NOERROR, out);
+        records::push_records(std::slice::from_ref(&record), out);
+        local::finish(query, limit, out);
+        true
+    }
+
     /// Answers from local data if the name is local; false otherwise.
     fn answer_locally(
         &self,
@@ -287,9 +349,23 @@ impl Resolver {
         out: &mut Vec<u8>,
     ) -> bool {
         let table = self.names.snapshot();
+        let ttl = self.config.local_ttl;
+        if !self.records.is_empty()
+            && let Some(found) = self.records.resolve(
+                name,
+                query.qtype,
+                |n| table.lookup(n).or_else(|| self.hosts.lookup(n)),
+                ttl,
+            )
+        {
+            local::begin(query, msg, rcode::NOERROR, out);
+            records::push_records(&found, out);
+            local::finish(query, limit, out);
+            return true;
+        }
         if let Some(addrs) = table.lookup(name).or_else(|| self.hosts.lookup(name)) {
             local::begin(query, msg, rcode::NOERROR, out);
-            local::push_addrs(query, addrs, out);
+            local::push_addrs(query, addrs, ttl, out);
             local::finish(query, limit, out);
             return true;
         }
@@ -298,7 +374,7 @@ impl Resolver {
             && let Some(owner) = table.reverse(&addr).or_else(|| self.hosts.reverse(&addr))
         {
             local::begin(query, msg, rcode::NOERROR, out);
-            local::push_ptr(owner, out);
+            local::push_ptr(owner, ttl, out);
             local::finish(query, limit, out);
             return true;
         }
@@ -333,7 +409,7 @@ impl Resolver {
                 AddressAnswer::Addr(ref a) => std::slice::from_ref(a),
             };
             local::begin(query, msg, rcode::NOERROR, out);
-            local::push_addrs(query, list, out);
+            local::push_addrs(query, list, ttl, out);
             local::finish(query, limit, out);
             return true;
         }

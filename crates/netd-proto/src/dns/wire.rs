@@ -43,6 +43,7 @@ pub mod rtype {
     pub const A: u16 = 1;
     pub const SOA: u16 = 6;
     pub const PTR: u16 = 12;
+    pub const TXT: u16 = 16;
     pub const AAAA: u16 = 28;
     pub const OPT: u16 = 41;
     pub const ANY: u16 = 255;

@@ -80,8 +80,11 @@ pub(super) async fn answer(shared: &Shared, fwd: &Forward, admitted: Admitted, o
             if reply.is_none() {
                 stats::add(&shared.stats.upstream_failures, 1);
             }
+            // For servers.bind; read before the resolver's lock is taken.
+            let report = shared.upstreams().report();
             let prepared = {
                 let mut r = shared.resolver();
+                r.set_upstream_report(report);
                 let p = r.prepare(reply.as_deref());
                 r.finish(fwd, p.as_ref(), Some(Instant::now()), out);
                 shared.publish(&r);

@@ -11,6 +11,7 @@ use netd_proto::dns::upstream::Upstreams;
 
 mod forward;
 mod limits;
+pub mod local_data;
 mod merge;
 mod pool;
 pub(crate) mod resolv_conf;
@@ -21,7 +22,8 @@ mod udp;
 mod watch;
 
 pub use limits::DEFAULT_FORWARD_MAX;
-pub use service::{DnsBound, DnsPlan, DnsSettings, plan};
+pub use local_data::{Family, InterfaceName, hostname, read_interfaces};
+pub use service::{DnsBound, DnsPlan, DnsSettings, HostsFiles, plan};
 pub use tcp::serve_tcp;
 pub use tcp_slots::TcpLimits;
 pub use udp::serve_udp;

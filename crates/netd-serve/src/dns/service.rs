@@ -7,6 +7,7 @@
 //! Sockets are bound to the interface's addresses and `--listen-address`,
 //! never a wildcard; `IP_FREEBIND`, so an address that is not up yet is fine.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,12 +16,13 @@ use ipnetwork::IpNetwork;
 use netd_proto::dns::CacheLimits;
 use netd_proto::dns::TtlLimits;
 use netd_proto::dns::config::{AddressRule, RouteTarget, ServerSpec, routes_from};
-use netd_proto::dns::{DnsConfig, Hosts, Resolver, Upstreams};
+use netd_proto::dns::{DnsConfig, Hosts, RecordSpec, Resolver, Upstreams};
 use netd_proto::names::LocalNames;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 use tracing::{info, warn};
 
+use super::local_data::{InterfaceName, interface_records};
 use super::{DEFAULT_FORWARD_MAX, ResolvSource, Shared, TcpLimits};
 use crate::ServeError;
 use crate::service::{Context, Tasks};
@@ -53,6 +55,23 @@ pub struct DnsSettings {
     pub forward_max: usize,
     /// `/etc/hosts` unless `--no-hosts`, then `--addn-hosts`.
     pub hosts_files: Vec<PathBuf>,
+    /// `--expand-hosts`: hosts files' single-label names also answer
+    /// with `--domain` appended.
+    pub expand_hosts: bool,
+    /// `--host-record`, `--cname`, `--txt-record`, `--srv-host`,
+    /// `--ptr-record`, `--mx-host`.
+    pub records: Vec<Sourced<RecordSpec>>,
+    /// `--interface-name`.
+    pub interface_names: Vec<Sourced<InterfaceName>>,
+    /// Addresses of the `--interface-name` interfaces, by interface, read
+    /// by [`super::read_interfaces`] before [`plan`].
+    pub interface_addrs: HashMap<String, Vec<IpAddr>>,
+    /// `--local-ttl`.
+    pub local_ttl: u32,
+    /// `--no-ident`.
+    pub no_ident: bool,
+    /// The host's name, for `hostname.bind`.
+    pub hostname: Option<String>,
 }
 
 impl Default for DnsSettings {
@@ -68,6 +87,13 @@ impl Default for DnsSettings {
             ttls: TtlLimits::default(),
             forward_max: DEFAULT_FORWARD_MAX,
             hosts_files: vec![PathBuf::from(SYSTEM_HOSTS)],
+            expand_hosts: false,
+            records: Vec::new(),
+            interface_names: Vec::new(),
+            interface_addrs: HashMap::new(),
+            local_ttl: 0,
+            no_ident: false,
+            hostname: None,
         }
     }
 }
@@ -79,9 +105,18 @@ pub struct DnsPlan {
     pub listen: Vec<SocketAddr>,
     pub source: ResolvSource,
     pub strict_order: bool,
-    pub hosts_files: Vec<PathBuf>,
+    pub hosts: HostsFiles,
     pub forward_max: usize,
     pub tcp: TcpLimits,
+}
+
+/// The hosts files and how their names are read.
+#[derive(Debug, Clone, Default)]
+pub struct HostsFiles {
+    pub files: Vec<PathBuf>,
+    /// `--expand-hosts` with `--domain`: single-label names also answer
+    /// as `NAME.DOMAIN`.
+    pub expand: Option<String>,
 }
 
 /// Descriptors kept free of DNS for everything else: the lease file and
@@ -124,6 +159,18 @@ pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, Se
         ttls: settings.ttls,
         addresses: settings.addresses.iter().map(|a| a.value.clone()).collect(),
         routes: routes_from(&specs),
+        records: settings
+            .records
+            .iter()
+            .map(|r| r.value.clone())
+            .chain(interface_records(
+                &settings.interface_names,
+                &settings.interface_addrs,
+            ))
+            .collect(),
+        local_ttl: settings.local_ttl,
+        no_ident: settings.no_ident,
+        hostname: settings.hostname.clone(),
     };
     let listen: Vec<SocketAddr> = ctx
         .dns_addresses
@@ -171,7 +218,14 @@ pub fn plan(settings: &DnsSettings, ctx: &Context) -> Result<Option<DnsPlan>, Se
         listen,
         source,
         strict_order: settings.strict_order,
-        hosts_files: settings.hosts_files.clone(),
+        hosts: HostsFiles {
+            files: settings.hosts_files.clone(),
+            expand: ctx
+                .domain
+                .as_ref()
+                .filter(|_| settings.expand_hosts)
+                .map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
+        },
         forward_max: settings.forward_max,
         tcp: TcpLimits::default(),
     }))
@@ -184,7 +238,9 @@ pub struct DnsBound {
     sockets: Vec<(SocketAddr, Arc<UdpSocket>, TcpListener)>,
     source: ResolvSource,
     tcp: TcpLimits,
-    hosts_files: Vec<PathBuf>,
+    hosts: HostsFiles,
+    /// The names local records answer for, which no DHCP client gets.
+    record_names: Vec<String>,
 }
 
 impl DnsPlan {
@@ -201,8 +257,15 @@ impl DnsPlan {
                 self.descriptors()
             )));
         }
-        let hosts = read_hosts(&self.hosts_files);
-        protect(&ctx.names, &hosts);
+        let record_names: Vec<String> = self
+            .config
+            .records
+            .iter()
+            .flat_map(RecordSpec::owner_names)
+            .map(str::to_owned)
+            .collect();
+        let hosts = read_hosts(&self.hosts);
+        protect(&ctx.names, &hosts, &record_names);
         let resolver = Resolver::new(self.config, ctx.names.clone(), hosts);
         let shared = Arc::new(Shared::new(
             resolver,
@@ -229,7 +292,8 @@ impl DnsPlan {
             sockets,
             source: self.source,
             tcp: self.tcp,
-            hosts_files: self.hosts_files,
+            hosts: self.hosts,
+            record_names,
         })
     }
 }
@@ -250,7 +314,8 @@ impl DnsBound {
             sockets,
             source,
             tcp: tcp_limits,
-            hosts_files,
+            hosts,
+            record_names,
         } = self;
         for (sa, udp, tcp) in sockets {
             let (s, c) = (shared.clone(), ctx.cancel.clone());
@@ -285,9 +350,9 @@ impl DnsBound {
                         if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
                             return Ok(());
                         }
-                        let hosts = read_hosts(&hosts_files);
-                        protect(&names, &hosts);
-                        shared.resolver().reload(hosts);
+                        let fresh = read_hosts(&hosts);
+                        protect(&names, &fresh, &record_names);
+                        shared.resolver().reload(fresh);
                         super::reload_resolv(&source, &shared);
                         info!("DNS: cache cleared, hosts files and resolv file re-read");
                     }
@@ -297,16 +362,19 @@ impl DnsBound {
     }
 }
 
-/// Hosts-file names are never given to a DHCP client.
-fn protect(names: &LocalNames, hosts: &Hosts) {
-    names.set_protected(hosts.names().map(str::to_owned).collect());
+/// Names of hosts files and local records are never given to a DHCP
+/// client.
+fn protect(names: &LocalNames, hosts: &Hosts, record_names: &[String]) {
+    let mut all: Vec<String> = hosts.names().map(str::to_owned).collect();
+    all.extend(record_names.iter().cloned());
+    names.set_protected(all);
 }
 
 /// Reads every hosts file; unreadable files and bad lines are logged and
 /// skipped, so a reload never leaves the forwarder without the good ones.
-fn read_hosts(files: &[PathBuf]) -> Hosts {
+fn read_hosts(source: &HostsFiles) -> Hosts {
     let mut hosts = Hosts::default();
-    for f in files {
+    for f in &source.files {
         match std::fs::read_to_string(f) {
             Ok(text) => {
                 for e in hosts.add_file(&f.display().to_string(), &text) {
@@ -315,6 +383,9 @@ fn read_hosts(files: &[PathBuf]) -> Hosts {
             }
             Err(e) => warn!(file = %f.display(), error = %e, "cannot read hosts file"),
         }
+    }
+    if let Some(domain) = &source.expand {
+        hosts.expand_single_labels(domain);
     }
     hosts
 }

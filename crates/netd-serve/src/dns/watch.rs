@@ -40,6 +40,13 @@ pub struct ResolvSource {
 /// Re-reads the file and installs `fixed` + its nameservers. A file that
 /// names no server (mid-rewrite, or emptied) keeps the current list.
 pub fn reload_resolv(source: &ResolvSource, shared: &Shared) {
+    read_upstreams(source, shared);
+    // servers.bind names the new list at once; one lock at a time.
+    let report = shared.upstreams().report();
+    shared.resolver().set_upstream_report(report);
+}
+
+fn read_upstreams(source: &ResolvSource, shared: &Shared) {
     let Some(path) = &source.file else {
         shared.upstreams().replace(&source.fixed);
         return;

@@ -40,7 +40,7 @@ pub struct CommonArgs {
     pub dhcp_range: Vec<DhcpRange>,
     /// The DNS domain of the containers: `NAME.DOMAIN` resolves, and DHCP
     /// hands it out as domain name and search list.
-    #[arg(short = 's', long, value_name = "DOMAIN")]
+    #[arg(short = 's', long, value_name = "DOMAIN", value_parser = crate::settings::dns_records::domain)]
     pub domain: Option<String>,
     /// Write the daemon's pid here once it is ready. An empty value means
     /// no pid file.

@@ -4,8 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use netd_proto::dns::RecordSpec;
 use netd_proto::dns::config::{AddressRule, ServerSpec};
+use netd_serve::dns::InterfaceName;
 
+use crate::settings::dns_records as records;
 use crate::settings::values;
 
 #[derive(Debug, Clone, Args)]
@@ -17,8 +20,13 @@ pub struct DnsArgs {
     /// `/DOMAIN/[DOMAIN/...]IP[#PORT]` for a domain's own server,
     /// `/DOMAIN/` to answer a domain from local names only, `/DOMAIN/#` for
     /// the normal servers.
-    #[arg(short = 'S', long, value_name = "SERVER", value_parser = values::server)]
+    /// `--local` is the same option (dnsmasq's synonym, as in `--local=/lan/`).
+    #[arg(short = 'S', long, visible_alias = "local", value_name = "SERVER", value_parser = values::server)]
     pub server: Vec<ServerSpec>,
+    /// `SUBNET[/LEN],SERVER[#PORT]`: reverse lookups of the subnet go to
+    /// SERVER (`--server=/REVERSE-ZONE/SERVER`).
+    #[arg(long, value_name = "SUBNET,SERVER", value_parser = records::rev_server)]
+    pub rev_server: Vec<ServerSpec>,
     /// Read upstream servers from this file instead of /etc/resolv.conf;
     /// it is watched and re-read when it changes.
     #[arg(short = 'r', long, value_name = "FILE")]
@@ -67,6 +75,45 @@ pub struct DnsArgs {
     /// accepted for dnsmasq compatibility).
     #[arg(short = 'b', long)]
     pub bogus_priv: bool,
+    /// Add the `--domain` to single-label names of hosts files.
+    #[arg(short = 'E', long)]
+    pub expand_hosts: bool,
+    /// `NAME[,NAME...],[IPv4],[IPv6][,TTL]`: A/AAAA records, and PTR to
+    /// the first name.
+    #[arg(long, value_name = "NAME,...,ADDRESSES", value_parser = records::host_record)]
+    pub host_record: Vec<RecordSpec>,
+    /// `ALIAS[,ALIAS...],TARGET[,TTL]`: a CNAME; a local target's records
+    /// come with it.
+    #[arg(long, value_name = "ALIAS,...,TARGET", value_parser = records::cname)]
+    pub cname: Vec<RecordSpec>,
+    /// `NAME[,TEXT...]`: a TXT record; quote texts that hold commas.
+    #[arg(short = 'Y', long, value_name = "NAME,TEXT", value_parser = records::txt_record)]
+    pub txt_record: Vec<RecordSpec>,
+    /// `_SERVICE._PROT.[DOMAIN],[TARGET[,PORT[,PRIORITY[,WEIGHT]]]]`: an
+    /// SRV record.
+    #[arg(short = 'W', long, value_name = "NAME,TARGET", value_parser = records::srv_host)]
+    pub srv_host: Vec<RecordSpec>,
+    /// `NAME[,TARGET]`: a PTR record.
+    #[arg(long, value_name = "NAME,TARGET", value_parser = records::ptr_record)]
+    pub ptr_record: Vec<RecordSpec>,
+    /// `NAME[[,HOST][,PREFERENCE]]`: an MX record (host: --mx-target or
+    /// this host's name; preference 1).
+    #[arg(short = 'm', long, value_name = "NAME,HOST,PREF", value_parser = records::mx_host)]
+    pub mx_host: Vec<RecordSpec>,
+    /// The default host of --mx-host records.
+    #[arg(short = 't', long, value_name = "HOST", value_parser = records::mx_target)]
+    pub mx_target: Option<String>,
+    /// `NAME,INTERFACE[/4|/6]`: NAME answers with the interface's
+    /// addresses (read at start), and they answer PTR with NAME.
+    #[arg(long, value_name = "NAME,INTERFACE", value_parser = records::interface_name)]
+    pub interface_name: Vec<InterfaceName>,
+    /// TTL of answers from local data: leases, hosts files, records
+    /// (default 0).
+    #[arg(short = 'T', long, value_name = "SECONDS", default_value_t = 0)]
+    pub local_ttl: u32,
+    /// Answer no CHAOS TXT queries for version.bind and the cache counters.
+    #[arg(long)]
+    pub no_ident: bool,
     /// A DNSSEC trust anchor. Accepted for dnsmasq compatibility (Debian's
     /// service passes the root's): dnsmasq uses it only with --dnssec,
     /// which nspawn-netd does not support and rejects.
@@ -79,6 +126,7 @@ impl Default for DnsArgs {
         DnsArgs {
             port: 53,
             server: Vec::new(),
+            rev_server: Vec::new(),
             resolv_file: None,
             no_resolv: false,
             strict_order: false,
@@ -92,6 +140,17 @@ impl Default for DnsArgs {
             address: Vec::new(),
             domain_needed: false,
             bogus_priv: false,
+            expand_hosts: false,
+            host_record: Vec::new(),
+            cname: Vec::new(),
+            txt_record: Vec::new(),
+            srv_host: Vec::new(),
+            ptr_record: Vec::new(),
+            mx_host: Vec::new(),
+            mx_target: None,
+            interface_name: Vec::new(),
+            local_ttl: 0,
+            no_ident: false,
             trust_anchor: Vec::new(),
         }
     }

@@ -135,7 +135,13 @@ pub async fn serve(
         service::dns_addresses(&iface, &settings.listen_addresses, settings.dns.port);
     let ctx = Context::new(iface, dns_addresses, settings.domain.clone());
 
-    let dns_plan = dns::plan(&settings.dns, &ctx)?;
+    // What local records need from the system, read once here so that
+    // planning stays pure.
+    let mut dns_settings = settings.dns.clone();
+    dns_settings.interface_addrs =
+        dns::read_interfaces(&dns_settings.interface_names, &ctx.iface).await;
+    dns_settings.hostname = dns::hostname();
+    let dns_plan = dns::plan(&dns_settings, &ctx)?;
     let dhcp4_plan = dhcp4::plan(&settings.dhcp4, &ctx)?;
     let ipv6_plan = ra::plan(&settings.ipv6, &ctx)?;
     let control_plan = control::plan(&settings.control, &ctx)?;

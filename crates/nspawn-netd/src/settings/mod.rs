@@ -25,6 +25,7 @@ use crate::cli::{Cli, DEFAULT_LEASE_FILE, DaemonArgs};
 
 pub mod dhcp_host;
 pub mod dhcp_range;
+pub mod dns_records;
 pub mod dns_values;
 pub mod ipv6_range;
 mod observe;
@@ -418,7 +419,11 @@ impl DaemonSettings {
         hosts_files.extend(d.addn_hosts.iter().cloned());
         let dns = DnsSettings {
             port: d.port,
-            servers: p.sourced("server", "server", &d.server),
+            servers: [
+                p.sourced("server", "server", &d.server),
+                p.sourced("rev_server", "rev-server", &d.rev_server),
+            ]
+            .concat(),
             addresses: p.sourced("address", "address", &d.address),
             resolv_file: (!d.no_resolv).then(|| {
                 d.resolv_file
@@ -431,6 +436,13 @@ impl DaemonSettings {
             ttls: ttl_limits(d)?,
             forward_max: d.dns_forward_max,
             hosts_files,
+            expand_hosts: d.expand_hosts,
+            records: local_records(p, d, c.domain.as_deref()),
+            interface_names: p.sourced("interface_name", "interface-name", &d.interface_name),
+            interface_addrs: Default::default(),
+            local_ttl: d.local_ttl,
+            no_ident: d.no_ident,
+            hostname: None,
         };
         let ipv6 = Ipv6Settings {
             ranges: v6,
@@ -493,6 +505,30 @@ impl DaemonSettings {
 }
 
 /// `--min-cache-ttl` and `--max-cache-ttl`, which must not cross.
+/// The record options in one list, completed: `--srv-host` names without
+/// a domain get `--domain`, `--mx-host` without a host gets `--mx-target`
+/// or this host's name.
+fn local_records(
+    p: &Provenance<'_>,
+    d: &crate::cli::DnsArgs,
+    domain: Option<&str>,
+) -> Vec<Sourced<netd_proto::dns::RecordSpec>> {
+    let mut all = [
+        p.sourced("host_record", "host-record", &d.host_record),
+        p.sourced("cname", "cname", &d.cname),
+        p.sourced("txt_record", "txt-record", &d.txt_record),
+        p.sourced("srv_host", "srv-host", &d.srv_host),
+        p.sourced("ptr_record", "ptr-record", &d.ptr_record),
+        p.sourced("mx_host", "mx-host", &d.mx_host),
+    ]
+    .concat();
+    let mx_default = d.mx_target.clone().or_else(netd_serve::dns::hostname);
+    for r in &mut all {
+        dns_records::complete(&mut r.value, domain, mx_default.as_deref());
+    }
+    all
+}
+
 fn ttl_limits(d: &crate::cli::DnsArgs) -> Result<TtlLimits, SettingsError> {
     let defaults = TtlLimits::default();
     let ttls = TtlLimits {

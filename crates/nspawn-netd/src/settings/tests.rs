@@ -357,3 +357,59 @@ fn dns_limits_reach_the_plan_and_our_own_address_is_no_upstream() {
     let s = load_args(&["--server=192.168.26.1#5353"]).unwrap();
     assert!(netd_serve::dns::plan(&s.dns, &ctx).is_ok());
 }
+
+#[test]
+fn local_record_options_parse_with_their_file_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("records.conf");
+    std::fs::write(
+        &conf,
+        "host-record=nas,10.0.3.5\nhost-record=nas,10.0.3.6,x\n",
+    )
+    .unwrap();
+    let e = load_args(&[&format!("--conf-file={}", conf.display())])
+        .unwrap_err()
+        .to_string();
+    let want = format!("{}:2: --host-record=nas,10.0.3.6,x", conf.display());
+    assert!(e.contains(&want) && e.contains("not a TTL"), "{e}");
+    let s = load_args(&[
+        "--interface=nat0",
+        "--domain=lan",
+        "--local=/lan/",
+        "--rev-server=10.9.0.0/16,10.0.0.1",
+        "--srv-host=_ldap._tcp,nas.lan,389",
+        "--mx-host=lan,mail.lan",
+        "--cname=www,nas.lan",
+        "--interface-name=gw.lan,nat0/4",
+        "-T",
+        "60",
+        "--no-ident",
+        "-E",
+    ])
+    .unwrap();
+    let d = &s.dns;
+    assert_eq!(d.servers.len(), 2);
+    assert_eq!(d.servers[1].option, "rev-server");
+    assert!(d.no_ident && d.expand_hosts);
+    assert_eq!(d.local_ttl, 60);
+    assert_eq!(d.interface_names[0].value.interface, "nat0");
+    let names: Vec<String> = d
+        .records
+        .iter()
+        .map(|r| match &r.value {
+            netd_proto::dns::RecordSpec::Srv { name, .. }
+            | netd_proto::dns::RecordSpec::Mx { name, .. } => name.clone(),
+            netd_proto::dns::RecordSpec::Cname { aliases, .. } => aliases[0].clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        names,
+        ["www", "_ldap._tcp.lan", "lan"],
+        "--srv-host got the domain"
+    );
+    let e = load_args(&["--domain=lan,10.0.0.0/8,local"])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("--domain") && e.contains("not supported"), "{e}");
+}
