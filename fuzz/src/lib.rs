@@ -56,11 +56,14 @@ pub fn dhcp4_config() -> Dhcp4Config {
         dns_servers: vec![SERVER],
         domain: Some("lan".into()),
         mtu: Some(1400),
+        options: Vec::new(),
+        tags: Vec::new(),
+        rapid_commit: false,
+        ignore_client_id: false,
         reservations: vec![Reservation {
-            mac: [0x52, 0x54, 0, 0, 0, 0x99],
-            addr: Ipv4Addr::new(192, 168, 26, 10),
             hostname: Some("db".into()),
             lease_time: Some(LeaseTime::Infinite),
+            ..Reservation::for_mac([0x52, 0x54, 0, 0, 0, 0x99], Ipv4Addr::new(192, 168, 26, 10))
         }],
         authoritative: true,
         decline_hold: Duration::from_secs(600),

@@ -17,6 +17,9 @@ use netd_testkit::clients::{self, Client, Run};
 use netd_testkit::dhcp_wire;
 use netd_testkit::lab::{self, Daemon, Lab};
 
+mod hosts;
+mod script;
+
 const POOL: (Ipv4Addr, Ipv4Addr) = (
     Ipv4Addr::new(192, 168, 26, 20),
     Ipv4Addr::new(192, 168, 26, 100),
@@ -367,3 +370,5 @@ fn a_damaged_lease_file_keeps_its_good_leases_and_a_copy_of_the_rest() {
     assert_eq!(copies.len(), 1, "no copy of the damaged file");
     assert_eq!(std::fs::read_to_string(copies[0].path()).unwrap(), text);
 }
+
+mod options;

@@ -29,6 +29,10 @@ pub struct Lease {
     pub dns: Vec<Ipv4Addr>,
     pub lease_secs: Option<u64>,
     pub domain: Option<String>,
+    /// Everything the client's hook saw, for options not named above
+    /// (udhcpc: `mtu`, `staticroutes`, `search`, `optNN` for options it
+    /// has no name for).
+    pub env: HashMap<String, String>,
 }
 
 /// Options for one client run.
@@ -39,6 +43,8 @@ pub struct Run<'a> {
     /// Ask for this address (udhcpc `-r`, dhclient's
     /// `send dhcp-requested-address`).
     pub requested: Option<Ipv4Addr>,
+    /// More options to ask for, by udhcpc's names (`-O mtu`); udhcpc only.
+    pub request: &'a [&'a str],
 }
 
 impl Client {
@@ -57,6 +63,10 @@ impl Client {
         let _ = fs::remove_dir_all(&state);
         fs::create_dir_all(&state).expect("client state dir");
         let script = hook_script(&state);
+        assert!(
+            run.request.is_empty() || self == Client::Udhcpc,
+            "Run::request is udhcpc's"
+        );
         let out = match self {
             Client::Udhcpc => udhcpc(ns, &script, run),
             Client::Dhclient => dhclient(ns, &state, &script, run),
@@ -136,6 +146,7 @@ impl Client {
             dns: addrs(dns),
             lease_secs: get(lease).and_then(|l| l.parse().ok()),
             domain: get(domain),
+            env: env.clone(),
         }
     }
 }
@@ -182,6 +193,9 @@ fn udhcpc(ns: &Netns, script: &Path, run: &Run<'_>) -> Output {
     let requested = run.requested.map(|a| a.to_string());
     if let Some(r) = &requested {
         argv.extend(["-r", r]);
+    }
+    for name in run.request {
+        argv.extend(["-O", name]);
     }
     ns.run(&argv)
 }

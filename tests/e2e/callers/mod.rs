@@ -199,8 +199,6 @@ pub fn wait_for_dhcp_socket(ns: &Netns, child: &mut Child) -> bool {
 /// full lines stay recorded in `command_lines.rs`.
 pub const NOT_YET: &[&str] = &[
     "--dhcp-rapid-commit",
-    "--dhcp-hostsfile",
-    "--dhcp-hostsdir",
     "--dhcp-option",
     "--dhcp-option-force",
     "--dhcp-ignore-clid",

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use ipnetwork::Ipv4Network;
 
+pub(crate) use super::hosts::Reservation;
+use super::option_spec::Dhcp4Option;
+use super::tags::Tag;
+
 /// How long a lease lasts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeaseTime {
@@ -16,21 +20,40 @@ pub enum LeaseTime {
     Infinite,
 }
 
+/// dnsmasq raises shorter leases to two minutes; so do we.
+pub const MIN_LEASE: Duration = Duration::from_secs(120);
+
+/// `12h`, `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`, as
+/// dnsmasq writes lease times; shorter than [`MIN_LEASE`] is raised to it.
+pub fn parse_lease_time(s: &str) -> Result<LeaseTime, String> {
+    if s.eq_ignore_ascii_case("infinite") {
+        return Ok(LeaseTime::Infinite);
+    }
+    let (digits, unit) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_lowercase()),
+        _ => (s, 's'),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a lease time (12h, 45m, 3600, infinite)"))?;
+    let mult = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 604_800,
+        _ => return Err(format!("{s:?}: unknown lease time unit {unit:?}")),
+    };
+    let secs = n
+        .checked_mul(mult)
+        .filter(|&v| v < u64::from(u32::MAX))
+        .ok_or_else(|| format!("{s:?} is too long a lease; use infinite"))?;
+    Ok(LeaseTime::Finite(Duration::from_secs(secs).max(MIN_LEASE)))
+}
+
 impl LeaseTime {
     /// dnsmasq's default lease time: one hour.
     pub const DEFAULT: LeaseTime = LeaseTime::Finite(Duration::from_secs(3600));
-}
-
-/// A static reservation (`--dhcp-host=MAC,IP[,NAME][,LEASE]`): this MAC always
-/// gets this address, whatever the pool says.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reservation {
-    pub mac: [u8; 6],
-    pub addr: Ipv4Addr,
-    /// Published in DNS even when the client sends no hostname.
-    pub hostname: Option<String>,
-    /// Overrides the range's lease time for this host.
-    pub lease_time: Option<LeaseTime>,
 }
 
 /// Everything the DHCPv4 server needs to decide what to answer.
@@ -54,6 +77,16 @@ pub struct Dhcp4Config {
     pub domain: Option<String>,
     /// Option 26 when set.
     pub mtu: Option<u16>,
+    /// `--dhcp-option`/`--dhcp-option-force`: laid over the options above.
+    pub options: Vec<Dhcp4Option>,
+    /// Tags every request served here carries (`--dhcp-range=set:TAG,...`).
+    pub tags: Vec<Tag>,
+    /// Answer a DISCOVER carrying option 80 with an ACK (RFC 4039,
+    /// `--dhcp-rapid-commit`).
+    pub rapid_commit: bool,
+    /// Key leases by MAC alone, whatever client identifier the client sends
+    /// (`--dhcp-ignore-clid`).
+    pub ignore_client_id: bool,
     pub reservations: Vec<Reservation>,
     /// NAK requests for addresses that are not ours or not the client's
     /// (dnsmasq's `--dhcp-authoritative`, which libvirt and Incus turn on).

@@ -10,6 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
 use std::time::SystemTime;
 
+use super::hosts::HostQuery;
+
 /// The longest client identifier kept: one option's worth (RFC 2132 9.14).
 /// A longer one (RFC 3396 concatenation) is refused when received, so every
 /// lease written to the lease file can be read back.
@@ -62,6 +64,20 @@ pub struct Lease {
     pub state: LeaseState,
     /// Increases with every bind, so names can be published oldest first.
     pub seq: u64,
+}
+
+impl Lease {
+    /// What the lease's client shows of itself to the host entries.
+    pub fn host_query(&self) -> HostQuery<'_> {
+        HostQuery {
+            mac: &self.mac,
+            client_id: match &self.key {
+                ClientKey::ClientId(id) => Some(id),
+                ClientKey::Mac(_) => None,
+            },
+            hostname: self.hostname.as_deref(),
+        }
+    }
 }
 
 /// Why `check_invariants` failed.

@@ -69,8 +69,9 @@ pub(crate) struct NameClaims {
     /// Name (lower-case) to the address of the lease that last took it;
     /// checked against the lease table on use, so a stale entry is harmless.
     holders: HashMap<String, Ipv4Addr>,
-    /// Reservation names, with the MAC allowed to use each.
-    reserved: HashMap<String, [u8; 6]>,
+    /// Reservation names: a client its host entry names gets the name
+    /// through that entry, never through here.
+    reserved: HashSet<String>,
     /// Names from hosts files and local records: nobody's by DHCP.
     protected: HashSet<String>,
     /// Names another client asked for, by name.
@@ -80,13 +81,15 @@ pub(crate) struct NameClaims {
 }
 
 impl NameClaims {
-    pub(crate) fn new<'a>(reservations: impl Iterator<Item = (&'a str, [u8; 6])>) -> NameClaims {
-        NameClaims {
-            reserved: reservations
-                .map(|(n, mac)| (n.to_ascii_lowercase(), mac))
-                .collect(),
-            ..NameClaims::default()
-        }
+    pub(crate) fn new<'a>(reserved: impl Iterator<Item = &'a str>) -> NameClaims {
+        let mut claims = NameClaims::default();
+        claims.set_reserved(reserved);
+        claims
+    }
+
+    /// The names host entries give (they changed: a hosts file).
+    pub(crate) fn set_reserved<'a>(&mut self, reserved: impl Iterator<Item = &'a str>) {
+        self.reserved = reserved.map(str::to_ascii_lowercase).collect();
     }
 
     /// Names no client gets. A client's name is published bare and under
@@ -129,9 +132,7 @@ impl NameClaims {
             self.log_once(key, mac, &lower, "a hosts file or local record has it");
             return Decision::Refuse;
         }
-        if let Some(owner) = self.reserved.get(&lower)
-            && *owner != mac
-        {
+        if self.reserved.contains(&lower) {
             self.log_once(key, mac, &lower, "it is reserved for another host");
             return Decision::Refuse;
         }
@@ -276,16 +277,12 @@ mod tests {
 
     #[test]
     fn reserved_and_protected_names_are_never_given_to_others() {
-        let mut c = NameClaims::new([("db", A)].into_iter());
+        let mut c = NameClaims::new(["db"].into_iter());
         c.set_protected(["gw.lan.".to_owned(), "printer".to_owned()]);
         let t = SystemTime::UNIX_EPOCH;
         let b = ClientKey::Mac(B);
         assert_eq!(c.decide("db", &b, B, None), Decision::Refuse);
-        assert_eq!(
-            c.decide("DB", &ClientKey::Mac(A), A, None),
-            Decision::Grant,
-            "its own reservation"
-        );
+        assert_eq!(c.decide("DB", &b, B, None), Decision::Refuse);
         assert_eq!(c.decide("printer", &b, B, None), Decision::Refuse);
         assert_eq!(c.decide("gw.lan", &b, B, None), Decision::Refuse);
         assert_eq!(c.decide("gw", &b, B, None), Decision::Refuse);

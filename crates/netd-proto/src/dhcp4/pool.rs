@@ -6,10 +6,11 @@
 //! source), probing forward when that one is taken, so that the same client
 //! tends to get the same address even when its lease was lost.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use super::config::{Dhcp4Config, Reservation};
+use super::hosts::{HostQuery, Hosts};
 use super::leases::{ClientKey, LeaseTable};
 
 #[derive(Debug, Clone)]
@@ -20,9 +21,10 @@ pub(crate) struct Pool {
     server: Ipv4Addr,
     network: Ipv4Addr,
     broadcast: Ipv4Addr,
-    /// Reserved address -> the MAC it belongs to: never given to anyone else.
-    reserved: HashMap<Ipv4Addr, [u8; 6]>,
-    by_mac: HashMap<[u8; 6], Reservation>,
+    /// Addresses of host entries: never given to a client that does not
+    /// match the entry.
+    reserved: HashSet<Ipv4Addr>,
+    hosts: Hosts,
 }
 
 impl Pool {
@@ -34,21 +36,23 @@ impl Pool {
             server: config.server_addr,
             network: config.subnet.network(),
             broadcast: config.subnet.broadcast(),
-            reserved: config
-                .reservations
-                .iter()
-                .map(|r| (r.addr, r.mac))
-                .collect(),
-            by_mac: config
-                .reservations
-                .iter()
-                .map(|r| (r.mac, r.clone()))
-                .collect(),
+            reserved: config.reservations.iter().filter_map(|r| r.addr).collect(),
+            hosts: Hosts::new(config.reservations.clone()),
         }
     }
 
-    pub(crate) fn reservation(&self, mac: &[u8; 6]) -> Option<&Reservation> {
-        self.by_mac.get(mac)
+    /// The host entry `q`'s client matches.
+    pub(crate) fn reservation(&self, q: &HostQuery<'_>) -> Option<&Reservation> {
+        self.hosts.find(q)
+    }
+
+    /// The address `q`'s client is given by its host entry.
+    pub(crate) fn reserved_addr(&self, q: &HostQuery<'_>) -> Option<Ipv4Addr> {
+        self.reservation(q).and_then(|r| r.addr)
+    }
+
+    pub(crate) fn hosts(&self) -> &[Reservation] {
+        self.hosts.entries()
     }
 
     /// Never handed to anyone: the server's own, network and broadcast.
@@ -63,7 +67,7 @@ impl Pool {
     /// An address of the range that any client may get: not special, not
     /// reserved.
     pub(crate) fn is_dynamic(&self, addr: Ipv4Addr) -> bool {
-        self.in_range(addr) && !self.is_special(addr) && !self.reserved.contains_key(&addr)
+        self.in_range(addr) && !self.is_special(addr) && !self.reserved.contains(&addr)
     }
 
     /// How many addresses are dynamic ([`Pool::is_dynamic`]).
@@ -77,21 +81,22 @@ impl Pool {
             .count() as u64;
         excluded += self
             .reserved
-            .keys()
+            .iter()
             .filter(|a| self.in_range(**a) && !self.is_special(**a))
             .count() as u64;
         range - excluded
     }
 
-    /// May `mac` hold `addr` at all (ignoring who holds it now)? Its own
-    /// reservation, or a dynamic address reserved for no one.
-    pub(crate) fn allows(&self, addr: Ipv4Addr, mac: &[u8; 6]) -> bool {
+    /// May `q`'s client hold `addr` at all (ignoring who holds it now)? Its
+    /// own reservation, or a dynamic address reserved for no one.
+    pub(crate) fn allows(&self, addr: Ipv4Addr, q: &HostQuery<'_>) -> bool {
         if self.is_special(addr) {
             return false;
         }
-        match self.reserved.get(&addr) {
-            Some(owner) => owner == mac,
-            None => self.in_range(addr),
+        if self.reserved.contains(&addr) {
+            self.reserved_addr(q) == Some(addr)
+        } else {
+            self.in_range(addr)
         }
     }
 
@@ -104,9 +109,8 @@ impl Pool {
     pub(crate) fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
         let size = u64::from(self.end - self.start) + 1;
         let at = |i: u64| Ipv4Addr::from(self.start + (i % size) as u32);
-        let free = |a: Ipv4Addr| {
-            !self.is_special(a) && !self.reserved.contains_key(&a) && !leases.is_taken(a)
-        };
+        let free =
+            |a: Ipv4Addr| !self.is_special(a) && !self.reserved.contains(&a) && !leases.is_taken(a);
         let first = fnv1a(key.bytes());
         let mut x = first;
         for _ in 0..PROBES {
@@ -160,12 +164,11 @@ mod tests {
             dns_servers: vec![],
             domain: None,
             mtu: None,
-            reservations: vec![Reservation {
-                mac: [9; 6],
-                addr: Ipv4Addr::new(10, 0, 0, 3),
-                hostname: None,
-                lease_time: None,
-            }],
+            options: Vec::new(),
+            tags: Vec::new(),
+            rapid_commit: false,
+            ignore_client_id: false,
+            reservations: vec![Reservation::for_mac([9; 6], Ipv4Addr::new(10, 0, 0, 3))],
             authoritative: true,
             decline_hold: Duration::from_secs(600),
         }
@@ -220,7 +223,7 @@ mod tests {
         // A linear walk sends every client whose hash falls in the block to
         // the first free address after it (about half of them here); the
         // hashed tries spread them out.
-        let mut picks = std::collections::HashSet::new();
+        let mut picks = HashSet::new();
         for n in 0..2000u16 {
             let key = ClientKey::Mac([2, 0, 0, 0, (n >> 8) as u8, n as u8]);
             let a = pool.pick(&key, &table).unwrap();
@@ -245,10 +248,15 @@ mod tests {
     fn reservations_belong_to_their_mac_only() {
         let pool = Pool::new(&config(2, 10));
         let reserved = Ipv4Addr::new(10, 0, 0, 3);
-        assert!(pool.allows(reserved, &[9; 6]));
-        assert!(!pool.allows(reserved, &[8; 6]));
-        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 1), &[8; 6]));
-        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 11), &[8; 6]));
-        assert!(pool.allows(Ipv4Addr::new(10, 0, 0, 10), &[8; 6]));
+        let q = |mac: &'static [u8; 6]| HostQuery {
+            mac,
+            client_id: None,
+            hostname: None,
+        };
+        assert!(pool.allows(reserved, &q(&[9; 6])));
+        assert!(!pool.allows(reserved, &q(&[8; 6])));
+        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 1), &q(&[8; 6])));
+        assert!(!pool.allows(Ipv4Addr::new(10, 0, 0, 11), &q(&[8; 6])));
+        assert!(pool.allows(Ipv4Addr::new(10, 0, 0, 10), &q(&[8; 6])));
     }
 }

@@ -1,16 +1,16 @@
 //! What the server sends back: the encoded BOOTREPLY and where it goes.
 //!
-//! The fixed header is written here directly; each option is encoded by
-//! dhcproto, but in the order we choose (dhcproto's own option map would sort
-//! them by code, losing the client's parameter request list order). Replies
-//! are padded to the 300-byte BOOTP minimum (RFC 1542 §3.3), which some
-//! clients and relays insist on.
+//! The fixed header and the options are written here directly, in the
+//! order we choose (the client's parameter request list order). An option
+//! longer than 255 bytes is split into several of the same code (RFC 3396).
+//! Replies are padded to the 300-byte BOOTP minimum (RFC 1542 §3.3), which
+//! some clients and relays insist on.
 
 use std::net::Ipv4Addr;
 
-use dhcproto::v4::{DhcpOption, MessageType};
-use dhcproto::{Encodable, Encoder};
+use dhcproto::v4::MessageType;
 
+use super::options::RawOption;
 use super::request::Request;
 
 /// The smallest BOOTP message (RFC 951 / RFC 1542 §3.3).
@@ -71,11 +71,11 @@ pub struct Reply {
 
 /// Encodes a BOOTREPLY to `req`, with `options` in the given order, followed
 /// by End and padding to [`BOOTP_MIN_LEN`].
-pub fn encode(
+pub(crate) fn encode(
     req: &Request,
     ciaddr: Ipv4Addr,
     yiaddr: Ipv4Addr,
-    options: &[DhcpOption],
+    options: &[RawOption],
 ) -> Vec<u8> {
     let mut buf = Vec::with_capacity(BOOTP_MIN_LEN + 64);
     buf.push(2); // op: BOOTREPLY
@@ -96,24 +96,27 @@ pub fn encode(
     buf.extend_from_slice(&[0; 64 + 128]); // sname, file
     buf.extend_from_slice(&MAGIC_COOKIE);
     for opt in options {
-        // Encoding into a Vec only fails on values dhcproto cannot express
-        // (e.g. an oversized name); leave such an option out.
-        let mut one = Vec::new();
-        if opt.encode(&mut Encoder::new(&mut one)).is_ok() {
-            buf.extend_from_slice(&one);
-        }
+        put(&mut buf, opt.code, &opt.data);
     }
     // RFC 3046 §2.2: a relay's option 82 comes back as the last option.
     if let Some(info) = req.relay_agent_info.as_deref() {
-        for chunk in info.chunks(255) {
-            buf.push(82);
-            buf.push(chunk.len() as u8);
-            buf.extend_from_slice(chunk);
-        }
+        put(&mut buf, 82, info);
     }
     buf.push(255); // End
     if buf.len() < BOOTP_MIN_LEN {
         buf.resize(BOOTP_MIN_LEN, 0);
     }
     buf
+}
+
+/// One option; past 255 bytes, several of the same code (RFC 3396).
+fn put(buf: &mut Vec<u8>, code: u8, data: &[u8]) {
+    if data.is_empty() {
+        buf.extend_from_slice(&[code, 0]);
+    }
+    for chunk in data.chunks(255) {
+        buf.push(code);
+        buf.push(chunk.len() as u8);
+        buf.extend_from_slice(chunk);
+    }
 }

@@ -9,6 +9,7 @@ use std::net::Ipv4Addr;
 
 use dhcproto::v4::MessageType;
 
+use super::hosts::HostQuery;
 use super::leases::{ClientKey, MAX_CLIENT_ID_LEN};
 use super::reply::MAGIC_COOKIE;
 use super::wire::{Malformed, Options};
@@ -24,6 +25,7 @@ const OPT_MESSAGE_TYPE: u8 = 53;
 const OPT_SERVER_IDENTIFIER: u8 = 54;
 const OPT_PARAMETER_REQUEST_LIST: u8 = 55;
 const OPT_CLIENT_IDENTIFIER: u8 = 61;
+const OPT_RAPID_COMMIT: u8 = 80;
 const OPT_CLIENT_FQDN: u8 = 81;
 const OPT_RELAY_AGENT_INFORMATION: u8 = 82;
 
@@ -49,9 +51,20 @@ pub struct Request {
     /// Option 82 from a relay agent, echoed verbatim in the reply (RFC 3046
     /// §2.2).
     pub relay_agent_info: Option<Vec<u8>>,
+    /// Option 80 (RFC 4039): the client takes an ACK to its DISCOVER.
+    pub rapid_commit: bool,
 }
 
 impl Request {
+    /// What the client shows of itself to the host entries.
+    pub fn host_query(&self) -> HostQuery<'_> {
+        HostQuery {
+            mac: &self.chaddr,
+            client_id: self.client_id.as_deref(),
+            hostname: self.hostname.as_deref(),
+        }
+    }
+
     pub fn parse(packet: &[u8]) -> Result<Request, Malformed> {
         if packet.len() < OPTIONS_OFFSET {
             return Err(Malformed::Undecodable(format!(
@@ -116,6 +129,7 @@ impl Request {
             prl: opts.get(OPT_PARAMETER_REQUEST_LIST).map(<[u8]>::to_vec),
             hostname,
             relay_agent_info: opts.get(OPT_RELAY_AGENT_INFORMATION).map(<[u8]>::to_vec),
+            rapid_commit: opts.get(OPT_RAPID_COMMIT).is_some(),
         })
     }
 

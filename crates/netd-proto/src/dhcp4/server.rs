@@ -14,15 +14,17 @@ use std::time::{Duration, SystemTime};
 use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, info, warn};
 
-use super::config::{Dhcp4Config, LeaseTime};
+use super::config::{Dhcp4Config, LeaseTime, Reservation};
 use super::free_probes::FreeProbes;
+use super::hosts::HostQuery;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::name_claims::{Decision, Holder, NameClaims, NameProbe};
-use super::options::NetworkOptions;
+use super::options::{NetworkOptions, ReplyHeader};
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
 use super::request::{Request, sanitise_hostname};
+use super::tags::Tag;
 use super::warning::{Warning, Warnings};
 use crate::MacAddr;
 use crate::names::DhcpName;
@@ -51,6 +53,22 @@ pub struct LeaseEvent {
     pub change: LeaseChange,
     /// The lease as it is now (or was, when it ended).
     pub record: LeaseRecord,
+    /// What the request that bound the lease said (for `--dhcp-script`);
+    /// `None` for an expiry, a release or a decline.
+    pub request: Option<RequestInfo>,
+}
+
+/// What a binding request showed that the lease itself does not keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInfo {
+    /// The hostname the client sent (option 12 or 81).
+    pub supplied_hostname: Option<String>,
+    /// The lease's hostname before this request, when it had one.
+    pub previous_hostname: Option<String>,
+    /// The relay agent's address (giaddr), when relayed.
+    pub relay: Option<Ipv4Addr>,
+    /// Tags the client's host entry set.
+    pub tags: Vec<String>,
 }
 
 /// Counters of what the server received and answered.
@@ -99,7 +117,7 @@ impl Server {
             config
                 .reservations
                 .iter()
-                .filter_map(|r| Some((r.hostname.as_deref()?, r.mac))),
+                .filter_map(|r| r.hostname.as_deref()),
         );
         let mut server = Server {
             pool: Pool::new(&config),
@@ -120,10 +138,20 @@ impl Server {
                 debug!(addr = %r.addr, "lease file: lease ended while stopped");
                 continue;
             }
-            let key = ClientKey::new(r.client_id.as_deref(), r.mac);
+            let client_id = r
+                .client_id
+                .as_deref()
+                .filter(|_| !server.config.ignore_client_id);
+            let key = ClientKey::new(client_id, r.mac);
+            let hostname = r.hostname.as_deref().and_then(sanitise_hostname);
+            let query = HostQuery {
+                mac: &r.mac,
+                client_id,
+                hostname: hostname.as_deref(),
+            };
             let why_not = if r.expires > MAX_EXPIRY {
                 Some("its expiry is past any time the server can hold")
-            } else if !server.pool.allows(r.addr, &r.mac) {
+            } else if !server.pool.allows(r.addr, &query) {
                 Some("outside the range, or reserved for another host")
             } else if server.leases.by_addr(r.addr).is_some() {
                 Some("address already leased to another client")
@@ -140,7 +168,7 @@ impl Server {
                 addr: r.addr,
                 key,
                 mac: r.mac,
-                hostname: r.hostname.as_deref().and_then(sanitise_hostname),
+                hostname,
                 expires: (r.expires != 0)
                     .then(|| SystemTime::UNIX_EPOCH + Duration::from_secs(r.expires)),
                 state: LeaseState::Bound,
@@ -165,9 +193,36 @@ impl Server {
         &self.config
     }
 
+    /// Replaces the host entries (a hosts file changed). Leases stay as
+    /// they are: a client whose entry moved, or that holds an address now
+    /// reserved for another, is told at its next request (a NAK, then the
+    /// address its entry gives).
+    pub fn set_reservations(&mut self, reservations: Vec<Reservation>) {
+        self.config.reservations = reservations;
+        self.pool = Pool::new(&self.config);
+        self.claims.set_reserved(
+            self.config
+                .reservations
+                .iter()
+                .filter_map(|r| r.hostname.as_deref()),
+        );
+    }
+
+    /// Replaces the `--dhcp-option` set (an options file changed); the
+    /// next reply carries the new options.
+    pub fn set_options(&mut self, options: Vec<super::Dhcp4Option>) {
+        self.config.options = options;
+        self.options = NetworkOptions::new(&self.config);
+    }
+
+    /// The host entries in force.
+    pub fn reservations(&self) -> &[Reservation] {
+        self.pool.hosts()
+    }
+
     /// Handles one received packet.
     pub fn handle(&mut self, now: SystemTime, packet: &[u8]) -> Option<Reply> {
-        let req = match Request::parse(packet) {
+        let mut req = match Request::parse(packet) {
             Ok(req) => req,
             Err(why) => {
                 self.stats.malformed += 1;
@@ -178,11 +233,26 @@ impl Server {
         let span =
             debug_span!("dhcp4", xid = %format_args!("{:#010x}", req.xid), chaddr = %req.mac());
         let _enter = span.enter();
+        if self.config.ignore_client_id {
+            // Nor does an identifier pick a host entry.
+            req.client_id = None;
+            req.key = ClientKey::Mac(req.chaddr);
+        }
         if !req.giaddr.is_unspecified() && !self.config.subnet.contains(req.giaddr) {
             debug!(giaddr = %req.giaddr, "relayed from a subnet we do not serve; dropped");
             return None;
         }
         debug!(msg_type = ?req.msg_type, "received");
+        if let Some(host) = self.pool.reservation(&req.host_query()) {
+            if host.ignore {
+                debug!("a --dhcp-host entry says ignore this client");
+                return None;
+            }
+            if host.ignore_client_id {
+                req.client_id = None;
+                req.key = ClientKey::Mac(req.chaddr);
+            }
+        }
         let reply = match req.msg_type {
             MessageType::Discover => {
                 self.stats.discovers += 1;
@@ -391,7 +461,7 @@ impl Server {
     /// server may give to its holder. For tests.
     pub fn check_invariants(&self) -> Result<(), InvariantError> {
         self.leases
-            .check_invariants(|l| self.pool.allows(l.addr, &l.mac))
+            .check_invariants(|l| self.pool.allows(l.addr, &l.host_query()))
     }
 
     fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
@@ -412,6 +482,9 @@ impl Server {
             {
                 self.push_event(LeaseChange::Released, &old);
             }
+            if self.config.rapid_commit && req.rapid_commit {
+                return Some(self.bind(now, req, addr));
+            }
             self.take_over(addr, &req.key);
             self.leases.insert(Lease {
                 addr,
@@ -422,17 +495,19 @@ impl Server {
                 state: LeaseState::Offered,
                 seq: 0,
             });
+        } else if self.config.rapid_commit && req.rapid_commit {
+            return Some(self.bind(now, req, addr));
         }
         Some(self.reply(req, MessageType::Offer, addr, Some(self.lease_time(req))))
     }
 
     /// The address to offer `req`'s client, or `None` when none is free.
     fn choose(&self, req: &Request) -> Option<Ipv4Addr> {
-        if let Some(r) = self.pool.reservation(&req.chaddr) {
-            return self.available_to(req, r.addr).then_some(r.addr);
+        if let Some(addr) = self.pool.reserved_addr(&req.host_query()) {
+            return self.available_to(req, addr).then_some(addr);
         }
         if let Some(lease) = self.leases.by_client(&req.key)
-            && self.pool.allows(lease.addr, &req.chaddr)
+            && self.pool.allows(lease.addr, &req.host_query())
         {
             return Some(lease.addr);
         }
@@ -455,7 +530,7 @@ impl Server {
     /// still available, else the pool's own pick.
     fn verified_free(&mut self, now: SystemTime, req: &Request) -> Option<Ipv4Addr> {
         if self.leases.len() >= self.lease_max
-            || self.pool.reservation(&req.chaddr).is_some()
+            || self.pool.reservation(&req.host_query()).is_some()
             || self.leases.by_client(&req.key).is_some()
         {
             return None;
@@ -508,15 +583,11 @@ impl Server {
     /// May `req`'s client have `addr` now: allowed to it, not declined, and
     /// held by no one else.
     fn available_to(&self, req: &Request, addr: Ipv4Addr) -> bool {
-        self.pool.allows(addr, &req.chaddr)
+        self.pool.allows(addr, &req.host_query())
             && !self.leases.is_declined(addr)
             && self.leases.by_addr(addr).is_none_or(|l| {
                 l.key == req.key
-                    || l.mac == req.chaddr
-                        && self
-                            .pool
-                            .reservation(&l.mac)
-                            .is_some_and(|r| r.addr == addr)
+                    || l.mac == req.chaddr && self.pool.reserved_addr(&l.host_query()) == Some(addr)
             })
     }
 
@@ -555,14 +626,33 @@ impl Server {
             debug!(%addr, "NAK: {why}");
             return Some(self.reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None));
         }
+        Some(self.bind(now, req, addr))
+    }
+
+    /// Binds `addr` to `req`'s client and ACKs it: a REQUEST, or a DISCOVER
+    /// with rapid commit (RFC 4039), whose ACK carries option 80.
+    fn bind(&mut self, now: SystemTime, req: &Request, addr: Ipv4Addr) -> Reply {
         let lease_time = self.lease_time(req);
         let previous = self.leases.by_client(&req.key).cloned();
         let renewed = previous
             .as_ref()
             .is_some_and(|p| p.addr == addr && p.state == LeaseState::Bound);
+        let info = RequestInfo {
+            supplied_hostname: req.hostname.clone(),
+            previous_hostname: previous
+                .as_ref()
+                .filter(|p| p.addr == addr && p.state == LeaseState::Bound)
+                .and_then(|p| p.hostname.clone()),
+            relay: (!req.giaddr.is_unspecified()).then_some(req.giaddr),
+            tags: self
+                .pool
+                .reservation(&req.host_query())
+                .map(|r| r.tags.iter().map(|t| t.0.clone()).collect())
+                .unwrap_or_default(),
+        };
         let hostname = match self
             .pool
-            .reservation(&req.chaddr)
+            .reservation(&req.host_query())
             .and_then(|r| r.hostname.clone())
         {
             Some(reserved) => Some(reserved),
@@ -590,14 +680,18 @@ impl Server {
         } else {
             LeaseChange::Added
         };
-        self.push_event(change, &lease);
         if let Some(name) = &lease.hostname {
             self.claims.took(name, addr);
         }
+        self.events.push_back(LeaseEvent {
+            change,
+            record: record(&lease),
+            request: Some(info),
+        });
         self.leases.insert(lease);
         let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
-        Some(reply)
+        reply
     }
 
     /// Why `req`'s client may not have `addr`, or `None` when it may.
@@ -605,8 +699,8 @@ impl Server {
         if !self.config.subnet.contains(addr) {
             return Some("not on this subnet");
         }
-        if let Some(r) = self.pool.reservation(&req.chaddr)
-            && r.addr != addr
+        if let Some(r) = self.pool.reserved_addr(&req.host_query())
+            && r != addr
         {
             return Some("this client has a reservation for another address");
         }
@@ -621,7 +715,7 @@ impl Server {
             return Some("this client holds another address");
         }
         if !self.available_to(req, addr) {
-            return Some(if self.pool.allows(addr, &req.chaddr) {
+            return Some(if self.pool.allows(addr, &req.host_query()) {
                 "address leased to another client"
             } else {
                 "address outside the range or reserved"
@@ -697,7 +791,7 @@ impl Server {
 
     fn lease_time(&self, req: &Request) -> LeaseTime {
         self.pool
-            .reservation(&req.chaddr)
+            .reservation(&req.host_query())
             .and_then(|r| r.lease_time)
             .unwrap_or(self.config.lease_time)
     }
@@ -709,9 +803,15 @@ impl Server {
         yiaddr: Ipv4Addr,
         lease: Option<LeaseTime>,
     ) -> Reply {
-        let options =
-            self.options
-                .reply(msg_type, self.config.server_addr, lease, req.prl.as_deref());
+        let header = ReplyHeader {
+            msg_type,
+            server_id: self.config.server_addr,
+            lease,
+            rapid_commit: msg_type == MessageType::Ack && req.msg_type == MessageType::Discover,
+        };
+        let options = self
+            .options
+            .reply(header, req.prl.as_deref(), &self.tags(req));
         // ciaddr is echoed in ACKs only (RFC 2131 table 3).
         let ciaddr = if msg_type == MessageType::Ack {
             req.ciaddr
@@ -748,10 +848,20 @@ impl Server {
         self.claims.decide(name, key, mac, holder) == Decision::Grant
     }
 
+    /// The tags `req` carries: the range's, then its reservation's.
+    fn tags(&self, req: &Request) -> Vec<Tag> {
+        let mut tags = self.config.tags.clone();
+        if let Some(r) = self.pool.reservation(&req.host_query()) {
+            tags.extend(r.tags.iter().cloned());
+        }
+        tags
+    }
+
     fn push_event(&mut self, change: LeaseChange, lease: &Lease) {
         self.events.push_back(LeaseEvent {
             change,
             record: record(lease),
+            request: None,
         });
     }
 }
@@ -778,9 +888,13 @@ fn epoch_secs(t: SystemTime) -> u64 {
 #[cfg(test)]
 mod free_probe_tests;
 #[cfg(test)]
+mod host_tests;
+#[cfg(test)]
 mod loading_tests;
 #[cfg(test)]
 mod name_tests;
+#[cfg(test)]
+mod option_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]

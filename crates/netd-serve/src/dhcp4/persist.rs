@@ -39,9 +39,11 @@ pub struct Committed {
 
 #[derive(Debug)]
 pub struct Persistence {
-    journal: Arc<Mutex<LeaseJournal<FileSlots>>>,
-    snapshot: Arc<dyn SnapshotFile>,
-    export: LeaseStore,
+    /// `None` with `--leasefile-ro`: no file is written, and a commit
+    /// completes at once (the lease-change script keeps the leases).
+    journal: Option<Arc<Mutex<LeaseJournal<FileSlots>>>>,
+    snapshot: Option<Arc<dyn SnapshotFile>>,
+    export: Option<LeaseStore>,
     /// Changes not yet handed to a commit job.
     pending: Vec<Change>,
     /// Records in the active journal slot, as of the last commit.
@@ -66,9 +68,9 @@ impl Persistence {
     ) -> Persistence {
         Persistence {
             journal_records: journal.records(),
-            journal: Arc::new(Mutex::new(journal)),
-            snapshot,
-            export,
+            journal: Some(Arc::new(Mutex::new(journal))),
+            snapshot: Some(snapshot),
+            export: Some(export),
             pending: Vec::new(),
             snapshot_due: None,
             commit_job: None,
@@ -82,27 +84,48 @@ impl Persistence {
         }
     }
 
+    /// `--leasefile-ro`: no journal, snapshot or lease file at all.
+    pub fn without_files() -> Persistence {
+        Persistence {
+            journal_records: 0,
+            journal: None,
+            snapshot: None,
+            export: None,
+            pending: Vec::new(),
+            snapshot_due: None,
+            commit_job: None,
+            snapshot_job: None,
+            export_job: None,
+            export_dirty: false,
+            next_export: Instant::now(),
+            snapshot_retry_at: None,
+        }
+    }
+
     pub fn export_path(&self) -> &std::path::Path {
-        self.export.path()
+        self.export
+            .as_ref()
+            .map_or(std::path::Path::new(""), LeaseStore::path)
     }
 
     /// A change to journal with the next commit.
     pub fn push(&mut self, change: Change) {
         self.pending.push(change);
-        self.export_dirty = true;
+        self.export_dirty = self.export.is_some();
     }
 
     /// The table changed in a way the journal need not record (an
     /// expiry): only the dnsmasq-format file must catch up.
     pub fn touch(&mut self) {
-        self.export_dirty = true;
+        self.export_dirty = self.export.is_some();
     }
 
     /// Whether the next commit should also switch slots, given a table of
     /// `leases`: the journal outgrew it and the last switch's snapshot is
     /// durable.
     pub fn wants_switch(&self, leases: usize) -> bool {
-        self.snapshot_due.is_none()
+        self.journal.is_some()
+            && self.snapshot_due.is_none()
             && self.snapshot_job.is_none()
             && netd_proto::dhcp4::journal::should_compact(self.journal_records, leases)
     }
@@ -111,7 +134,15 @@ impl Persistence {
     /// after it, whose snapshot will be `table`.
     pub fn start_commit(&mut self, table: Option<Vec<LeaseRecord>>) {
         let changes = std::mem::take(&mut self.pending);
-        let journal = self.journal.clone();
+        let Some(journal) = self.journal.clone() else {
+            self.commit_job = Some(tokio::spawn(async {
+                Committed {
+                    result: Ok(()),
+                    switched: None,
+                }
+            }));
+            return;
+        };
         self.commit_job = Some(spawn_blocking(move || {
             let mut j = journal.lock().unwrap_or_else(|e| e.into_inner());
             let result = j.commit(changes);
@@ -131,7 +162,11 @@ impl Persistence {
             result: Err(io::Error::other(format!("the journal writer failed: {e}"))),
             switched: None,
         });
-        self.journal_records = self.journal.lock().map(|j| j.records()).unwrap_or(0);
+        self.journal_records = self
+            .journal
+            .as_ref()
+            .and_then(|j| j.lock().ok().map(|j| j.records()))
+            .unwrap_or(0);
         let mut switch_error = None;
         if let Some((switched, table)) = done.switched {
             match switched {
@@ -152,7 +187,9 @@ impl Persistence {
         let Some((generation, table)) = self.snapshot_due.clone() else {
             return;
         };
-        let snapshot = self.snapshot.clone();
+        let Some(snapshot) = self.snapshot.clone() else {
+            return;
+        };
         self.snapshot_retry_at = None;
         self.snapshot_job = Some(spawn_blocking(move || {
             journal::write_snapshot(&*snapshot, generation, &table)
@@ -189,7 +226,9 @@ impl Persistence {
     pub fn start_export(&mut self, text: String) {
         self.export_dirty = false;
         self.next_export = Instant::now() + EXPORT_INTERVAL;
-        let store = self.export.clone();
+        let Some(store) = self.export.clone() else {
+            return;
+        };
         self.export_job = Some(spawn_blocking(move || store.write_text(&text)));
     }
 

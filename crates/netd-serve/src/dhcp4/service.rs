@@ -10,16 +10,21 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
-use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Reservation, Server};
+use netd_proto::dhcp4::{
+    Dhcp4Config, Dhcp4Option, LeaseRecord, LeaseTime, Reservation, Server, Tag,
+};
 use tracing::{info, warn};
 
 use super::arp_probe::{ArpProber, ArpSocket};
+use super::hosts::{self, HostCheck, HostsFiles, OptsFiles, Sources, Update};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
+use super::script::{ScriptContext, ScriptQueue};
 use super::{Dhcp4Shell, Dhcp4Socket, LeaseStore, LeaseView};
 use crate::ServeError;
 use crate::atomic_file::FileWriter;
 use crate::iface::InterfaceInfo;
+use crate::process::ScriptRunner;
 use crate::service::{Context, Tasks};
 use crate::settings::Sourced;
 use crate::stats::{self, Dhcp4Stats};
@@ -36,6 +41,8 @@ pub struct Ipv4Range {
     pub end: Ipv4Addr,
     pub netmask: Option<Ipv4Addr>,
     pub lease: Option<LeaseTime>,
+    /// `set:TAG`: tags the requests this range serves carry.
+    pub tags: Vec<Tag>,
 }
 
 /// What the options say about DHCPv4.
@@ -43,16 +50,37 @@ pub struct Ipv4Range {
 pub struct Dhcp4Settings {
     pub ranges: Vec<Sourced<Ipv4Range>>,
     pub hosts: Vec<Sourced<Reservation>>,
+    /// `--dhcp-hostsfile` and `--dhcp-hostsdir`.
+    pub hosts_files: HostsFiles,
+    /// `--dhcp-optsfile` and `--dhcp-optsdir`, with the line parser.
+    pub opts_files: OptsFiles,
     pub lease_file: PathBuf,
     pub lease_max: Option<usize>,
+    /// `--dhcp-script`: run (by the script runner) on lease changes.
+    pub script: Option<PathBuf>,
+    /// `--leasefile-ro`: no lease file; the leases come from `SCRIPT init`.
+    pub leasefile_ro: bool,
+    /// `--dhcp-option` and `--dhcp-option-force`, DHCPv4 ones.
+    pub options: Vec<Sourced<Dhcp4Option>>,
+    /// `--dhcp-rapid-commit`.
+    pub rapid_commit: bool,
+    /// `--dhcp-ignore-clid`.
+    pub ignore_client_id: bool,
 }
 
 /// The server's configuration on this interface.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Dhcp4Plan {
     pub config: Dhcp4Config,
+    /// The command line's entries (checked) and options, which every
+    /// re-read of the files starts from, and the files.
+    sources: Sources,
     pub lease_file: PathBuf,
     pub lease_max: usize,
+    pub leasefile_ro: bool,
+    /// Runs `--dhcp-script` (forked before the runtime, with the first
+    /// privileges).
+    runner: Option<ScriptRunner>,
 }
 
 /// `None` when no IPv4 range is given.
@@ -75,11 +103,27 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
             IpAddr::V6(_) => None,
         })
         .collect();
-    let config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    config.options = settings.options.iter().map(|o| o.value.clone()).collect();
+    config.rapid_commit = settings.rapid_commit;
+    config.ignore_client_id = settings.ignore_client_id;
+    let sources = Sources {
+        base_hosts: config.reservations.clone(),
+        hosts: settings.hosts_files.clone(),
+        check: host_check(&config),
+        base_options: config.options.clone(),
+        opts: settings.opts_files.clone(),
+    };
+    let loaded = sources.load();
+    config.reservations = loaded.hosts;
+    config.options = loaded.options;
     Ok(Some(Dhcp4Plan {
         config,
+        sources,
         lease_file: settings.lease_file.clone(),
         lease_max: settings.lease_max.unwrap_or(DEFAULT_LEASE_MAX),
+        leasefile_ro: settings.leasefile_ro,
+        runner: None,
     }))
 }
 
@@ -124,15 +168,18 @@ pub(crate) fn resolve(
             )));
         }
     }
-    for h in hosts {
-        if !subnet.contains(h.value.addr) {
-            return Err(ServeError::config(format!(
-                "{}: {} is outside {subnet}",
-                h.describe(),
-                h.value.addr
-            )));
-        }
-    }
+    let check = HostCheck {
+        subnet,
+        domain: domain.clone(),
+    };
+    let reservations = hosts
+        .iter()
+        .map(|h| {
+            check
+                .check(&h.value)
+                .map_err(|why| ServeError::config(format!("{}: {why}", h.describe())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Dhcp4Config {
         server_addr: net.ip(),
         subnet,
@@ -143,10 +190,21 @@ pub(crate) fn resolve(
         dns_servers,
         domain,
         mtu: None,
-        reservations: hosts.iter().map(|h| h.value.clone()).collect(),
+        options: Vec::new(),
+        tags: r.tags.clone(),
+        rapid_commit: false,
+        ignore_client_id: false,
+        reservations,
         authoritative: true,
         decline_hold: DECLINE_HOLD,
     })
+}
+
+fn host_check(config: &Dhcp4Config) -> HostCheck {
+    HostCheck {
+        subnet: config.subnet,
+        domain: config.domain.clone(),
+    }
 }
 
 fn list(nets: &[Ipv4Network]) -> String {
@@ -160,14 +218,34 @@ fn list(nets: &[Ipv4Network]) -> String {
 }
 
 /// The lease table loaded and port 67 open.
-#[derive(Debug)]
 pub struct Dhcp4Bound {
     shell: Dhcp4Shell,
+    sources: Sources,
+    /// Where the re-read host entries and options go to the shell.
+    hosts_tx: tokio::sync::mpsc::Sender<Update>,
     stats: Arc<Dhcp4Stats>,
     view: LeaseView,
+    /// Empties the `--dhcp-script` queue into the runner.
+    scripts: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
+}
+
+impl std::fmt::Debug for Dhcp4Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dhcp4Bound")
+            .field("shell", &self.shell)
+            .field("sources", &self.sources)
+            .field("scripts", &self.scripts.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dhcp4Plan {
+    /// Hands `--dhcp-script`'s runner to the service.
+    pub fn with_script(mut self, runner: Option<ScriptRunner>) -> Dhcp4Plan {
+        self.runner = runner;
+        self
+    }
+
     /// Opens the lease journal (before the daemon gives up root: the
     /// slots stay open for appending), replays it, and binds port 67 on
     /// the interface. Without a journal yet, the leases come from the
@@ -179,29 +257,19 @@ impl Dhcp4Plan {
         writer: Arc<dyn FileWriter>,
     ) -> Result<Dhcp4Bound, ServeError> {
         tracing::debug!(config = ?self.config, "DHCPv4 configuration");
+        let mut runner = self.runner;
         let path = self.lease_file;
         let shown = path.display().to_string();
-        let store = LeaseStore::with_writer(&path, writer.clone());
-        store.prepare_dir().map_err(ServeError::file(format!(
-            "creating the directory of the lease file {shown}"
-        )))?;
-        let paths = JournalPaths::beside(&path);
-        let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
-            "opening the journal of the lease file {shown}"
-        )))?;
-        let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
-        let opened = journal::open(slots, &*snapshot, || import(&store, &path)).map_err(
-            ServeError::file(format!("reading the journal of the lease file {shown}")),
-        )?;
-        for w in &opened.warnings {
-            warn!("{shown}: {w}");
-        }
+        let (records, persist) = if self.leasefile_ro {
+            (from_init(runner.as_mut())?, Persistence::without_files())
+        } else {
+            open_files(&path, writer)?
+        };
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
         let server_addr = self.config.server_addr;
-        let server = Server::new(self.config, SystemTime::now(), opened.records)
-            .with_lease_max(self.lease_max);
-        let persist = Persistence::new(opened.journal, snapshot, store);
+        let server =
+            Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
         let iface = &ctx.iface.name;
         let socket = Dhcp4Socket::bind(iface).map_err(ServeError::network(format!(
             "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
@@ -226,15 +294,39 @@ impl Dhcp4Plan {
             ctx.iface.index,
             stats.clone(),
         );
-        let shell = match arp_socket(ctx, server_addr) {
-            Ok(socket) => shell.with_arp(ArpProber::spawn(socket)),
+        let (hosts_tx, hosts_rx) = tokio::sync::mpsc::channel(1);
+        let mut shell = shell.with_hosts(hosts_rx);
+        match arp_socket(ctx, server_addr) {
+            Ok(socket) => shell = shell.with_arp(ArpProber::spawn(socket)),
             Err(e) => {
                 warn!(interface = %iface, "cannot probe with ARP ({e}): a name a live lease holds moves only when that lease ends");
-                shell
             }
-        };
+        }
+        let mut scripts = None;
+        if let Some(runner) = runner {
+            let (mut queue, task) = ScriptQueue::start(
+                runner,
+                ScriptContext {
+                    iface: iface.clone(),
+                    domain: ctx.domain.clone(),
+                    leasefile_ro: self.leasefile_ro,
+                },
+            );
+            for r in shell.records() {
+                queue.existing(&r);
+            }
+            shell = shell.with_script(queue);
+            scripts = Some(Box::pin(task) as _);
+        }
         let view = shell.leases();
-        Ok(Dhcp4Bound { shell, stats, view })
+        Ok(Dhcp4Bound {
+            shell,
+            sources: self.sources,
+            hosts_tx,
+            stats,
+            view,
+            scripts,
+        })
     }
 }
 
@@ -250,11 +342,79 @@ impl Dhcp4Bound {
 
     pub fn run(self, tasks: &mut Tasks, ctx: &Context) {
         let cancel = ctx.cancel.clone();
+        let mut shell = self.shell;
+        if let Some(task) = self.scripts {
+            shell = shell.with_reload(ctx.reload.subscribe());
+            tasks.spawn(async move {
+                task.await;
+                Ok(())
+            });
+        }
+        if !self.sources.is_empty() {
+            let follow = hosts::follow(
+                self.sources,
+                ctx.reload.subscribe(),
+                self.hosts_tx,
+                cancel.clone(),
+            );
+            tasks.spawn(async move {
+                follow.await;
+                Ok(())
+            });
+        }
         tasks.spawn(async move {
-            self.shell.run(cancel).await;
+            shell.run(cancel).await;
             Ok(())
         });
     }
+}
+
+/// `--leasefile-ro`: the leases `SCRIPT init` prints (none without a
+/// script). A bad line is reported and skipped; a failing script stops the
+/// start, as in dnsmasq.
+fn from_init(runner: Option<&mut ScriptRunner>) -> Result<Vec<LeaseRecord>, ServeError> {
+    let Some(runner) = runner else {
+        return Ok(Vec::new());
+    };
+    let shown = runner.script.display().to_string();
+    let out = runner
+        .init()
+        .map_err(ServeError::file(format!("--leasefile-ro: {shown} init")))?;
+    let (records, errors) = netd_proto::dhcp4::lease_file::parse(&String::from_utf8_lossy(&out));
+    for e in &errors {
+        warn!("{shown} init: {e}; line skipped");
+    }
+    info!(
+        leases = records.len(),
+        "--leasefile-ro: leases read from {shown} init"
+    );
+    Ok(records)
+}
+
+/// Opens the journal beside `path` and replays it (importing the
+/// dnsmasq-format file on a first start).
+fn open_files(
+    path: &std::path::Path,
+    writer: Arc<dyn FileWriter>,
+) -> Result<(Vec<LeaseRecord>, Persistence), ServeError> {
+    let shown = path.display().to_string();
+    let store = LeaseStore::with_writer(path, writer.clone());
+    store.prepare_dir().map_err(ServeError::file(format!(
+        "creating the directory of the lease file {shown}"
+    )))?;
+    let paths = JournalPaths::beside(path);
+    let slots = FileSlots::open(&paths).map_err(ServeError::file(format!(
+        "opening the journal of the lease file {shown}"
+    )))?;
+    let snapshot = Arc::new(SnapshotOnDisk::new(paths.snapshot.clone(), writer));
+    let opened = journal::open(slots, &*snapshot, || import(&store, path)).map_err(
+        ServeError::file(format!("reading the journal of the lease file {shown}")),
+    )?;
+    for w in &opened.warnings {
+        warn!("{shown}: {w}");
+    }
+    let persist = Persistence::new(opened.journal, snapshot, store);
+    Ok((opened.records, persist))
 }
 
 /// The leases of the dnsmasq-format file, for a first start without a
@@ -330,6 +490,7 @@ mod tests {
             end: end.into(),
             netmask: None,
             lease: None,
+            tags: Vec::new(),
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }

@@ -26,9 +26,12 @@ use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
 use netd_proto::dhcp4::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
+use tokio::sync::{broadcast, mpsc};
 
 use super::arp_probe::{ArpProber, Outcome, Probe};
+use super::hosts::Update;
 use super::persist::Persistence;
+use super::script::ScriptQueue;
 use super::socket::{Dhcp4Socket, Received};
 use super::view::{LeaseRequest, LeaseView};
 use crate::ratelimit::{self, Admit, RateLimit};
@@ -69,7 +72,7 @@ pub struct Dhcp4Shell {
     errors: TransientErrors,
     /// Readers asking for the bound leases (`status`, `leases`).
     view: LeaseView,
-    lease_requests: tokio::sync::mpsc::Receiver<LeaseRequest>,
+    lease_requests: mpsc::Receiver<LeaseRequest>,
     /// The core's warnings, one rate limit per kind.
     no_address: RateLimit,
     declined: RateLimit,
@@ -81,6 +84,12 @@ pub struct Dhcp4Shell {
     arp: Option<ArpProber>,
     /// The generation of the protected names the core has.
     protected_generation: u64,
+    /// Host entries re-read from files (SIGHUP, inotify).
+    hosts: Option<mpsc::Receiver<Update>>,
+    /// `--dhcp-script`'s queue.
+    script: Option<ScriptQueue>,
+    /// SIGHUP: the script hears `old` for every lease, as in dnsmasq.
+    reload: Option<broadcast::Receiver<()>>,
 }
 
 impl Dhcp4Shell {
@@ -104,6 +113,9 @@ impl Dhcp4Shell {
             held_at_last_free: None,
             arp: None,
             protected_generation: 0,
+            hosts: None,
+            script: None,
+            reload: None,
             server,
             socket,
             persist,
@@ -129,6 +141,29 @@ impl Dhcp4Shell {
     pub(crate) fn with_arp(mut self, arp: ArpProber) -> Dhcp4Shell {
         self.arp = Some(arp);
         self
+    }
+
+    /// Takes the host entries sent on `hosts` from now on.
+    pub(crate) fn with_hosts(mut self, hosts: mpsc::Receiver<Update>) -> Dhcp4Shell {
+        self.hosts = Some(hosts);
+        self
+    }
+
+    /// Queues lease events for `--dhcp-script` from now on.
+    pub(crate) fn with_script(mut self, queue: ScriptQueue) -> Dhcp4Shell {
+        self.script = Some(queue);
+        self
+    }
+
+    /// Tells the script about every lease on each SIGHUP.
+    pub(crate) fn with_reload(mut self, reload: broadcast::Receiver<()>) -> Dhcp4Shell {
+        self.reload = Some(reload);
+        self
+    }
+
+    /// The bound leases, oldest first.
+    pub(crate) fn records(&self) -> Vec<netd_proto::dhcp4::LeaseRecord> {
+        self.server.records()
     }
 
     /// Where readers ask for the bound leases.
@@ -192,6 +227,32 @@ impl Dhcp4Shell {
                 _ = cancel.cancelled() => break,
                 Some(reader) = self.lease_requests.recv() => {
                     let _ = reader.send(Arc::new(self.server.records()));
+                }
+                Some(()) = async {
+                    match self.reload.as_mut() {
+                        Some(rx) => match rx.recv().await {
+                            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => Some(()),
+                            Err(broadcast::error::RecvError::Closed) => None,
+                        },
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if let Some(q) = &mut self.script {
+                        for r in self.server.records() {
+                            q.reloaded(&r);
+                        }
+                    }
+                }
+                Some(entries) = async {
+                    match self.hosts.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    // Applies at each client's next request.
+                    self.server.set_reservations(entries.hosts);
+                    self.server.set_options(entries.options);
+                    self.publish_stats_free();
                 }
                 done = async { commit_job.as_mut().expect("guarded").await }, if commit_job.is_some() => {
                     let outcome = self.persist.commit_done(done);
@@ -401,6 +462,12 @@ impl Dhcp4Shell {
         }
     }
 
+    /// Recomputes the free addresses (the reserved ones changed).
+    fn publish_stats_free(&mut self) {
+        self.held_at_last_free = None;
+        self.publish_stats();
+    }
+
     /// Logs the core's warnings at a rate limit per kind: the first of a
     /// window in full, with the client's MAC (and address), the rest
     /// counted for the summary line.
@@ -473,6 +540,9 @@ impl Dhcp4Shell {
     fn drain_events(&mut self) -> bool {
         let mut changed = false;
         while let Some(event) = self.server.poll_event() {
+            if let Some(q) = &mut self.script {
+                q.lease_event(&event);
+            }
             let r = &event.record;
             self.names_dirty |= r.hostname.is_some();
             let mac = MacAddr(r.mac);

@@ -15,10 +15,12 @@
 pub(crate) mod daemonize;
 pub(crate) mod helper;
 pub mod privileges;
+pub mod script;
 
 pub use daemonize::{Startup, daemonize};
 pub use helper::{Helper, HelperConfig};
 pub use privileges::{Capability, Credentials, drop_privileges};
+pub use script::{ScriptCall, ScriptRunner};
 
 use std::io;
 

@@ -2,6 +2,7 @@
 //! interface) and [`shell`] (the task that sends what
 //! `netd_proto::ra::Scheduler` decides).
 
+mod dhcp6_options;
 pub(crate) mod icmp_socket;
 pub(crate) mod service;
 pub(crate) mod shell;

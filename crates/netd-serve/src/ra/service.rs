@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use ipnetwork::Ipv6Network;
 use netd_proto::dhcp4::LeaseTime;
-use netd_proto::dhcp6::{Dhcp6Config, Dhcp6Server, server::IRT_DEFAULT};
+use netd_proto::dhcp6::{Dhcp6Config, Dhcp6Option, Dhcp6Server, server::IRT_DEFAULT};
 use netd_proto::ra::{AdvMtu, AdvertPrefix, Lifetime, RaConfig, RaTiming, RouterPreference};
 use tokio::sync::Notify;
 
@@ -82,6 +82,8 @@ pub struct Ipv6Settings {
     pub ranges: Vec<Sourced<Ipv6Range>>,
     pub enable_ra: bool,
     pub ra_params: Vec<Sourced<RaParam>>,
+    /// `--dhcp-option=option6:...`.
+    pub dhcp6_options: Vec<Sourced<Dhcp6Option>>,
 }
 
 /// What the IPv6 options resolve to on the interface.
@@ -196,12 +198,19 @@ pub fn plan(settings: &Ipv6Settings, ctx: &Context) -> Result<Option<Ipv6Plan>, 
             "--domain={d} is not a valid DNS name"
         )));
     }
+    let own = iface
+        .global_ipv6()
+        .map(|n| n.ip())
+        .find(|a| ra.prefixes.iter().any(|p| p.network.contains(*a)));
+    let mut irt = None;
+    super::dhcp6_options::apply(&settings.dhcp6_options, &mut ra, &mut irt, own)?;
     let dhcp6 = stateless.then(|| Dhcp6Config {
         server_duid: Dhcp6Config::duid_ll(iface.mac.unwrap_or_default().octets()),
         dns_servers: ra.dns_servers.clone(),
         search_domains: ra.search_domains.clone(),
-        information_refresh_time: match ranges.iter().find_map(|r| r.value.lease) {
-            Some(LeaseTime::Finite(d)) => u32::try_from(d.as_secs()).unwrap_or(IRT_DEFAULT),
+        information_refresh_time: match (irt, ranges.iter().find_map(|r| r.value.lease)) {
+            (Some(secs), _) => secs,
+            (None, Some(LeaseTime::Finite(d))) => u32::try_from(d.as_secs()).unwrap_or(IRT_DEFAULT),
             _ => IRT_DEFAULT,
         },
     });

@@ -130,8 +130,8 @@ mod tests {
 
     #[test]
     fn an_unsupported_option_is_an_error_naming_it() {
-        let err = parse(&["--interface=nat0", "--dhcp-script=/bin/true"]).unwrap_err();
-        assert!(err.to_string().contains("--dhcp-script"), "{err}");
+        let err = parse(&["--interface=nat0", "--dhcp-luascript=/bin/true"]).unwrap_err();
+        assert!(err.to_string().contains("--dhcp-luascript"), "{err}");
     }
 
     #[test]

@@ -141,6 +141,7 @@ pub fn fill_from_bridge(
             end: Ipv4Addr::from(base + last),
             netmask: None,
             lease: Some(parse_lease_time(defaults::LEASE).map_err(anyhow::Error::msg)?),
+            tags: Vec::new(),
         };
         let text = format!("{},{},{}", range.start, range.end, defaults::LEASE);
         settings
@@ -178,6 +179,11 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
     let daemon = if no_daemon {
         None
     } else {
+        // Its runner is forked before any thread exists, which `up`'s
+        // runtime already has: refused before the network is touched.
+        if settings.dhcp4.script.is_some() {
+            anyhow::bail!("--dhcp-script is not supported with up; run the daemon itself");
+        }
         fill_from_bridge(&cfg, &mut settings)?;
         Some(settings)
     };
@@ -219,6 +225,7 @@ pub async fn run(args: UpArgs, mut settings: DaemonSettings) -> anyhow::Result<(
             &mut Startup::foreground(),
             None,
             Arc::new(Direct),
+            None,
             LogHandle::default(),
         )
         .await

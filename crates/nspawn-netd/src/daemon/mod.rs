@@ -22,7 +22,9 @@ use anyhow::anyhow;
 use netd_serve::atomic_file::{Direct, FileWriter};
 use netd_serve::dhcp4::journal::JournalPaths;
 use netd_serve::iface::{InterfaceInfo, interface_holding, interface_info};
-use netd_serve::process::{self, Capability, Credentials, Helper, HelperConfig, Startup};
+use netd_serve::process::{
+    self, Capability, Credentials, Helper, HelperConfig, ScriptRunner, Startup,
+};
 use netd_serve::service::{self, Context, Tasks};
 use netd_serve::status::{Dhcp4Source, RaSource, Sources};
 use netd_serve::{control, dhcp4, dns, metrics, ra};
@@ -86,6 +88,13 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
         ),
         None => Arc::new(Direct),
     };
+    let script =
+        match &settings.dhcp4.script {
+            Some(path) => Some(ScriptRunner::spawn(path.clone()).map_err(|e| {
+                Failure::other(anyhow!("starting the runner of --dhcp-script: {e}"))
+            })?),
+            None => None,
+        };
     if !process::keep_heap_small() {
         warn!("the allocator refused its settings; freed memory may stay in the process");
     }
@@ -93,7 +102,7 @@ fn start(settings: DaemonSettings, startup: &mut Startup) -> Result<(), Failure>
         .enable_all()
         .build()
         .map_err(|e| Failure::other(anyhow!("starting the runtime: {e}")))?;
-    runtime.block_on(serve(settings, startup, credentials, writer, log))
+    runtime.block_on(serve(settings, startup, credentials, writer, script, log))
 }
 
 /// The user to switch to after binding, or `None` to stay as we are (not
@@ -117,6 +126,7 @@ pub async fn serve(
     startup: &mut Startup,
     credentials: Option<Credentials>,
     writer: Arc<dyn FileWriter>,
+    script: Option<ScriptRunner>,
     log: LogHandle,
 ) -> Result<(), Failure> {
     let started = SystemTime::now();
@@ -153,7 +163,7 @@ pub async fn serve(
     }
     let dns = dns_plan.map(|p| p.bind(&ctx)).transpose()?;
     let dhcp4 = dhcp4_plan
-        .map(|p| p.bind(&ctx, writer.clone()))
+        .map(|p| p.with_script(script).bind(&ctx, writer.clone()))
         .transpose()?;
     let ipv6 = ipv6_plan.map(|p| p.bind(&ctx)).transpose()?;
     // What status, the metrics and SIGUSR1 report: every bound service.

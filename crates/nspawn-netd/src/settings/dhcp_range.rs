@@ -5,18 +5,19 @@
 //! - `192.168.26.20-100`: start address, end's last octet (same /24 prefix);
 //! - `192.168.26.20-192.168.26.100`;
 //! - dnsmasq's `START,END[,NETMASK[,BROADCAST]][,LEASE]`, LEASE being `12h`,
-//!   `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`.
+//!   `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`;
+//! - any of these after `set:TAG,` (several allowed): requests served from
+//!   the range carry the tag. `tag:TAG` (a range only for tagged requests)
+//!   is not supported.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
 
-use netd_proto::dhcp4::LeaseTime;
+use netd_proto::dhcp4::{LeaseTime, Tag};
 pub use netd_serve::dhcp4::Ipv4Range;
 use netd_serve::ra::Ipv6Range;
 use thiserror::Error;
 
-/// dnsmasq raises shorter leases to two minutes; so do we.
-pub const MIN_LEASE: Duration = Duration::from_secs(120);
+pub use netd_proto::dhcp4::MIN_LEASE;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DhcpRange {
@@ -36,17 +37,37 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
         value: value.to_owned(),
         reason,
     };
-    if value.contains(':') && !value.starts_with("tag:") && !value.starts_with("set:") {
+    let tagged = ["tag:", "set:", "net:"]
+        .iter()
+        .any(|p| value.starts_with(p));
+    if value.contains(':') && !tagged {
         return super::ipv6_range::parse_ipv6_range(value)
             .map(DhcpRange::V6)
             .map_err(|e| err(e.reason));
     }
-    let fields: Vec<&str> = value.split(',').map(str::trim).collect();
-    if let Some(f) = fields
-        .iter()
-        .find(|f| f.starts_with("tag:") || f.starts_with("set:"))
-    {
-        return Err(err(format!("tags ({f}) are not supported")));
+    let mut fields: Vec<&str> = value.split(',').map(str::trim).collect();
+    let mut tags = Vec::new();
+    while let Some(first) = fields.first() {
+        if let Some(t) = first
+            .strip_prefix("set:")
+            .or_else(|| first.strip_prefix("net:"))
+        {
+            if t.is_empty() || t.starts_with('!') || t.contains(char::is_whitespace) {
+                return Err(err(format!("{t:?} is not a tag name")));
+            }
+            tags.push(Tag(t.to_owned()));
+            fields.remove(0);
+        } else {
+            break;
+        }
+    }
+    if let Some(f) = fields.iter().find(|f| f.starts_with("tag:")) {
+        return Err(err(format!(
+            "{f}: ranges chosen by tag are not supported (set:TAG is)"
+        )));
+    }
+    if fields.first().is_some_and(|f| f.contains(':')) {
+        return Err(err("tags on IPv6 ranges are not supported".into()));
     }
     if fields.len() == 1 {
         let (start, end) = parse_dash_form(fields[0]).map_err(err)?;
@@ -55,6 +76,7 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
             end,
             netmask: None,
             lease: None,
+            tags,
         }));
     }
     let start: Ipv4Addr = fields[0]
@@ -96,6 +118,7 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
         end,
         netmask,
         lease,
+        tags,
     }))
 }
 
@@ -129,34 +152,15 @@ fn check_order(start: Ipv4Addr, end: Ipv4Addr) -> Result<(), String> {
 
 /// `12h`, `45m`, `30s`, `1d`, `2w`, `3600`, `infinite`; below two minutes is
 /// raised to two minutes, as dnsmasq does.
+/// `12h`, `45m`, `30s`, `1d`, `2w`, seconds, or `infinite`.
 pub fn parse_lease_time(s: &str) -> Result<LeaseTime, String> {
-    if s.eq_ignore_ascii_case("infinite") {
-        return Ok(LeaseTime::Infinite);
-    }
-    let (digits, unit) = match s.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => (&s[..i], c.to_ascii_lowercase()),
-        _ => (s, 's'),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a lease time (12h, 45m, 3600, infinite)"))?;
-    let mult = match unit {
-        's' => 1,
-        'm' => 60,
-        'h' => 3600,
-        'd' => 86_400,
-        'w' => 604_800,
-        _ => return Err(format!("{s:?}: unknown lease time unit {unit:?}")),
-    };
-    let secs = n
-        .checked_mul(mult)
-        .filter(|&v| v < u64::from(u32::MAX))
-        .ok_or_else(|| format!("{s:?} is too long a lease; use infinite"))?;
-    Ok(LeaseTime::Finite(Duration::from_secs(secs).max(MIN_LEASE)))
+    netd_proto::dhcp4::parse_lease_time(s)
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn v4(s: &str) -> Ipv4Range {
@@ -190,6 +194,16 @@ mod tests {
     }
 
     #[test]
+    fn set_tags_go_with_the_range() {
+        let r = v4("set:lan,set:green,10.0.0.2,10.0.0.9,1h");
+        assert_eq!(r.tags, vec![Tag("lan".into()), Tag("green".into())]);
+        assert_eq!(r.start, Ipv4Addr::new(10, 0, 0, 2));
+        assert!(v4("10.0.0.2-9").tags.is_empty());
+        let e = parse_dhcp_range("set:v6,fd23::/64,ra-stateless").unwrap_err();
+        assert!(e.reason.contains("IPv6"), "{e}");
+    }
+
+    #[test]
     fn lease_times() {
         let secs = |s| match parse_lease_time(s).unwrap() {
             LeaseTime::Finite(d) => d.as_secs(),
@@ -214,7 +228,9 @@ mod tests {
         assert!(e.to_string().contains("ra-bogus"), "{e}");
         let e = parse_dhcp_range("192.168.26.100-20").unwrap_err();
         assert!(e.to_string().contains("192.168.26.100-20"), "{e}");
-        assert!(parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").is_err());
+        let e = parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").unwrap_err();
+        assert!(e.reason.contains("tag:x"), "{e}");
+        assert!(parse_dhcp_range("set:,1.2.3.4,1.2.3.5").is_err());
         assert!(parse_dhcp_range("1.2.3.4,static").is_err());
         assert!(parse_dhcp_range("1.2.3.4,1.2.3.5,255.0.255.0").is_err());
     }

@@ -24,6 +24,7 @@ use netd_serve::settings::{Origin, Sourced};
 use crate::cli::{Cli, DEFAULT_LEASE_FILE, DaemonArgs};
 
 pub mod dhcp_host;
+pub mod dhcp_option;
 pub mod dhcp_range;
 pub mod dns_records;
 pub mod dns_values;
@@ -32,7 +33,10 @@ mod observe;
 pub mod sources;
 pub mod values;
 
+use dhcp_option::DhcpOptionSpec;
 use dhcp_range::DhcpRange;
+use netd_proto::dhcp4::Dhcp4Option;
+use netd_proto::dhcp6::Dhcp6Option;
 use sources::Item;
 
 /// Which program the process was started as: `dnsmasq` (through a link or a
@@ -261,6 +265,22 @@ impl Loaded {
     }
 }
 
+/// `--dhcp-option`s by protocol, each with where it was given.
+fn split_options(
+    all: impl Iterator<Item = Sourced<DhcpOptionSpec>>,
+) -> (Vec<Sourced<Dhcp4Option>>, Vec<Sourced<Dhcp6Option>>) {
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for o in all {
+        match o.value {
+            DhcpOptionSpec::V4(x) => v4.push(Sourced::new(x, o.option, o.text, o.origin)),
+            DhcpOptionSpec::V6 { option, .. } => {
+                v6.push(Sourced::new(option, o.option, o.text, o.origin))
+            }
+        }
+    }
+    (v4, v6)
+}
+
 /// Where each value of an option came from.
 struct Provenance<'a> {
     m: &'a ArgMatches,
@@ -401,15 +421,40 @@ impl DaemonSettings {
                 )),
             }
         }
+        let (dhcp4_options, dhcp6_options) = split_options(
+            p.sourced("dhcp_option", "dhcp-option", &a.dhcp4.dhcp_option)
+                .into_iter()
+                .chain(p.sourced(
+                    "dhcp_option_force",
+                    "dhcp-option-force",
+                    &a.dhcp4.dhcp_option_force,
+                )),
+        );
         let dhcp4 = Dhcp4Settings {
             ranges: v4,
             hosts: p.sourced("dhcp_host", "dhcp-host", &a.dhcp4.dhcp_host),
+            hosts_files: netd_serve::dhcp4::HostsFiles {
+                files: a.dhcp4.dhcp_hostsfile.clone(),
+                dirs: a.dhcp4.dhcp_hostsdir.clone(),
+            },
+            opts_files: netd_serve::dhcp4::OptsFiles {
+                files: netd_serve::dhcp4::HostsFiles {
+                    files: a.dhcp4.dhcp_optsfile.clone(),
+                    dirs: a.dhcp4.dhcp_optsdir.clone(),
+                },
+                parser: Some(dhcp_option::file_line_parser()),
+            },
             lease_file: a
                 .dhcp4
                 .dhcp_leasefile
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_LEASE_FILE)),
             lease_max: a.dhcp4.dhcp_lease_max,
+            script: a.dhcp4.dhcp_script.clone(),
+            leasefile_ro: a.dhcp4.leasefile_ro,
+            options: dhcp4_options,
+            rapid_commit: a.dhcp4.dhcp_rapid_commit,
+            ignore_client_id: a.dhcp4.dhcp_ignore_clid,
         };
         let d = &a.dns;
         let mut hosts_files = Vec::new();
@@ -448,6 +493,7 @@ impl DaemonSettings {
             ranges: v6,
             enable_ra: a.ipv6.enable_ra,
             ra_params: p.sourced("ra_param", "ra-param", &a.ipv6.ra_param),
+            dhcp6_options,
         };
         let mode = if c.no_daemon {
             RunMode::Debug
@@ -571,5 +617,7 @@ pub fn syslog_facility(name: &str) -> Option<u8> {
     })
 }
 
+#[cfg(test)]
+mod option_tests;
 #[cfg(test)]
 mod tests;

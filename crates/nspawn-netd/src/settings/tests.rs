@@ -68,6 +68,7 @@ fn plan(
                 )
             })
             .collect(),
+        dhcp6_options: Vec::new(),
     };
     let ctx = Context::new(iface.clone(), dns.to_vec(), domain.map(str::to_owned));
     netd_serve::ra::plan(&settings, &ctx)

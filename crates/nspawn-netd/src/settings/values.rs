@@ -8,11 +8,20 @@ use std::path::PathBuf;
 use netd_proto::dhcp4::Reservation;
 use netd_proto::dns::config::{AddressRule, ServerSpec};
 
+use super::dhcp_option::DhcpOptionSpec;
 use super::dhcp_range::DhcpRange;
 use super::ipv6_range::RaParam;
 
 pub fn dhcp_range(s: &str) -> Result<DhcpRange, String> {
     super::dhcp_range::parse_dhcp_range(s).map_err(|e| e.reason)
+}
+
+pub fn dhcp_option(s: &str) -> Result<DhcpOptionSpec, String> {
+    super::dhcp_option::parse_dhcp_option(s, false).map_err(|e| e.reason)
+}
+
+pub fn dhcp_option_force(s: &str) -> Result<DhcpOptionSpec, String> {
+    super::dhcp_option::parse_dhcp_option(s, true).map_err(|e| e.reason)
 }
 
 pub fn dhcp_host(s: &str) -> Result<Reservation, String> {

@@ -74,12 +74,12 @@ fn dnsmasq_lines_skip_comments_and_split_values() {
 fn an_unknown_dnsmasq_option_names_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.conf");
-    std::fs::write(&path, "interface=nat0\ndhcp-script=/bin/true\n").unwrap();
+    std::fs::write(&path, "interface=nat0\ndhcp-luascript=/bin/true\n").unwrap();
     let err = expand(argv(&["-C", path.to_str().unwrap()]), &known(), None)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains(&format!("{}:2", path.display())) && err.contains("dhcp-script"),
+        err.contains(&format!("{}:2", path.display())) && err.contains("dhcp-luascript"),
         "{err}"
     );
 }
