@@ -3,6 +3,9 @@
 //! same scenario as the reference. Leases survive a restart, reservations
 //! win, RELEASE frees, foreign requests are NAKed, the pool runs out cleanly.
 
+mod free_pool;
+mod names;
+
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
 use std::path::Path;

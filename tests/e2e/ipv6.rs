@@ -3,7 +3,7 @@
 //! SIGTERM, `nspawn-netd ra` alone, and `ra-names` (the neighbour table, and
 //! AAAA answers for an EUI-64 and a stable-privacy container).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use netd_testkit::lab::{Lab, Netns, read_or_empty, wait_until};
 
@@ -398,14 +398,20 @@ fn ra_names_learns_eui64_and_stable_privacy_addresses_from_the_neighbour_table()
     let stable = slaac_container(&mut lab, "s", AddrGen::StablePrivacy);
     let daemon = lab.start_daemon(&["--interface=nat0", SEED_RANGE]);
     let eui_addr = slaac_address(&eui);
+    let eui_valid = Instant::now();
     let stable_addr = slaac_address(&stable);
+    let stable_valid = Instant::now();
     assert!(
         !stable_addr.contains("ff:fe"),
         "a stable-privacy address: {stable_addr}"
     );
     // Neither container sends anything to the host: the daemon's probes
-    // must bring them into the neighbour table.
-    for (c, addr) in [(&eui, &eui_addr), (&stable, &stable_addr)] {
+    // must bring them into the neighbour table, within about two seconds
+    // of the address becoming valid (one more for a loaded machine).
+    for (c, addr, valid) in [
+        (&eui, &eui_addr, eui_valid),
+        (&stable, &stable_addr, stable_valid),
+    ] {
         let mac = c.mac_string("host0");
         assert!(
             wait_published(&daemon, &mac, addr),
@@ -413,6 +419,13 @@ fn ra_names_learns_eui64_and_stable_privacy_addresses_from_the_neighbour_table()
             daemon.log_text(),
             lab.host()
                 .run_ok(&["ip", "-6", "neigh", "show", "dev", "nat0"])
+        );
+        let took = valid.elapsed();
+        eprintln!("{addr} published {took:?} after the test saw it valid");
+        assert!(
+            took <= Duration::from_secs(3),
+            "{addr} published only {took:?} after it was valid:\n{}",
+            daemon.log_text()
         );
     }
 }

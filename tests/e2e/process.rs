@@ -15,6 +15,8 @@ use netd_testkit::lab::{Lab, netd_bin, read_or_empty, wait_until};
 
 use crate::callers::Proc;
 
+mod unit_sandbox;
+
 /// CAP_NET_BIND_SERVICE (10), CAP_NET_ADMIN (12) and CAP_NET_RAW (13).
 const KEPT_CAPS: u64 = (1 << 10) | (1 << 12) | (1 << 13);
 

@@ -24,6 +24,7 @@
 
 pub mod cleanup;
 pub mod distro;
+pub mod inputs;
 pub mod machines;
 pub mod name;
 pub mod nspawn_file;

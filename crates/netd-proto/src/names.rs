@@ -78,6 +78,11 @@ impl NameTable {
         self.forward.len()
     }
 
+    /// Every name, lower-case.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.forward.keys().map(String::as_str)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.forward.is_empty()
     }
@@ -96,6 +101,9 @@ pub struct LocalNames {
     domain: Option<String>,
     sources: Mutex<Sources>,
     table: ArcSwap<NameTable>,
+    /// Names DHCP clients may not take (hosts files, local records), with
+    /// a generation that changes on every [`LocalNames::set_protected`].
+    protected: ArcSwap<(u64, Vec<String>)>,
 }
 
 impl LocalNames {
@@ -104,7 +112,19 @@ impl LocalNames {
             domain: domain.map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
             sources: Mutex::new(Sources::default()),
             table: ArcSwap::from_pointee(NameTable::default()),
+            protected: ArcSwap::from_pointee((0, Vec::new())),
         })
+    }
+
+    /// Replaces the names no DHCP client may take.
+    pub fn set_protected(&self, names: Vec<String>) {
+        let generation = self.protected.load().0 + 1;
+        self.protected.store(Arc::new((generation, names)));
+    }
+
+    /// The protected names and their generation (0: never set).
+    pub fn protected(&self) -> Arc<(u64, Vec<String>)> {
+        self.protected.load_full()
     }
 
     /// Replace the DHCPv4 part. When two leases carry the same name, the one

@@ -376,11 +376,34 @@ impl Lab {
         let subcommand = args
             .first()
             .is_some_and(|a| ["up", "ra", "down", "doctor", "container"].contains(a));
-        let mut all: Vec<&str> = Vec::with_capacity(args.len() + 1);
+        let mut all: Vec<&str> = Vec::with_capacity(args.len() + 2);
         if !subcommand {
             all.push("--keep-in-foreground");
         }
+        // Never the machine's /var/lib/misc: a lease file of this lab's own
+        // unless the test names one.
+        let names_lease_file = args.iter().any(|a| {
+            [
+                "--dhcp-leasefile",
+                "--dhcp-lease-file",
+                "-l",
+                "--conf-file",
+                "-C",
+                "--leasefile-ro",
+            ]
+            .iter()
+            .any(|o| a == o || a.starts_with(&format!("{o}=")))
+        });
+        let lease_file = format!(
+            "--dhcp-leasefile={}",
+            self.dir
+                .join(format!("netd-{}.leases", COUNTER.load(Ordering::SeqCst)))
+                .display()
+        );
         all.extend_from_slice(args);
+        if (!subcommand || args.first() == Some(&"up")) && !names_lease_file {
+            all.push(&lease_file);
+        }
         self.spawn_server(&bin.to_string_lossy(), &all, ready_line)
     }
 

@@ -19,6 +19,8 @@ const RECORDS: &[&str] = &[
     "--ptr-record=_http._tcp.lan,web._http._tcp.lan",
     "--mx-host=lan,nas.lan,20",
     "--interface-name=gw.lan,nat0/4",
+    "--interface-name=loop.lan,lo/4",
+    "--interface-name=none.lan,nosuch0",
 ];
 
 /// Queries whose answer sections must match between the two servers.
@@ -39,6 +41,17 @@ const QUERIES: &[&[&str]] = &[
     &["printer", "A"],
     &["-x", "192.168.26.7"],
     &["scanner.office", "A"],
+    &["loop.lan", "A"],
+];
+
+/// Queries whose status must match: (name, type).
+const STATUS_QUERIES: &[[&str; 2]] = &[
+    ["info.lan", "A"],
+    ["nas.lan", "MX"],
+    ["missing.lan", "A"],
+    ["www.lan", "TXT"],
+    ["gw.lan", "AAAA"],
+    ["none.lan", "A"],
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -106,7 +119,14 @@ fn lab() -> (Lab, Netns) {
 fn answers_of(server: Server) -> Vec<Vec<String>> {
     let (mut lab, c) = lab();
     let d = start(&mut lab, server, &[]);
-    let got: Vec<Vec<String>> = QUERIES.iter().map(|q| answer(&c, q)).collect();
+    let mut got: Vec<Vec<String>> = QUERIES.iter().map(|q| answer(&c, q)).collect();
+    // Names that are ours without the type asked, or not there at all.
+    for q in STATUS_QUERIES {
+        let mut args = vec!["-t", q[1], q[0]];
+        args.insert(0, "+noall");
+        args.insert(1, "+comments");
+        got.push(vec![status(&dig(&c, "192.168.26.1", &args)).to_owned()]);
+    }
     assert!(
         !got[0].is_empty(),
         "{server:?} gave no answer:\n{}",
@@ -148,6 +168,8 @@ fn each_record_type_answers_as_declared() {
         ),
         (&["lan", "MX"], &["lan. 60 IN MX 20 nas.lan."]),
         (&["gw.lan", "A"], &["gw.lan. 60 IN A 192.168.26.1"]),
+        (&["loop.lan", "A"], &["loop.lan. 60 IN A 127.0.0.1"]),
+        (&["none.lan", "A"], &[]),
         (
             &["-x", "192.168.26.1"],
             &["1.26.168.192.in-addr.arpa. 60 IN PTR gw.lan."],
@@ -191,7 +213,12 @@ fn each_record_type_answers_as_declared() {
 fn dnsmasq_as_reference_gives_the_same_answers() {
     let ours = answers_of(Server::NspawnNetd);
     let reference = answers_of(Server::Dnsmasq);
-    for ((q, a), b) in QUERIES.iter().zip(&ours).zip(&reference) {
+    let asked: Vec<Vec<&str>> = QUERIES
+        .iter()
+        .map(|q| q.to_vec())
+        .chain(STATUS_QUERIES.iter().map(|q| q.to_vec()))
+        .collect();
+    for ((q, a), b) in asked.iter().zip(&ours).zip(&reference) {
         assert_eq!(a, b, "{q:?}: nspawn-netd, then dnsmasq");
     }
 }

@@ -15,7 +15,10 @@
 //!   compaction policy;
 //! - [`commit`]: which ACKs wait for which journal write (group commit);
 //! - [`warning`]: what the server would warn about, queued for the shell to
-//!   log at a rate limit.
+//!   log at a rate limit;
+//! - [`name_claims`]: who may publish a hostname, and the ARP probes of a
+//!   name's holder that decide when it may move; [`free_probes`]: pool
+//!   addresses ARP-probed free ahead of demand; [`arp`]: their codec.
 //!
 //! [`config`] holds what the server is told. The socket, the lease file and
 //! the clock are the shell's, in `netd-serve`.
@@ -27,13 +30,16 @@
 //! subnets other than the served one, BOOTP-only clients, DHCP over
 //! non-Ethernet links.
 
+pub mod arp;
 pub mod commit;
 pub(crate) mod config;
+pub mod free_probes;
 pub mod host_spec;
 pub mod hosts;
 pub mod journal;
 pub mod lease_file;
 pub mod leases;
+pub mod name_claims;
 pub mod option_spec;
 pub(crate) mod options;
 pub(crate) mod pool;
@@ -48,11 +54,12 @@ pub use config::{Dhcp4Config, LeaseTime, MIN_LEASE, parse_lease_time};
 pub use hosts::{HostQuery, MacPattern, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
+pub use name_claims::NameProbe;
 pub use option_spec::{Dhcp4Option, OptionValue};
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, RequestInfo, Server};
 pub use tags::{Tag, TagMatch};
-pub use warning::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
+pub use warning::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
 
 #[cfg(test)]
 mod testkit;

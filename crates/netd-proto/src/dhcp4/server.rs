@@ -12,12 +12,14 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
 use dhcproto::v4::MessageType;
-use tracing::{debug, debug_span, warn};
+use tracing::{debug, debug_span, info, warn};
 
 use super::config::{Dhcp4Config, LeaseTime, Reservation};
+use super::free_probes::FreeProbes;
 use super::hosts::HostQuery;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
+use super::name_claims::{Decision, Holder, NameClaims, NameProbe};
 use super::options::{NetworkOptions, ReplyHeader};
 use super::pool::Pool;
 use super::reply::{Destination, Reply, encode};
@@ -100,6 +102,10 @@ pub struct Server {
     events: VecDeque<LeaseEvent>,
     /// Conditions worth a warning, for the shell to log at a rate limit.
     warnings: Warnings,
+    /// Who may publish which hostname.
+    claims: NameClaims,
+    /// Pool addresses ARP-probed free, for new clients.
+    free: FreeProbes,
     stats: Stats,
 }
 
@@ -107,6 +113,12 @@ impl Server {
     /// A server for `config`, holding the `loaded` leases that are still
     /// valid at `now` and still fit the configuration.
     pub fn new(config: Dhcp4Config, now: SystemTime, loaded: Vec<LeaseRecord>) -> Server {
+        let claims = NameClaims::new(
+            config
+                .reservations
+                .iter()
+                .filter_map(|r| r.hostname.as_deref()),
+        );
         let mut server = Server {
             pool: Pool::new(&config),
             options: NetworkOptions::new(&config),
@@ -115,6 +127,8 @@ impl Server {
             lease_max: DEFAULT_LEASE_MAX,
             events: VecDeque::new(),
             warnings: Warnings::default(),
+            claims,
+            free: FreeProbes::default(),
             stats: Stats::default(),
         };
         let now_secs = epoch_secs(now);
@@ -161,6 +175,11 @@ impl Server {
                 seq: 0,
             });
         }
+        for l in server.leases.bound_unordered() {
+            if let Some(h) = &l.hostname {
+                server.claims.took(h, l.addr);
+            }
+        }
         server
     }
 
@@ -181,6 +200,12 @@ impl Server {
     pub fn set_reservations(&mut self, reservations: Vec<Reservation>) {
         self.config.reservations = reservations;
         self.pool = Pool::new(&self.config);
+        self.claims.set_reserved(
+            self.config
+                .reservations
+                .iter()
+                .filter_map(|r| r.hostname.as_deref()),
+        );
     }
 
     /// Replaces the `--dhcp-option` set (an options file changed); the
@@ -276,6 +301,69 @@ impl Server {
 
     /// When [`Server::handle_timeout`] next has work: the earliest lease,
     /// offer or decline hold to end.
+    /// The next holder of a name another client asked for, to ARP-probe;
+    /// report with [`Server::name_probe_result`].
+    pub fn poll_name_probe(&mut self, now: SystemTime) -> Option<NameProbe> {
+        loop {
+            let probe = self.claims.poll_probe(now)?;
+            let waiting = self.claims.claimant(&probe.name).is_some_and(|k| {
+                self.leases
+                    .by_client(k)
+                    .is_some_and(|l| l.state == LeaseState::Bound)
+            });
+            if waiting {
+                return Some(probe);
+            }
+            self.claims.cancel(&probe.name);
+        }
+    }
+
+    /// Names no client gets (hosts files, local records).
+    pub fn set_protected_names(&mut self, names: impl IntoIterator<Item = String>) {
+        self.claims.set_protected(names);
+    }
+
+    /// The shell probed `probe`'s holder. Silent: the name moves to the
+    /// client that asked for it, if both leases still stand. Returns whether
+    /// the lease table changed (its events are queued, to commit and to
+    /// republish names).
+    pub fn name_probe_result(
+        &mut self,
+        now: SystemTime,
+        probe: &NameProbe,
+        answered: bool,
+    ) -> bool {
+        let Some(claimant) = self.claims.probed(probe, answered, now) else {
+            return false;
+        };
+        let holder = self.leases.by_addr(probe.holder_addr).cloned().filter(|l| {
+            l.state == LeaseState::Bound
+                && l.mac == probe.holder_mac
+                && l.hostname
+                    .as_deref()
+                    .is_some_and(|h| h.eq_ignore_ascii_case(&probe.name))
+        });
+        let Some(mut new) = self
+            .leases
+            .by_client(&claimant)
+            .cloned()
+            .filter(|l| l.state == LeaseState::Bound && l.expires.is_none_or(|t| t > now))
+        else {
+            return false;
+        };
+        if let Some(mut old) = holder {
+            info!(name = %probe.name, from = %MacAddr(old.mac), to = %MacAddr(new.mac), "name moves: its holder no longer answers ARP");
+            old.hostname = None;
+            self.push_event(LeaseChange::Renewed, &old);
+            self.leases.insert(old);
+        }
+        new.hostname = Some(probe.name.clone());
+        self.push_event(LeaseChange::Renewed, &new);
+        self.claims.took(&probe.name, new.addr);
+        self.leases.insert(new);
+        true
+    }
+
     pub fn poll_timeout(&self) -> Option<SystemTime> {
         self.leases.next_expiry()
     }
@@ -377,7 +465,7 @@ impl Server {
     }
 
     fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
-        let Some(addr) = self.choose(req) else {
+        let Some(addr) = self.choose(req).or_else(|| self.verified_free(now, req)) else {
             self.stats.exhausted += 1;
             debug!("no address available for {}", req.mac());
             self.warnings
@@ -431,7 +519,65 @@ impl Server {
         {
             return Some(want);
         }
+        if !self.free.fresh_is_empty() {
+            // A new client: one of the addresses probed free.
+            return None;
+        }
         self.pool.pick(&req.key, &self.leases)
+    }
+
+    /// For a new client when addresses were probed free: the oldest one
+    /// still available, else the pool's own pick.
+    fn verified_free(&mut self, now: SystemTime, req: &Request) -> Option<Ipv4Addr> {
+        if self.leases.len() >= self.lease_max
+            || self.pool.reservation(&req.host_query()).is_some()
+            || self.leases.by_client(&req.key).is_some()
+        {
+            return None;
+        }
+        let fresh = self.free.fresh(now);
+        match fresh.into_iter().find(|a| self.available_to(req, *a)) {
+            Some(a) => {
+                self.free.remove(a);
+                Some(a)
+            }
+            None => self.pool.pick(&req.key, &self.leases),
+        }
+    }
+
+    /// The next pool address to ARP-probe, so that new clients get one
+    /// known free at once; report with [`Server::free_probe_result`].
+    pub fn poll_free_probe(&mut self, now: SystemTime) -> Option<Ipv4Addr> {
+        let (pool, leases) = (&self.pool, &self.leases);
+        self.free.next_candidate(now, |k| {
+            pool.pick(k, leases).filter(|a| !leases.is_declined(*a))
+        })
+    }
+
+    /// `addr`'s probe could not be sent: it is neither free nor in use.
+    pub fn free_probe_dropped(&mut self, addr: Ipv4Addr) {
+        self.free.dropped(addr);
+    }
+
+    /// `addr`'s probe ended: silent, it joins the addresses ready for new
+    /// clients; answered (at `answered_by`), it is held back like a
+    /// declined address, with a warning.
+    pub fn free_probe_result(
+        &mut self,
+        now: SystemTime,
+        addr: Ipv4Addr,
+        answered_by: Option<[u8; 6]>,
+    ) {
+        self.free.probed(addr, answered_by.is_none(), now);
+        if let Some(mac) = answered_by
+            && self.leases.by_addr(addr).is_none()
+        {
+            self.leases.decline(addr, now + self.config.decline_hold);
+            self.warnings.push(Warning::InUse {
+                addr,
+                mac: MacAddr(mac),
+            });
+        }
     }
 
     /// May `req`'s client have `addr` now: allowed to it, not declined, and
@@ -504,12 +650,18 @@ impl Server {
                 .map(|r| r.tags.iter().map(|t| t.0.clone()).collect())
                 .unwrap_or_default(),
         };
-        let hostname = self
+        let hostname = match self
             .pool
             .reservation(&req.host_query())
             .and_then(|r| r.hostname.clone())
-            .or_else(|| req.hostname.clone())
-            .or_else(|| previous.filter(|p| p.addr == addr).and_then(|p| p.hostname));
+        {
+            Some(reserved) => Some(reserved),
+            None => req
+                .hostname
+                .clone()
+                .or_else(|| previous.filter(|p| p.addr == addr).and_then(|p| p.hostname))
+                .filter(|name| self.may_use_name(name, &req.key, req.chaddr, now)),
+        };
         let lease = Lease {
             addr,
             key: req.key.clone(),
@@ -528,6 +680,9 @@ impl Server {
         } else {
             LeaseChange::Added
         };
+        if let Some(name) = &lease.hostname {
+            self.claims.took(name, addr);
+        }
         self.events.push_back(LeaseEvent {
             change,
             record: record(&lease),
@@ -672,6 +827,27 @@ impl Server {
         }
     }
 
+    /// Whether the client may publish `name`: see [`super::name_claims`].
+    fn may_use_name(&mut self, name: &str, key: &ClientKey, mac: [u8; 6], now: SystemTime) -> bool {
+        let holder = self
+            .claims
+            .recorded_holder(name)
+            .and_then(|a| self.leases.by_addr(a))
+            .filter(|l| {
+                l.state == LeaseState::Bound
+                    && l.hostname
+                        .as_deref()
+                        .is_some_and(|h| h.eq_ignore_ascii_case(name))
+                    && l.expires.is_none_or(|t| t > now)
+            })
+            .map(|l| Holder {
+                key: l.key.clone(),
+                addr: l.addr,
+                mac: l.mac,
+            });
+        self.claims.decide(name, key, mac, holder) == Decision::Grant
+    }
+
     /// The tags `req` carries: the range's, then its reservation's.
     fn tags(&self, req: &Request) -> Vec<Tag> {
         let mut tags = self.config.tags.clone();
@@ -710,9 +886,13 @@ fn epoch_secs(t: SystemTime) -> u64 {
 }
 
 #[cfg(test)]
+mod free_probe_tests;
+#[cfg(test)]
 mod host_tests;
 #[cfg(test)]
 mod loading_tests;
+#[cfg(test)]
+mod name_tests;
 #[cfg(test)]
 mod option_tests;
 #[cfg(test)]

@@ -20,11 +20,15 @@ pub enum Warning {
     NoAddressAvailable { mac: MacAddr },
     /// A client declined its address (in use by another host on the link?).
     Declined { addr: Ipv4Addr, mac: MacAddr },
+    /// A pool address answered our ARP probe: a host uses it without a
+    /// lease.
+    InUse { addr: Ipv4Addr, mac: MacAddr },
 }
 
 /// The kinds, as [`Warning::kind`] names them.
 pub const NO_ADDRESS_AVAILABLE: &str = "no address available";
 pub const DECLINED: &str = "client declined its address";
+pub const IN_USE: &str = "pool address in use without a lease";
 
 impl Warning {
     /// The kind, without the client: what a rate limit counts by.
@@ -32,6 +36,7 @@ impl Warning {
         match self {
             Warning::NoAddressAvailable { .. } => NO_ADDRESS_AVAILABLE,
             Warning::Declined { .. } => DECLINED,
+            Warning::InUse { .. } => IN_USE,
         }
     }
 }
@@ -43,6 +48,10 @@ impl std::fmt::Display for Warning {
             Warning::Declined { addr, mac } => write!(
                 f,
                 "{mac} declined {addr} (in use on the link?); holding it back"
+            ),
+            Warning::InUse { addr, mac } => write!(
+                f,
+                "{addr} answers ARP at {mac} without a lease (set by hand?); holding it back"
             ),
         }
     }

@@ -58,6 +58,20 @@ pub enum RecordSpec {
     },
 }
 
+impl RecordSpec {
+    /// The names this record answers for (not its targets).
+    pub fn owner_names(&self) -> Vec<&str> {
+        match self {
+            RecordSpec::Host { names, .. } => names.iter().map(String::as_str).collect(),
+            RecordSpec::Cname { aliases, .. } => aliases.iter().map(String::as_str).collect(),
+            RecordSpec::Txt { name, .. }
+            | RecordSpec::Srv { name, .. }
+            | RecordSpec::Ptr { name, .. }
+            | RecordSpec::Mx { name, .. } => vec![name.as_str()],
+        }
+    }
+}
+
 /// The target part of `--srv-host`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SrvTarget {
@@ -93,8 +107,8 @@ pub(crate) fn dns_name(s: &str) -> Result<Name, BadName> {
 #[derive(Debug, Default, Clone)]
 pub struct LocalRecords {
     by_name: HashMap<String, Vec<Record>>,
-    /// Names given by `--host-record`/`--interface-name`: they answer NODATA
-    /// for types they lack rather than being forwarded.
+    /// Names given by `--host-record`/`--interface-name`, which exist even
+    /// with no address (an interface without one).
     hosts: HashSet<String>,
     /// Address → (owner name for its PTR, TTL): the first name given.
     reverse: HashMap<IpAddr, (Name, u32)>,
@@ -235,12 +249,9 @@ impl LocalRecords {
                 owner.truncate(owner.trim_end_matches('.').len());
                 continue;
             }
-            let before = found.len();
+            // A name with records of other types only answers NODATA, as
+            // in dnsmasq: the name is ours, so never asked upstream.
             found.extend(recs.iter().filter(|r| wanted(&r.data, qtype)).cloned());
-            if found.len() == before && before == 0 && !self.hosts.contains(&owner) {
-                // Only other types here (a TXT name asked for A): not ours.
-                return None;
-            }
             return Some(found);
         }
         Some(found)

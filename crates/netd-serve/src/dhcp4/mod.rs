@@ -7,6 +7,7 @@
 //! them to `netd_proto::dhcp4::Server` and publishes hostnames, and the leases to
 //! [`view`]).
 
+pub(crate) mod arp_probe;
 pub(crate) mod hosts;
 pub mod journal;
 pub(crate) mod lease_store;

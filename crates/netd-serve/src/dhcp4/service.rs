@@ -15,6 +15,7 @@ use netd_proto::dhcp4::{
 };
 use tracing::{info, warn};
 
+use super::arp_probe::{ArpProber, ArpSocket};
 use super::hosts::{self, HostCheck, HostsFiles, OptsFiles, Sources, Update};
 use super::journal::{self, FileSlots, JournalPaths, SnapshotOnDisk};
 use super::persist::Persistence;
@@ -266,6 +267,7 @@ impl Dhcp4Plan {
         };
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
         let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
+        let server_addr = self.config.server_addr;
         let server =
             Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
         let iface = &ctx.iface.name;
@@ -294,6 +296,12 @@ impl Dhcp4Plan {
         );
         let (hosts_tx, hosts_rx) = tokio::sync::mpsc::channel(1);
         let mut shell = shell.with_hosts(hosts_rx);
+        match arp_socket(ctx, server_addr) {
+            Ok(socket) => shell = shell.with_arp(ArpProber::spawn(socket)),
+            Err(e) => {
+                warn!(interface = %iface, "cannot probe with ARP ({e}): a name a live lease holds moves only when that lease ends");
+            }
+        }
         let mut scripts = None;
         if let Some(runner) = runner {
             let (mut queue, task) = ScriptQueue::start(
@@ -449,6 +457,15 @@ fn keep_damaged_copy(path: &std::path::Path) -> Result<PathBuf, ServeError> {
         copy.display()
     )))?;
     Ok(copy)
+}
+
+/// The socket that probes names' holders, asking as the server.
+fn arp_socket(ctx: &Context, server_addr: Ipv4Addr) -> std::io::Result<ArpSocket> {
+    let mac = ctx
+        .iface
+        .mac
+        .ok_or_else(|| std::io::Error::other("the interface has no MAC address"))?;
+    ArpSocket::open(&ctx.iface.name, ctx.iface.index, mac.0, server_addr)
 }
 
 #[cfg(test)]

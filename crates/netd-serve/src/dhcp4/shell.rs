@@ -24,10 +24,11 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, NO_ADDRESS_AVAILABLE, Warning};
+use netd_proto::dhcp4::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
 use netd_proto::names::LocalNames;
 use tokio::sync::{broadcast, mpsc};
 
+use super::arp_probe::{ArpProber, Outcome, Probe};
 use super::hosts::Update;
 use super::persist::Persistence;
 use super::script::ScriptQueue;
@@ -50,6 +51,8 @@ const COMMIT_GATHER: Duration = Duration::from_millis(10);
 /// Longest sleep before looking at the wall clock again, so a clock step
 /// does not leave a lease unexpired for long.
 const MAX_TIMER: Duration = Duration::from_secs(60);
+/// How often the pool addresses probed free are topped up.
+const PROBE_TICK: Duration = Duration::from_secs(1);
 /// Larger than any DHCP message we accept (RFC 2131: 576 by default).
 const RECV_BUF: usize = 4096;
 
@@ -73,8 +76,14 @@ pub struct Dhcp4Shell {
     /// The core's warnings, one rate limit per kind.
     no_address: RateLimit,
     declined: RateLimit,
+    in_use: RateLimit,
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
+    /// Probes whether a name's holder still answers ARP; without it a held
+    /// name moves only when its lease ends.
+    arp: Option<ArpProber>,
+    /// The generation of the protected names the core has.
+    protected_generation: u64,
     /// Host entries re-read from files (SIGHUP, inotify).
     hosts: Option<mpsc::Receiver<Update>>,
     /// `--dhcp-script`'s queue.
@@ -100,7 +109,10 @@ impl Dhcp4Shell {
             lease_requests,
             no_address: RateLimit::default(),
             declined: RateLimit::default(),
+            in_use: RateLimit::default(),
             held_at_last_free: None,
+            arp: None,
+            protected_generation: 0,
             hosts: None,
             script: None,
             reload: None,
@@ -113,6 +125,22 @@ impl Dhcp4Shell {
             ifindex,
             stats,
         }
+    }
+
+    /// Hands the core the names hosts files and local records hold, when
+    /// they changed (one atomic load when they did not).
+    fn follow_protected_names(&mut self) {
+        let protected = self.names.protected();
+        if protected.0 != self.protected_generation {
+            self.protected_generation = protected.0;
+            self.server.set_protected_names(protected.1.iter().cloned());
+        }
+    }
+
+    /// Probes names' holders with `arp`.
+    pub(crate) fn with_arp(mut self, arp: ArpProber) -> Dhcp4Shell {
+        self.arp = Some(arp);
+        self
     }
 
     /// Takes the host entries sent on `hosts` from now on.
@@ -152,6 +180,7 @@ impl Dhcp4Shell {
         let mut queue = CommitQueue::<Held>::default();
         let mut retry_at = Instant::now();
         let mut next_commit = Instant::now();
+        let mut next_probe_tick = Instant::now();
         loop {
             // Timeouts are handled here, on every turn, rather than only when
             // the timer branch wins: under a steady stream of packets the
@@ -162,6 +191,11 @@ impl Dhcp4Shell {
                 self.publish_stats();
             }
             self.flush_warnings(Instant::now().into_std());
+            self.follow_protected_names();
+            if self.arp.is_some() && Instant::now() >= next_probe_tick {
+                self.start_probes();
+                next_probe_tick = Instant::now() + PROBE_TICK;
+            }
             if self.drain_events() {
                 queue.changed();
             }
@@ -254,11 +288,15 @@ impl Dhcp4Shell {
                 }
                 _ = sleep_until(next_export), if export_waiting => {}
                 _ = sleep_until(next_commit), if commit_waiting => {}
+                Some((probe, answer)) = recv_probe_result(self.arp.as_mut()) => {
+                    self.on_probe_result(probe, answer);
+                }
                 received = self.socket.recv(&mut buf) => {
                     let arrived = Instant::now();
                     let now = span.in_scope(|| self.on_packet(received, &buf, arrived, &mut queue));
                     self.publish_stats();
                     self.log_warnings(arrived.into_std());
+                    self.start_name_probes();
                     if let Some(reply) = now {
                         self.send(&reply).instrument(span.clone()).await;
                         self.stats.reply_latency.observe(arrived.elapsed());
@@ -269,6 +307,50 @@ impl Dhcp4Shell {
             }
         }
         self.finish(queue).instrument(span).await;
+    }
+
+    /// Hands the core's probes to the prober: name holders, and pool
+    /// addresses to verify free. A name probe it cannot take is answered as
+    /// if the holder were there (the claim waits); without a prober no
+    /// address is probed free.
+    fn start_probes(&mut self) {
+        self.start_name_probes();
+        let now = SystemTime::now();
+        let Some(arp) = &self.arp else { return };
+        while let Some(addr) = self.server.poll_free_probe(now) {
+            if arp.start(Probe::Free(addr)).is_err() {
+                self.server.free_probe_dropped(addr);
+                break;
+            }
+        }
+    }
+
+    /// The name probes alone (cheap: after every packet).
+    fn start_name_probes(&mut self) {
+        let now = SystemTime::now();
+        while let Some(probe) = self.server.poll_name_probe(now) {
+            let refused = match &self.arp {
+                Some(arp) => arp.start(Probe::Name(probe)).err(),
+                None => Some(Probe::Name(probe)),
+            };
+            if let Some(Probe::Name(p)) = refused {
+                self.server.name_probe_result(now, &p, true);
+            }
+        }
+    }
+
+    fn on_probe_result(&mut self, probe: Probe, answer: Option<[u8; 6]>) {
+        let now = SystemTime::now();
+        match probe {
+            Probe::Name(p) => {
+                if self.server.name_probe_result(now, &p, answer.is_some()) {
+                    self.names_dirty = true;
+                }
+            }
+            Probe::Free(addr) => self.server.free_probe_result(now, addr, answer),
+        }
+        self.log_warnings(std::time::Instant::now());
+        self.start_probes();
     }
 
     /// Runs one received packet through the core. Returns the reply to send
@@ -394,6 +476,7 @@ impl Dhcp4Shell {
             let limit = match w {
                 Warning::NoAddressAvailable { .. } => &mut self.no_address,
                 Warning::Declined { .. } => &mut self.declined,
+                Warning::InUse { .. } => &mut self.in_use,
             };
             let Admit::Log { suppressed } = limit.admit(now) else {
                 continue;
@@ -406,7 +489,7 @@ impl Dhcp4Shell {
                 Warning::NoAddressAvailable { mac } => {
                     warn!(service = "dhcp4", interface = %iface, %mac, "{w}")
                 }
-                Warning::Declined { addr, mac } => {
+                Warning::Declined { addr, mac } | Warning::InUse { addr, mac } => {
                     warn!(service = "dhcp4", interface = %iface, %mac, ip = %addr, "{w}")
                 }
             }
@@ -418,6 +501,7 @@ impl Dhcp4Shell {
         for (limit, kind) in [
             (&mut self.no_address, NO_ADDRESS_AVAILABLE),
             (&mut self.declined, DECLINED),
+            (&mut self.in_use, IN_USE),
         ] {
             if let Some(n) = limit.flush(now) {
                 warn!(service = "dhcp4", interface = %self.iface, "{}", ratelimit::summary(kind, n));
@@ -434,11 +518,20 @@ impl Dhcp4Shell {
                 .min(MAX_TIMER),
             None => MAX_TIMER,
         };
-        [self.no_address.deadline(), self.declined.deadline()]
-            .into_iter()
-            .flatten()
-            .map(|t| t.saturating_duration_since(std::time::Instant::now()))
-            .fold(core, Duration::min)
+        let core = if self.arp.is_some() {
+            core.min(PROBE_TICK)
+        } else {
+            core
+        };
+        [
+            self.no_address.deadline(),
+            self.declined.deadline(),
+            self.in_use.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.saturating_duration_since(std::time::Instant::now()))
+        .fold(core, Duration::min)
     }
 
     /// Logs the lease events and hands them to the journal; true when
@@ -500,5 +593,13 @@ impl Dhcp4Shell {
             let what = format!("sending {:?} to {:?}", reply.msg_type, reply.dest);
             self.errors.note(&self.stats.io_errors, &what, &e);
         }
+    }
+}
+
+/// The next probe result; never, without a prober.
+async fn recv_probe_result(arp: Option<&mut ArpProber>) -> Option<Outcome> {
+    match arp {
+        Some(a) => a.results.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -17,6 +17,7 @@ use netd_proto::dns::CacheLimits;
 use netd_proto::dns::TtlLimits;
 use netd_proto::dns::config::{AddressRule, RouteTarget, ServerSpec, routes_from};
 use netd_proto::dns::{DnsConfig, Hosts, RecordSpec, Resolver, Upstreams};
+use netd_proto::names::LocalNames;
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::{TcpListener, UdpSocket};
 use tracing::{info, warn};
@@ -238,6 +239,8 @@ pub struct DnsBound {
     source: ResolvSource,
     tcp: TcpLimits,
     hosts: HostsFiles,
+    /// The names local records answer for, which no DHCP client gets.
+    record_names: Vec<String>,
 }
 
 impl DnsPlan {
@@ -254,7 +257,16 @@ impl DnsPlan {
                 self.descriptors()
             )));
         }
-        let resolver = Resolver::new(self.config, ctx.names.clone(), read_hosts(&self.hosts));
+        let record_names: Vec<String> = self
+            .config
+            .records
+            .iter()
+            .flat_map(RecordSpec::owner_names)
+            .map(str::to_owned)
+            .collect();
+        let hosts = read_hosts(&self.hosts);
+        protect(&ctx.names, &hosts, &record_names);
+        let resolver = Resolver::new(self.config, ctx.names.clone(), hosts);
         let shared = Arc::new(Shared::new(
             resolver,
             Upstreams::new(&self.source.fixed, self.strict_order),
@@ -281,6 +293,7 @@ impl DnsPlan {
             source: self.source,
             tcp: self.tcp,
             hosts: self.hosts,
+            record_names,
         })
     }
 }
@@ -302,6 +315,7 @@ impl DnsBound {
             source,
             tcp: tcp_limits,
             hosts,
+            record_names,
         } = self;
         for (sa, udp, tcp) in sockets {
             let (s, c) = (shared.clone(), ctx.cancel.clone());
@@ -327,6 +341,7 @@ impl DnsBound {
         }
         let mut reload = ctx.reload.subscribe();
         let cancel = ctx.cancel.clone();
+        let names = ctx.names.clone();
         tasks.spawn(async move {
             loop {
                 tokio::select! {
@@ -335,7 +350,9 @@ impl DnsBound {
                         if let Err(tokio::sync::broadcast::error::RecvError::Closed) = r {
                             return Ok(());
                         }
-                        shared.resolver().reload(read_hosts(&hosts));
+                        let fresh = read_hosts(&hosts);
+                        protect(&names, &fresh, &record_names);
+                        shared.resolver().reload(fresh);
                         super::reload_resolv(&source, &shared);
                         info!("DNS: cache cleared, hosts files and resolv file re-read");
                     }
@@ -343,6 +360,14 @@ impl DnsBound {
             }
         });
     }
+}
+
+/// Names of hosts files and local records are never given to a DHCP
+/// client.
+fn protect(names: &LocalNames, hosts: &Hosts, record_names: &[String]) {
+    let mut all: Vec<String> = hosts.names().map(str::to_owned).collect();
+    all.extend(record_names.iter().cloned());
+    names.set_protected(all);
 }
 
 /// Reads every hosts file; unreadable files and bad lines are logged and

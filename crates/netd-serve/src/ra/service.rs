@@ -348,7 +348,7 @@ impl Ipv6Bound {
         let sender = RaSender {
             ifname,
             config: self.plan.ra,
-            on_solicit: self.plan.ra_names.then_some(wake),
+            on_advertise: self.plan.ra_names.then_some(wake),
             stats: self.ra_stats,
         };
         let cancel = ctx.cancel.clone();

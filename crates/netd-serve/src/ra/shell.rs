@@ -34,9 +34,10 @@ const WAIT_RETRY: Duration = Duration::from_secs(1);
 pub struct RaSender {
     pub ifname: String,
     pub config: RaConfig,
-    /// Notified on every valid Router Solicitation (a new host on the link),
-    /// e.g. to look for its addresses soon.
-    pub on_solicit: Option<Arc<Notify>>,
+    /// Notified on every valid Router Solicitation (a new host on the link)
+    /// and after every advertisement sent (hosts form addresses from it),
+    /// e.g. to look for those addresses soon.
+    pub on_advertise: Option<Arc<Notify>>,
     pub stats: Arc<RaStats>,
 }
 
@@ -124,6 +125,7 @@ impl RaSender {
                         debug!(interface = %self.ifname, ?trigger, "router advertisement due");
                         self.send(socket, info, false).await?;
                         if trigger == Trigger::Solicited { stats::add(&self.stats.solicited, 1); }
+                        if let Some(n) = &self.on_advertise { n.notify_one(); }
                     }
                 }
                 got = socket.recv(&mut buf) => {
@@ -134,7 +136,7 @@ impl RaSender {
                             debug!(interface = %self.ifname, from = %got.source.ip(), lladdr = ?rs.source_lladdr.map(MacAddr), "router solicitation");
                             stats::add(&self.stats.solicits, 1);
                             scheduler.handle_solicit(Instant::now().into_std(), rand::random());
-                            if let Some(n) = &self.on_solicit { n.notify_one(); }
+                            if let Some(n) = &self.on_advertise { n.notify_one(); }
                         }
                         Err(e) => {
                             stats::add(&self.stats.dropped, 1);

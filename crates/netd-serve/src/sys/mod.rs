@@ -7,7 +7,7 @@
 //! - [`mmsg`], batched `recvmmsg`/`sendmmsg` for DNS;
 //! - [`sockopt`], the socket options socket2 lacks (`IP_PKTINFO`,
 //!   `IPV6_RECVHOPLIMIT`, the ICMPv6 type filter);
-//! - [`arp`], `SIOCSARP`;
+//! - [`arp`], `SIOCSARP`; [`packet`], ARP over a packet socket;
 //! - [`process`], fork, sessions, users, groups and capabilities;
 //! - [`memory`], the allocator's retention of freed memory;
 //! - [`async_fd`], registering a socket with tokio.
@@ -19,6 +19,7 @@ pub(crate) mod arp;
 pub(crate) mod memory;
 pub(crate) mod mmsg;
 pub(crate) mod msg;
+pub(crate) mod packet;
 pub(crate) mod process;
 pub(crate) mod sockopt;
 

@@ -103,7 +103,7 @@ async fn serve(args: RaArgs) -> anyhow::Result<()> {
     let sender = RaSender {
         ifname: args.interface.clone(),
         config,
-        on_solicit: None,
+        on_advertise: None,
         stats: Default::default(),
     };
     let task = tokio::spawn(sender.run(cancel.clone()));

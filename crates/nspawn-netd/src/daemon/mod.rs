@@ -58,8 +58,12 @@ pub fn run(settings: DaemonSettings, identity: Identity) -> Result<(), Failure> 
         RunMode::Foreground | RunMode::Debug => Startup::foreground(),
     };
     let result = start(settings, &mut startup);
-    if let Err(f) = &result {
+    if let Err(f) = &result
+        && startup.forked()
+    {
+        // The parent prints it: the daemon's own copy would show it twice.
         startup.failed(f.code as i32, &format!("{}: {f}", identity.name()));
+        let _ = process::detach_stdio();
     }
     result
 }

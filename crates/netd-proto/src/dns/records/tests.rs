@@ -225,8 +225,12 @@ fn txt_srv_ptr_and_mx_records() {
         (mx.preference, mx.exchange.to_ascii().as_str()),
         (20, "files.lan.")
     );
-    // A TXT name asked for A is not ours: it goes upstream.
-    assert!(ask(&mut r, "info.lan", RecordType::A).is_none());
+    // A TXT name asked for A: NODATA, never forwarded (as dnsmasq).
+    let m = ask(&mut r, "info.lan", RecordType::A).unwrap();
+    assert_eq!(
+        (m.metadata.response_code, m.answers.len()),
+        (ResponseCode::NoError, 0)
+    );
 }
 
 #[test]
@@ -241,9 +245,9 @@ fn local_domain_answers_its_records_and_nxdomain_for_the_rest() {
     assert_eq!(m.answers.len(), 2);
     let m = ask(&mut r, "nothing.lan", RecordType::A).unwrap();
     assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
-    // Other types at a TXT name inside the local domain: not forwarded.
+    // Other types at a TXT name: the name exists, NODATA.
     let m = ask(&mut r, "info.lan", RecordType::A).unwrap();
-    assert_eq!(m.metadata.response_code, ResponseCode::NXDomain);
+    assert_eq!(m.metadata.response_code, ResponseCode::NoError);
 }
 
 #[test]

@@ -14,7 +14,7 @@ use netd_container::distro::{BootstrapPlan, BootstrapRequest, Distro, Variant};
 use netd_container::rootfs::{self, RootfsConfig, RootfsReport};
 use netd_container::runner::{self, RunError};
 use netd_container::sys::{self, Signal};
-use netd_container::{cleanup, name, nspawn_file};
+use netd_container::{cleanup, inputs, name, nspawn_file};
 
 use super::{Dirs, find_in_path, require_root};
 
@@ -28,10 +28,10 @@ pub struct CreateArgs {
     #[arg(long, default_value = "debian", value_parser = clap::value_parser!(Distro))]
     pub distro: Distro,
     /// The release (default: bookworm for debian, noble for ubuntu).
-    #[arg(long)]
+    #[arg(long, value_parser = suite)]
     pub suite: Option<String>,
     /// The archive to download from (default: the bootstrap tool's own).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", value_parser = mirror)]
     pub mirror: Option<String>,
     /// debootstrap's package set: `default` (Priority important: the
     /// tools an operator expects) or `minbase` (a smaller image: about a
@@ -43,7 +43,7 @@ pub struct CreateArgs {
     #[arg(long, value_name = "PATH")]
     pub directory: Option<PathBuf>,
     /// The bridge the container joins (written to its .nspawn file).
-    #[arg(long, default_value = netd_bridge::defaults::BRIDGE)]
+    #[arg(long, default_value = netd_bridge::defaults::BRIDGE, value_parser = bridge)]
     pub bridge: String,
     /// The DNS server the container uses (default: the bridge's IPv4
     /// address, where nspawn-netd answers; 192.168.26.1 while there is no
@@ -62,6 +62,21 @@ pub struct CreateArgs {
     /// Where the bootstrap's full log goes.
     #[arg(long, value_name = "PATH")]
     pub log_file: Option<PathBuf>,
+}
+
+/// `--suite`, checked by clap (see [`inputs`]).
+fn suite(v: &str) -> Result<String, inputs::InvalidInput> {
+    inputs::validate_suite(v).map(|()| v.to_owned())
+}
+
+/// `--mirror`, checked by clap.
+fn mirror(v: &str) -> Result<String, inputs::InvalidInput> {
+    inputs::validate_mirror(v).map(|()| v.to_owned())
+}
+
+/// `--bridge`, checked by clap.
+fn bridge(v: &str) -> Result<String, inputs::InvalidInput> {
+    inputs::validate_bridge(v).map(|()| v.to_owned())
 }
 
 /// Signals that stop a `create` cleanly (everything made is removed).
@@ -403,5 +418,31 @@ mod tests {
     #[test]
     fn a_missing_bridge_has_no_addresses() {
         assert!(bridge_ipv4("no-such-br0").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use clap::Parser;
+
+    use super::CreateArgs;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(flatten)]
+        args: CreateArgs,
+    }
+
+    #[test]
+    fn a_bridge_suite_or_mirror_that_would_change_a_file_or_command_is_refused() {
+        for bad in [
+            ("--bridge", "--bridge=nat0\n[Exec]"),
+            ("--suite", "--suite=-x"),
+            ("--mirror", "--mirror=http://a b"),
+        ] {
+            let e = Wrap::try_parse_from(["x", "web", bad.1]).unwrap_err();
+            assert!(e.to_string().contains(bad.0), "{e}");
+        }
+        assert!(Wrap::try_parse_from(["x", "web", "--bridge", "br-lab"]).is_ok());
     }
 }
