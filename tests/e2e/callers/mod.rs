@@ -180,10 +180,19 @@ pub fn user_exists(name: &str) -> bool {
 }
 
 /// `dig +short` for `name`'s A record at `server`, from `ns`.
+/// dig's own comments (`;; communications error …` for a try that timed
+/// out before one that was answered) are left out: on a loaded machine a
+/// first try may time out.
 pub fn dig(ns: &Netns, server: &str, name: &str) -> String {
     let at = format!("@{server}");
-    let out = ns.run(&["dig", "+short", "+time=2", "+tries=2", &at, name, "A"]);
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    let out = ns.run(&["dig", "+short", "+time=2", "+tries=3", &at, name, "A"]);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with(";;"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned()
 }
 
 /// True once something listens on UDP port 67 in `ns`, false if `child`
