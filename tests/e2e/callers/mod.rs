@@ -197,15 +197,7 @@ pub fn wait_for_dhcp_socket(ns: &Netns, child: &mut Child) -> bool {
 /// does not take yet (the issue that adds them is open): the nspawn-netd
 /// variants run the callers' lines without them until it lands, and the
 /// full lines stay recorded in `command_lines.rs`.
-pub const NOT_YET: &[&str] = &[
-    "--dhcp-rapid-commit",
-    "--dhcp-hostsfile",
-    "--dhcp-hostsdir",
-    "--dhcp-option",
-    "--dhcp-option-force",
-    "--interface-name",
-    "--dhcp-ignore-clid",
-];
+pub const NOT_YET: &[&str] = &["--dhcp-hostsfile", "--dhcp-hostsdir", "--interface-name"];
 
 /// `argv` without the options in [`NOT_YET`], in either of their forms
 /// (`--opt=value`, `--opt value`).
