@@ -367,3 +367,4 @@ fn a_damaged_lease_file_keeps_its_good_leases_and_a_copy_of_the_rest() {
 }
 
 mod options;
+mod ranges;

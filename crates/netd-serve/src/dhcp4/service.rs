@@ -39,6 +39,9 @@ pub struct Ipv4Range {
     pub lease: Option<LeaseTime>,
     /// `set:TAG`: tags the requests this range serves carry.
     pub tags: Vec<Tag>,
+    /// `ADDR,static`: the subnet of ADDR, served to reservations only
+    /// (`start` and `end` are both ADDR).
+    pub static_only: bool,
 }
 
 /// What the options say about DHCPv4.
@@ -130,7 +133,8 @@ pub(crate) fn resolve(
         return Err(bad(format!("the end {} is outside {subnet}", r.end)));
     }
     for (which, a) in [("start", r.start), ("end", r.end)] {
-        if a == subnet.network() || a == subnet.broadcast() {
+        // A static range only names its subnet (`192.168.122.0,static`).
+        if !r.static_only && (a == subnet.network() || a == subnet.broadcast()) {
             return Err(bad(format!(
                 "the {which} {a} is the network or broadcast address of {subnet}"
             )));
@@ -150,6 +154,7 @@ pub(crate) fn resolve(
         subnet,
         pool_start: r.start,
         pool_end: r.end,
+        static_only: r.static_only,
         lease_time: r.lease.unwrap_or(LeaseTime::DEFAULT),
         router: Some(net.ip()),
         dns_servers,
@@ -213,7 +218,11 @@ impl Dhcp4Plan {
             warn!("{shown}: {w}");
         }
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
-        let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
+        let pool_size = if self.config.static_only {
+            0
+        } else {
+            u64::from(u32::from(pool_end) - u32::from(pool_start) + 1)
+        };
         let server = Server::new(self.config, SystemTime::now(), opened.records)
             .with_lease_max(self.lease_max);
         let persist = Persistence::new(opened.journal, snapshot, store);
@@ -330,6 +339,7 @@ mod tests {
             netmask: None,
             lease: None,
             tags: Vec::new(),
+            static_only: false,
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }
