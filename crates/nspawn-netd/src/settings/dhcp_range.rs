@@ -69,8 +69,12 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
             "{f}: ranges chosen by tag are not supported (set:TAG is)"
         )));
     }
-    if fields.first().is_some_and(|f| f.contains(':')) {
-        return Err(err("tags on IPv6 ranges are not supported".into()));
+    match fields.first() {
+        None => return Err(err("no range after the tags".into())),
+        Some(f) if f.contains(':') => {
+            return Err(err("tags on IPv6 ranges are not supported".into()));
+        }
+        Some(_) => {}
     }
     if fields.len() == 1 {
         let (start, end) = parse_dash_form(fields[0]).map_err(err)?;
@@ -267,6 +271,9 @@ mod tests {
         let e = parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").unwrap_err();
         assert!(e.reason.contains("tag:x"), "{e}");
         assert!(parse_dhcp_range("set:,1.2.3.4,1.2.3.5").is_err());
+        // Found by fuzzing: tags and nothing else.
+        let e = parse_dhcp_range("set:a:b").unwrap_err();
+        assert!(e.reason.contains("no range"), "{e}");
         assert!(parse_dhcp_range("1.2.3.4,proxy").is_err());
         assert!(parse_dhcp_range("1.2.3.4,1.2.3.5,255.0.255.0").is_err());
     }
