@@ -21,6 +21,7 @@ fn config() -> Dhcp4Config {
         subnet: "10.0.0.0/14".parse().unwrap(),
         pool_start: Ipv4Addr::new(10, 0, 0, 10),
         pool_end: Ipv4Addr::new(10, 3, 255, 250),
+        static_only: false,
         lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
         router: Some(Ipv4Addr::new(10, 0, 0, 1)),
         dns_servers: vec![Ipv4Addr::new(10, 0, 0, 1)],

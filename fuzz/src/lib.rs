@@ -51,6 +51,7 @@ pub fn dhcp4_config() -> Dhcp4Config {
         subnet: "192.168.26.0/24".parse().expect("a subnet"),
         pool_start: Ipv4Addr::new(192, 168, 26, 20),
         pool_end: Ipv4Addr::new(192, 168, 26, 29),
+        static_only: false,
         lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
         router: Some(SERVER),
         dns_servers: vec![SERVER],

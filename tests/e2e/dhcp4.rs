@@ -38,6 +38,7 @@ fn seed_args(dir: &Path) -> Vec<String> {
         "--interface=nat0".into(),
         "--except-interface=lo".into(),
         "--dhcp-range=192.168.26.20,192.168.26.100,12h".into(),
+        "--dhcp-option=6,192.168.26.1".into(),
         "--listen-address=192.168.26.1".into(),
         "--port=53".into(),
         format!("--pid-file={}", dir.join("nat0-netd.pid").display()),
@@ -372,3 +373,4 @@ fn a_damaged_lease_file_keeps_its_good_leases_and_a_copy_of_the_rest() {
 }
 
 mod options;
+mod ranges;

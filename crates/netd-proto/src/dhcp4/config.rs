@@ -68,6 +68,9 @@ pub struct Dhcp4Config {
     pub pool_start: Ipv4Addr,
     /// Last address of the dynamic pool, inclusive.
     pub pool_end: Ipv4Addr,
+    /// `--dhcp-range=ADDR,static`: no dynamic pool at all; only hosts with
+    /// a reservation get an address (the pool bounds are then unused).
+    pub static_only: bool,
     pub lease_time: LeaseTime,
     /// Option 3; normally the server's own address.
     pub router: Option<Ipv4Addr>,

@@ -18,6 +18,8 @@ pub(crate) struct Pool {
     /// The dynamic range, inclusive, as host-order integers.
     start: u32,
     end: u32,
+    /// False for a static-only range: no address is dynamic.
+    dynamic: bool,
     server: Ipv4Addr,
     network: Ipv4Addr,
     broadcast: Ipv4Addr,
@@ -33,6 +35,7 @@ impl Pool {
         Pool {
             start: a.min(b),
             end: a.max(b),
+            dynamic: !config.static_only,
             server: config.server_addr,
             network: config.subnet.network(),
             broadcast: config.subnet.broadcast(),
@@ -61,7 +64,7 @@ impl Pool {
     }
 
     fn in_range(&self, addr: Ipv4Addr) -> bool {
-        (self.start..=self.end).contains(&u32::from(addr))
+        self.dynamic && (self.start..=self.end).contains(&u32::from(addr))
     }
 
     /// An address of the range that any client may get: not special, not
@@ -72,6 +75,9 @@ impl Pool {
 
     /// How many addresses are dynamic ([`Pool::is_dynamic`]).
     pub(crate) fn dynamic_size(&self) -> u64 {
+        if !self.dynamic {
+            return 0;
+        }
         let range = u64::from(self.end - self.start) + 1;
         let special = [self.server, self.network, self.broadcast];
         let mut excluded = special
@@ -107,6 +113,9 @@ impl Pool {
     /// DISCOVER); after [`PROBES`] of those, the next free one in order.
     /// `None` when every dynamic address is taken.
     pub(crate) fn pick(&self, key: &ClientKey, leases: &LeaseTable) -> Option<Ipv4Addr> {
+        if !self.dynamic {
+            return None;
+        }
         let size = u64::from(self.end - self.start) + 1;
         let at = |i: u64| Ipv4Addr::from(self.start + (i % size) as u32);
         let free =
@@ -159,6 +168,7 @@ mod tests {
             subnet: "10.0.0.0/24".parse().unwrap(),
             pool_start: Ipv4Addr::new(10, 0, 0, start),
             pool_end: Ipv4Addr::new(10, 0, 0, end),
+            static_only: false,
             lease_time: LeaseTime::DEFAULT,
             router: None,
             dns_servers: vec![],

@@ -898,6 +898,8 @@ mod option_tests;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod range_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod warning_tests;

@@ -43,6 +43,9 @@ pub struct Ipv4Range {
     pub lease: Option<LeaseTime>,
     /// `set:TAG`: tags the requests this range serves carry.
     pub tags: Vec<Tag>,
+    /// `ADDR,static`: the subnet of ADDR, served to reservations only
+    /// (`start` and `end` are both ADDR).
+    pub static_only: bool,
 }
 
 /// What the options say about DHCPv4.
@@ -162,7 +165,8 @@ pub(crate) fn resolve(
         return Err(bad(format!("the end {} is outside {subnet}", r.end)));
     }
     for (which, a) in [("start", r.start), ("end", r.end)] {
-        if a == subnet.network() || a == subnet.broadcast() {
+        // A static range only names its subnet (`192.168.122.0,static`).
+        if !r.static_only && (a == subnet.network() || a == subnet.broadcast()) {
             return Err(bad(format!(
                 "the {which} {a} is the network or broadcast address of {subnet}"
             )));
@@ -185,6 +189,7 @@ pub(crate) fn resolve(
         subnet,
         pool_start: r.start,
         pool_end: r.end,
+        static_only: r.static_only,
         lease_time: r.lease.unwrap_or(LeaseTime::DEFAULT),
         router: Some(net.ip()),
         dns_servers,
@@ -266,7 +271,11 @@ impl Dhcp4Plan {
             open_files(&path, writer)?
         };
         let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
-        let pool_size = u64::from(u32::from(pool_end) - u32::from(pool_start) + 1);
+        let pool_size = if self.config.static_only {
+            0
+        } else {
+            u64::from(u32::from(pool_end) - u32::from(pool_start) + 1)
+        };
         let server_addr = self.config.server_addr;
         let server =
             Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
@@ -491,6 +500,7 @@ mod tests {
             netmask: None,
             lease: None,
             tags: Vec::new(),
+            static_only: false,
         };
         Sourced::new(r, "dhcp-range", "as written", origin)
     }

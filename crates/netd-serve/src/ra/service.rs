@@ -107,6 +107,14 @@ pub fn plan(settings: &Ipv6Settings, ctx: &Context) -> Result<Option<Ipv6Plan>, 
                     p.describe()
                 )));
             }
+            if let Some(o) = settings.dhcp6_options.first() {
+                // dnsmasq accepts these without IPv6 service too; say so
+                // rather than drop them unseen.
+                tracing::warn!(
+                    "{}: no IPv6 --dhcp-range and no --enable-ra: nothing announces it",
+                    o.describe()
+                );
+            }
             return Ok(None);
         }
         if !iface.global_ipv6().any(|n| n.prefix() == 64) {

@@ -142,6 +142,7 @@ pub fn fill_from_bridge(
             netmask: None,
             lease: Some(parse_lease_time(defaults::LEASE).map_err(anyhow::Error::msg)?),
             tags: Vec::new(),
+            static_only: false,
         };
         let text = format!("{},{},{}", range.start, range.end, defaults::LEASE);
         settings

@@ -6,6 +6,7 @@
 //! - `192.168.26.20-192.168.26.100`;
 //! - dnsmasq's `START,END[,NETMASK[,BROADCAST]][,LEASE]`, LEASE being `12h`,
 //!   `45m`, `30s`, `1d`, `2w`, a number of seconds, or `infinite`;
+//! - `ADDR,static[,NETMASK][,LEASE]`: ADDR's subnet, reservations only;
 //! - any of these after `set:TAG,` (several allowed): requests served from
 //!   the range carry the tag. `tag:TAG` (a range only for tagged requests)
 //!   is not supported.
@@ -66,8 +67,12 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
             "{f}: ranges chosen by tag are not supported (set:TAG is)"
         )));
     }
-    if fields.first().is_some_and(|f| f.contains(':')) {
-        return Err(err("tags on IPv6 ranges are not supported".into()));
+    match fields.first() {
+        None => return Err(err("no range after the tags".into())),
+        Some(f) if f.contains(':') => {
+            return Err(err("tags on IPv6 ranges are not supported".into()));
+        }
+        Some(_) => {}
     }
     if fields.len() == 1 {
         let (start, end) = parse_dash_form(fields[0]).map_err(err)?;
@@ -77,18 +82,22 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
             netmask: None,
             lease: None,
             tags,
+            static_only: false,
         }));
     }
     let start: Ipv4Addr = fields[0]
         .parse()
         .map_err(|_| err(format!("{:?} is not an IPv4 address", fields[0])))?;
-    let end: Ipv4Addr = match fields[1] {
-        "static" | "proxy" => {
+    let (end, static_only) = match fields[1] {
+        "static" => (start, true),
+        "proxy" => {
             return Err(err(format!("mode {:?} is not supported", fields[1])));
         }
-        f => f
-            .parse()
-            .map_err(|_| err(format!("{f:?} is not an IPv4 address")))?,
+        f => (
+            f.parse()
+                .map_err(|_| err(format!("{f:?} is not an IPv4 address")))?,
+            false,
+        ),
     };
     let mut rest = &fields[2..];
     let mut lease = None;
@@ -119,6 +128,7 @@ pub fn parse_dhcp_range(value: &str) -> Result<DhcpRange, RangeError> {
         netmask,
         lease,
         tags,
+        static_only,
     }))
 }
 
@@ -204,6 +214,15 @@ mod tests {
     }
 
     #[test]
+    fn a_static_range_names_its_subnet_only() {
+        let r = v4("192.168.122.0,static,255.255.255.0,1h");
+        assert!(r.static_only);
+        assert_eq!((r.start, r.end), (Ipv4Addr::new(192, 168, 122, 0), r.start));
+        assert_eq!(r.netmask, Some(Ipv4Addr::new(255, 255, 255, 0)));
+        assert!(!v4("10.0.0.2,10.0.0.9").static_only);
+    }
+
+    #[test]
     fn lease_times() {
         let secs = |s| match parse_lease_time(s).unwrap() {
             LeaseTime::Finite(d) => d.as_secs(),
@@ -231,7 +250,10 @@ mod tests {
         let e = parse_dhcp_range("tag:x,1.2.3.4,1.2.3.5").unwrap_err();
         assert!(e.reason.contains("tag:x"), "{e}");
         assert!(parse_dhcp_range("set:,1.2.3.4,1.2.3.5").is_err());
-        assert!(parse_dhcp_range("1.2.3.4,static").is_err());
+        // Found by fuzzing: tags and nothing else.
+        let e = parse_dhcp_range("set:a:b").unwrap_err();
+        assert!(e.reason.contains("no range"), "{e}");
+        assert!(parse_dhcp_range("1.2.3.4,proxy").is_err());
         assert!(parse_dhcp_range("1.2.3.4,1.2.3.5,255.0.255.0").is_err());
     }
 }

@@ -1,0 +1,45 @@
+//! Range modes: a static-only range serves reservations alone.
+
+use std::net::Ipv4Addr;
+
+use dhcproto::v4::MessageType;
+
+use crate::dhcp4::server::Server;
+use crate::dhcp4::testkit::*;
+
+fn static_server() -> Server {
+    let mut c = config();
+    c.static_only = true;
+    Server::new(c, at(0), vec![])
+}
+
+#[test]
+fn a_static_range_gives_reserved_hosts_their_address_and_no_one_else_any() {
+    let mut s = static_server();
+    let reserved = config().reservations[0].clone();
+    let offer = s.handle(at(0), &discover(reserved.mac).bytes()).unwrap();
+    assert_eq!(offer.yiaddr, reserved.addr);
+    let ack = s
+        .handle(at(0), &select(reserved.mac, reserved.addr).bytes())
+        .unwrap();
+    assert_eq!(ack.msg_type, MessageType::Ack);
+    // A stranger gets no offer, and is refused an address of the old pool.
+    assert!(s.handle(at(0), &discover(mac(1)).bytes()).is_none());
+    assert_eq!(s.stats().exhausted, 1);
+    let nak = s
+        .handle(
+            at(0),
+            &reboot(mac(1), Ipv4Addr::new(192, 168, 26, 50)).bytes(),
+        )
+        .unwrap();
+    assert_eq!(nak.msg_type, MessageType::Nak);
+    assert_eq!(s.free_addresses(), 0);
+    s.check_invariants().unwrap();
+}
+
+#[test]
+fn the_same_configuration_with_a_pool_serves_strangers() {
+    let mut s = Server::new(config(), at(0), vec![]);
+    assert!(s.handle(at(0), &discover(mac(1)).bytes()).is_some());
+    assert!(s.free_addresses() > 0);
+}
