@@ -16,11 +16,14 @@ fn static_server() -> Server {
 #[test]
 fn a_static_range_gives_reserved_hosts_their_address_and_no_one_else_any() {
     let mut s = static_server();
-    let reserved = config().reservations[0].clone();
-    let offer = s.handle(at(0), &discover(reserved.mac).bytes()).unwrap();
-    assert_eq!(offer.yiaddr, reserved.addr);
+    // config() reserves 192.168.26.10 for 52:54:00:00:00:99.
+    let (reserved_mac, reserved_addr) =
+        ([0x52, 0x54, 0, 0, 0, 0x99], Ipv4Addr::new(192, 168, 26, 10));
+    assert_eq!(config().reservations[0].addr, Some(reserved_addr));
+    let offer = s.handle(at(0), &discover(reserved_mac).bytes()).unwrap();
+    assert_eq!(offer.yiaddr, reserved_addr);
     let ack = s
-        .handle(at(0), &select(reserved.mac, reserved.addr).bytes())
+        .handle(at(0), &select(reserved_mac, reserved_addr).bytes())
         .unwrap();
     assert_eq!(ack.msg_type, MessageType::Ack);
     // A stranger gets no offer, and is refused an address of the old pool.
