@@ -164,7 +164,7 @@ fn network_manager_with_every_optional_argument_passes_nspawn_netd_syntax_check(
 }
 
 #[test]
-#[ignore = "waits for ra-param=*,0,0 (interval 0) and stateful DHCPv6 ranges"]
+#[ignore = "waits for stateful DHCPv6 address ranges (libvirt writes one for an IPv6 <dhcp><range>)"]
 fn libvirt_isolated_network_passes_nspawn_netd_syntax_check() {
     check(&netd_bin(), libvirt_isolated_lines);
 }

@@ -153,6 +153,9 @@ fn prefix_spec(
     }
 }
 
+/// MaxRtrAdvInterval when `--ra-param` gives 0 (dnsmasq's default).
+const DEFAULT_RA_INTERVAL: u32 = 600;
+
 pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
     let err = |reason: String| Ipv6OptionError {
         option: "--ra-param",
@@ -200,10 +203,16 @@ pub fn parse_ra_param(value: &str) -> Result<RaParam, Ipv6OptionError> {
                 ))
             })
     };
+    // An interval of 0 is the default (libvirt writes `*,0,0` for an
+    // isolated network: default interval, router lifetime 0).
+    let interval = |f: &str| match f {
+        "0" => Ok(DEFAULT_RA_INTERVAL),
+        f => number(f, "interval", 4..=1800),
+    };
     let (interval, lifetime) = match rest {
-        [i] => (number(i, "interval", 4..=1800)?, None),
+        [i] => (interval(i)?, None),
         [i, l] => (
-            number(i, "interval", 4..=1800)?,
+            interval(i)?,
             Some(number(l, "router lifetime", 0..=9000)? as u16),
         ),
         _ => return Err(err("expected IF,[high|low,]INTERVAL[,LIFETIME]".into())),
@@ -289,6 +298,12 @@ mod tests {
             parse_ra_param("nat0,mtu:off,low,10,0").unwrap().mtu,
             Some(None)
         );
+        // libvirt's isolated networks: the default interval, no default
+        // router.
+        let p = parse_ra_param("*,0,0").unwrap();
+        assert_eq!(p.iface, "*");
+        assert_eq!(p.interval, Duration::from_secs(600));
+        assert_eq!(p.router_lifetime, Some(0));
         for bad in [
             "nat0",
             "nat0,2",

@@ -68,7 +68,7 @@ fn libvirt_isolated_network_runs_dnsmasq_for_a_guest() {
 
 /// Switch on by removing `#[ignore]`.
 #[test]
-#[ignore = "waits for ra-param=*,0,0 (interval 0) and stateful DHCPv6 ranges"]
+#[ignore = "waits for stateful DHCPv6 address ranges (libvirt writes one for an IPv6 <dhcp><range>)"]
 fn libvirt_isolated_network_runs_nspawn_netd_for_a_guest() {
     run_with(&netd_bin());
 }
