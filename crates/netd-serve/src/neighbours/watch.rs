@@ -6,8 +6,9 @@
 //! the watcher also probes: an ICMPv6 echo request to ff02::1 from the
 //! router's address in the prefix (every host answers from its own address
 //! there, resolving ours first, which enters its address into our table),
-//! and a unicast echo request to the EUI-64 guess of every MAC seen without
-//! an address (which enters the table only if it answers). Probes go out a
+//! and, in the slow rounds, a unicast echo request to the EUI-64 guess of
+//! every MAC seen without an address (which enters the table only if it
+//! answers). Probes go out a
 //! second after every router advertisement (hosts form their addresses from
 //! it and finish duplicate address detection within about two seconds),
 //! then at growing intervals, then every minute.
@@ -132,7 +133,14 @@ impl NeighbourWatcher {
                             Err(e) => debug!(interface = %self.ifname, "re-reading the neighbour table: {e}"),
                         }
                     }
-                    prober.round(&self, &mut table).await;
+                    // EUI-64 guesses only in the slow rounds: a unicast
+                    // probe of an address still in duplicate address
+                    // detection fails its neighbour resolution, and the
+                    // kernel then drops what it forwards to that address
+                    // for seconds (a container's first replies from the
+                    // internet).
+                    let guesses = burst >= PROBE_BURST.len();
+                    prober.round(&self, &mut table, guesses).await;
                     burst += 1;
                     next_probe = Instant::now() + PROBE_BURST.get(burst).copied().unwrap_or(PROBE_EVERY);
                 }
@@ -274,11 +282,21 @@ impl Prober {
     }
 
     /// One probe round; failures are logged, never fatal.
-    async fn round(&mut self, watcher: &NeighbourWatcher, table: &mut NeighbourTable) {
+    async fn round(
+        &mut self,
+        watcher: &NeighbourWatcher,
+        table: &mut NeighbourTable,
+        guesses: bool,
+    ) {
         // Replies to these only bring hosts into the kernel's table; their
         // nonces verify nothing (every host sees the multicast one).
         let mut sent = 0;
-        for dest in std::iter::once(ALL_NODES).chain(table.eui64_guesses()) {
+        let guesses = if guesses {
+            table.eui64_guesses()
+        } else {
+            Vec::new()
+        };
+        for dest in std::iter::once(ALL_NODES).chain(guesses) {
             sent += usize::from(self.send(watcher, dest, rand::random()).await);
         }
         for addr in table.unverified() {
