@@ -51,6 +51,10 @@ const COMMIT_GATHER: Duration = Duration::from_millis(10);
 /// Longest sleep before looking at the wall clock again, so a clock step
 /// does not leave a lease unexpired for long.
 const MAX_TIMER: Duration = Duration::from_secs(60);
+/// Below this many leases, offers and holds the free count is exact after
+/// every change; above, it is recomputed at most every [`FREE_EVERY`].
+const FREE_EXACT_BELOW: usize = 2048;
+const FREE_EVERY: Duration = Duration::from_secs(1);
 /// How often the pool addresses probed free are topped up.
 const PROBE_TICK: Duration = Duration::from_secs(1);
 /// Larger than any DHCP message we accept (RFC 2131: 576 by default).
@@ -79,6 +83,8 @@ pub struct Dhcp4Shell {
     in_use: RateLimit,
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
+    /// When `free` was last computed.
+    free_computed_at: Option<Instant>,
     /// Probes whether a name's holder still answers ARP; without it a held
     /// name moves only when its lease ends.
     arp: Option<ArpProber>,
@@ -111,6 +117,7 @@ impl Dhcp4Shell {
             declined: RateLimit::default(),
             in_use: RateLimit::default(),
             held_at_last_free: None,
+            free_computed_at: None,
             arp: None,
             protected_generation: 0,
             hosts: None,
@@ -192,8 +199,10 @@ impl Dhcp4Shell {
             }
             self.flush_warnings(Instant::now().into_std());
             self.follow_protected_names();
-            if self.arp.is_some() && Instant::now() >= next_probe_tick {
+            if Instant::now() >= next_probe_tick {
                 self.start_probes();
+                // A free count left stale by a burst catches up here.
+                self.publish_stats();
                 next_probe_tick = Instant::now() + PROBE_TICK;
             }
             if self.drain_events() {
@@ -454,10 +463,17 @@ impl Dhcp4Shell {
             stats::set(gauge, v);
         }
         // Free addresses cost a walk of the table: only when it changed
-        // size (a flood on a full pool changes nothing).
+        // size (a flood on a full pool changes nothing), and for a large
+        // table at most once a second (at 50,000 leases a walk per new
+        // lease was most of the daemon's CPU).
         let held = self.server.held_count();
-        if self.held_at_last_free != Some(held) {
+        let due = held < FREE_EXACT_BELOW
+            || self
+                .free_computed_at
+                .is_none_or(|t| t.elapsed() >= FREE_EVERY);
+        if self.held_at_last_free != Some(held) && due {
             self.held_at_last_free = Some(held);
+            self.free_computed_at = Some(Instant::now());
             stats::set(&st.free, self.server.free_addresses());
         }
     }
@@ -518,11 +534,7 @@ impl Dhcp4Shell {
                 .min(MAX_TIMER),
             None => MAX_TIMER,
         };
-        let core = if self.arp.is_some() {
-            core.min(PROBE_TICK)
-        } else {
-            core
-        };
+        let core = core.min(PROBE_TICK);
         [
             self.no_address.deadline(),
             self.declined.deadline(),
