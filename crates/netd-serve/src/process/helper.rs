@@ -114,19 +114,10 @@ fn serve(
     noted: &mut Option<(u64, u64)>,
 ) -> io::Result<()> {
     loop {
-        let mut head = [0u8; 5];
-        match stream.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
-        }
-        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
-        if len > MAX_REQUEST {
-            return Err(io::Error::other("request too large"));
-        }
-        let mut body = vec![0u8; len as usize];
-        stream.read_exact(&mut body)?;
-        let result = match head[0] {
+        let Some((kind, body)) = super::read_request(&mut stream, MAX_REQUEST)? else {
+            return Ok(());
+        };
+        let result = match kind {
             WRITE_LEASES => atomic_file::replace(&config.lease_file, &body),
             CONTROL_BOUND => {
                 *noted = config.control_socket.as_deref().and_then(file_id);

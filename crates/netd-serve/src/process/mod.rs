@@ -25,6 +25,25 @@ pub use script::{ScriptCall, ScriptRunner};
 use std::io;
 
 /// Fails unless the process runs one thread.
+/// Reads one request of the helper's and the script runner's framing (a
+/// kind byte, a big-endian u32 length, the body) from `stream`; `None`
+/// when the daemon's end closed.
+fn read_request(stream: &mut impl io::Read, max: u32) -> io::Result<Option<(u8, Vec<u8>)>> {
+    let mut head = [0u8; 5];
+    match stream.read_exact(&mut head) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
+    if len > max {
+        return Err(io::Error::other("request too large"));
+    }
+    let mut body = vec![0u8; len as usize];
+    stream.read_exact(&mut body)?;
+    Ok(Some((head[0], body)))
+}
+
 fn require_one_thread(what: &str) -> io::Result<()> {
     match crate::sys::process::thread_count()? {
         1 => Ok(()),

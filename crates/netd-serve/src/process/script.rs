@@ -237,19 +237,10 @@ fn decode(mut b: &[u8]) -> Option<ScriptCall> {
 /// The runner's loop: one request at a time until the daemon's end closes.
 fn serve(mut stream: UnixStream, script: &Path) -> io::Result<()> {
     loop {
-        let mut head = [0u8; 5];
-        match stream.read_exact(&mut head) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
-        }
-        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]);
-        if len > MAX_REQUEST {
-            return Err(io::Error::other("request too large"));
-        }
-        let mut body = vec![0u8; len as usize];
-        stream.read_exact(&mut body)?;
-        let (ok, text) = match head[0] {
+        let Some((kind, body)) = super::read_request(&mut stream, MAX_REQUEST)? else {
+            return Ok(());
+        };
+        let (ok, text) = match kind {
             INIT => {
                 let call = ScriptCall {
                     args: vec!["init".into()],
