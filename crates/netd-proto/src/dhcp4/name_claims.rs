@@ -69,6 +69,9 @@ pub(crate) struct NameClaims {
     /// Name (lower-case) to the address of the lease that last took it;
     /// checked against the lease table on use, so a stale entry is harmless.
     holders: HashMap<String, Ipv4Addr>,
+    /// The reverse: one name per address, so a client that keeps changing
+    /// its name leaves at most one entry behind, not one per name.
+    names_by_addr: HashMap<Ipv4Addr, String>,
     /// Reservation names: a client its host entry names gets the name
     /// through that entry, never through here.
     reserved: HashSet<String>,
@@ -109,7 +112,18 @@ impl NameClaims {
     pub(crate) fn took(&mut self, name: &str, addr: Ipv4Addr) {
         let name = name.to_ascii_lowercase();
         self.pending.remove(&name);
-        self.holders.insert(name, addr);
+        if let Some(old) = self.names_by_addr.insert(addr, name.clone())
+            && old != name
+            && self.holders.get(&old) == Some(&addr)
+        {
+            self.holders.remove(&old);
+        }
+        if let Some(prev_addr) = self.holders.insert(name.clone(), addr)
+            && prev_addr != addr
+            && self.names_by_addr.get(&prev_addr) == Some(&name)
+        {
+            self.names_by_addr.remove(&prev_addr);
+        }
     }
 
     /// The address recorded for `name` (to look its lease up).
@@ -263,6 +277,22 @@ mod tests {
         assert_eq!(c.probed(&p, false, t + RECHECK), Some(b));
         assert_eq!(c.probed(&p, false, t + RECHECK), None, "once");
         assert_eq!(c.claimant("web"), None);
+    }
+
+    #[test]
+    fn a_client_renaming_itself_leaves_one_entry() {
+        let mut c = NameClaims::default();
+        let addr = Ipv4Addr::new(192, 168, 26, 20);
+        for n in 0..100 {
+            c.took(&format!("name{n}"), addr);
+        }
+        assert_eq!((c.holders.len(), c.names_by_addr.len()), (1, 1));
+        assert_eq!(c.recorded_holder("name99"), Some(addr));
+        // The name moves to another address: the old address forgets it.
+        let other = Ipv4Addr::new(192, 168, 26, 21);
+        c.took("name99", other);
+        assert_eq!((c.holders.len(), c.names_by_addr.len()), (1, 1));
+        assert_eq!(c.recorded_holder("name99"), Some(other));
     }
 
     #[test]
