@@ -11,24 +11,26 @@ use std::time::{Duration, SystemTime};
 use criterion::{Criterion, criterion_group, criterion_main};
 use dhcproto::v4::{DhcpOption, Message, MessageType, Opcode, OptionCode};
 use dhcproto::{Encodable, Encoder};
-use netd_proto::dhcp4::{Dhcp4Config, LeaseRecord, LeaseTime, Server};
+use netd_proto::dhcp4::{Dhcp4Config, Dhcp4Range, LeaseRecord, LeaseTime, Server};
 
 const LEASES: u32 = 10_000;
 
 fn config() -> Dhcp4Config {
     Dhcp4Config {
         server_addr: Ipv4Addr::new(10, 0, 0, 1),
-        subnet: "10.0.0.0/14".parse().unwrap(),
-        pool_start: Ipv4Addr::new(10, 0, 0, 10),
-        pool_end: Ipv4Addr::new(10, 3, 255, 250),
-        static_only: false,
-        lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
-        router: Some(Ipv4Addr::new(10, 0, 0, 1)),
+        ranges: vec![Dhcp4Range {
+            lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
+            ..Dhcp4Range::on_link(
+                "10.0.0.0/14".parse().unwrap(),
+                Ipv4Addr::new(10, 0, 0, 1),
+                Ipv4Addr::new(10, 0, 0, 10),
+                Ipv4Addr::new(10, 3, 255, 250),
+            )
+        }],
         dns_servers: vec![Ipv4Addr::new(10, 0, 0, 1)],
         domain: Some("lan".into()),
         mtu: None,
         options: Vec::new(),
-        tags: Vec::new(),
         rapid_commit: false,
         ignore_client_id: false,
         reservations: vec![],

@@ -8,7 +8,7 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, SystemTime};
 
-use netd_proto::dhcp4::{Dhcp4Config, LeaseTime, Reservation};
+use netd_proto::dhcp4::{Dhcp4Config, Dhcp4Range, LeaseTime, Reservation};
 
 pub mod dns;
 pub mod journal;
@@ -48,17 +48,38 @@ pub const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 1);
 pub fn dhcp4_config() -> Dhcp4Config {
     Dhcp4Config {
         server_addr: SERVER,
-        subnet: "192.168.26.0/24".parse().expect("a subnet"),
-        pool_start: Ipv4Addr::new(192, 168, 26, 20),
-        pool_end: Ipv4Addr::new(192, 168, 26, 29),
-        static_only: false,
-        lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
-        router: Some(SERVER),
+        ranges: vec![
+            Dhcp4Range {
+                lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
+                ..Dhcp4Range::on_link(
+                    "192.168.26.0/24".parse().expect("a subnet"),
+                    SERVER,
+                    Ipv4Addr::new(192, 168, 26, 20),
+                    Ipv4Addr::new(192, 168, 26, 29),
+                )
+            },
+            // A second subnet on the link, and one behind relays (any
+            // giaddr in 10/8).
+            Dhcp4Range::on_link(
+                "172.20.0.0/24".parse().expect("a subnet"),
+                Ipv4Addr::new(172, 20, 0, 1),
+                Ipv4Addr::new(172, 20, 0, 10),
+                Ipv4Addr::new(172, 20, 0, 12),
+            ),
+            Dhcp4Range {
+                local: None,
+                ..Dhcp4Range::on_link(
+                    "10.0.0.0/8".parse().expect("a subnet"),
+                    SERVER,
+                    Ipv4Addr::new(10, 0, 0, 20),
+                    Ipv4Addr::new(10, 0, 0, 29),
+                )
+            },
+        ],
         dns_servers: vec![SERVER],
         domain: Some("lan".into()),
         mtu: Some(1400),
         options: Vec::new(),
-        tags: Vec::new(),
         rapid_commit: false,
         ignore_client_id: false,
         reservations: vec![Reservation {

@@ -18,6 +18,7 @@ use netd_testkit::dhcp_wire;
 use netd_testkit::lab::{self, Daemon, Lab};
 
 mod hosts;
+mod relay;
 mod script;
 
 const POOL: (Ipv4Addr, Ipv4Addr) = (

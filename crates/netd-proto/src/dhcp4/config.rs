@@ -56,24 +56,64 @@ impl LeaseTime {
     pub const DEFAULT: LeaseTime = LeaseTime::Finite(Duration::from_secs(3600));
 }
 
-/// Everything the DHCPv4 server needs to decide what to answer.
+/// One `--dhcp-range`: a subnet, the pool in it, and what its clients get.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dhcp4Config {
-    /// The server's own address on the interface: server identifier, and
-    /// never handed to a client.
-    pub server_addr: Ipv4Addr,
-    /// The interface's subnet (from its address and prefix length).
+pub struct Dhcp4Range {
     pub subnet: Ipv4Network,
     /// First address of the dynamic pool, inclusive.
-    pub pool_start: Ipv4Addr,
+    pub start: Ipv4Addr,
     /// Last address of the dynamic pool, inclusive.
-    pub pool_end: Ipv4Addr,
+    pub end: Ipv4Addr,
     /// `--dhcp-range=ADDR,static`: no dynamic pool at all; only hosts with
     /// a reservation get an address (the pool bounds are then unused).
     pub static_only: bool,
     pub lease_time: LeaseTime,
-    /// Option 3; normally the server's own address.
-    pub router: Option<Ipv4Addr>,
+    /// Tags every request served from the range carries
+    /// (`--dhcp-range=set:TAG,...`).
+    pub tags: Vec<Tag>,
+    /// The server's own address in the subnet, when the subnet is on the
+    /// interface: the server identifier and default router of its clients.
+    /// `None` for a subnet reached through a relay agent: its clients get
+    /// [`Dhcp4Config::server_addr`] as server identifier and the relay's
+    /// address (giaddr) as default router, as from dnsmasq.
+    pub local: Option<Ipv4Addr>,
+}
+
+impl Dhcp4Range {
+    /// A range of a subnet on the interface, where the server is `local`.
+    pub fn on_link(
+        subnet: Ipv4Network,
+        local: Ipv4Addr,
+        start: Ipv4Addr,
+        end: Ipv4Addr,
+    ) -> Dhcp4Range {
+        Dhcp4Range {
+            subnet,
+            start,
+            end,
+            static_only: false,
+            lease_time: LeaseTime::DEFAULT,
+            tags: Vec::new(),
+            local: Some(local),
+        }
+    }
+
+    /// The server identifier its clients get.
+    pub fn server_id(&self, primary: Ipv4Addr) -> Ipv4Addr {
+        self.local.unwrap_or(primary)
+    }
+}
+
+/// Everything the DHCPv4 server needs to decide what to answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dhcp4Config {
+    /// The server's own address on the interface: server identifier of
+    /// relayed subnets, and never handed to a client.
+    pub server_addr: Ipv4Addr,
+    /// The ranges, in the order given: a new client gets an address from
+    /// the first of those serving its network that has one free. Two
+    /// ranges' subnets are either the same or apart.
+    pub ranges: Vec<Dhcp4Range>,
     /// Option 6; empty when the DNS forwarder is off (`--port=0`).
     pub dns_servers: Vec<Ipv4Addr>,
     /// Options 15 and 119 when set.
@@ -82,8 +122,6 @@ pub struct Dhcp4Config {
     pub mtu: Option<u16>,
     /// `--dhcp-option`/`--dhcp-option-force`: laid over the options above.
     pub options: Vec<Dhcp4Option>,
-    /// Tags every request served here carries (`--dhcp-range=set:TAG,...`).
-    pub tags: Vec<Tag>,
     /// Answer a DISCOVER carrying option 80 with an ACK (RFC 4039,
     /// `--dhcp-rapid-commit`).
     pub rapid_commit: bool,

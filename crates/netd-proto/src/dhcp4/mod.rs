@@ -5,7 +5,8 @@
 //!   returning a [`Reply`], lease events, `poll_timeout`/`handle_timeout`;
 //! - [`leases`]: the lease table (by address, by client, expiry set);
 //! - [`hosts`]: `--dhcp-host` entries and which one a client matches;
-//! - [`pool`]: which addresses may go to whom, and the stable pick;
+//! - [`pool`]: which ranges serve a request (the link's subnets, or the
+//!   relay agent's), which addresses may go to whom, and the stable pick;
 //! - [`option_spec`] and [`tags`]: configured options, typed, and the tags
 //!   that choose them;
 //! - [`wire`] and [`request`]: reading a received message without trusting
@@ -26,9 +27,8 @@
 //! [`host_spec`] reads a `--dhcp-host` value (or a hosts-file line), so
 //! the daemon can re-read hosts files.
 //!
-//! Not here: parsing `--dhcp-range` (the binary does), relays'
-//! subnets other than the served one, BOOTP-only clients, DHCP over
-//! non-Ethernet links.
+//! Not here: parsing `--dhcp-range` (the binary does), BOOTP-only
+//! clients, DHCP over non-Ethernet links.
 
 pub mod arp;
 pub mod commit;
@@ -50,7 +50,7 @@ pub mod tags;
 pub(crate) mod warning;
 pub(crate) mod wire;
 
-pub use config::{Dhcp4Config, LeaseTime, MIN_LEASE, parse_lease_time};
+pub use config::{Dhcp4Config, Dhcp4Range, LeaseTime, MIN_LEASE, parse_lease_time};
 pub use hosts::{HostQuery, MacPattern, Reservation};
 pub use lease_file::{LeaseRecord, LineError};
 pub use leases::ClientKey;
@@ -59,7 +59,7 @@ pub use option_spec::{Dhcp4Option, OptionValue};
 pub use reply::{Destination, Reply};
 pub use server::{LeaseChange, LeaseEvent, RequestInfo, Server};
 pub use tags::{Tag, TagMatch};
-pub use warning::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
+pub use warning::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, NO_RANGE, Warning};
 
 #[cfg(test)]
 mod testkit;

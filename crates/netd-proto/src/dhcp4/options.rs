@@ -8,7 +8,8 @@
 //! list gets every configured option, as dnsmasq does.
 //!
 //! The network options are our defaults (mask, router, DNS server, domain,
-//! MTU, broadcast, search list) with the configured options laid over
+//! MTU, broadcast, search list; mask, broadcast and router are those of the
+//! client's range) with the configured options laid over
 //! them: a configured option replaces the default of its code, and one
 //! without a value removes it. Among configured options of one code whose
 //! tags all match, the one with the most tags wins, then the last given.
@@ -18,6 +19,7 @@
 use std::net::Ipv4Addr;
 
 use dhcproto::v4::MessageType;
+use ipnetwork::Ipv4Network;
 
 use super::config::{Dhcp4Config, LeaseTime};
 use super::option_spec::encode_domains;
@@ -64,7 +66,7 @@ struct Candidate {
 /// The network options, built once from the configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct NetworkOptions {
-    /// Our defaults, in code order.
+    /// Our defaults that are the same on every subnet.
     defaults: Vec<RawOption>,
     /// The configured options: (code, payload or `None` for "not sent",
     /// force, tag conditions), in the order given.
@@ -83,13 +85,7 @@ impl NetworkOptions {
     pub(crate) fn new(config: &Dhcp4Config) -> NetworkOptions {
         let server = config.server_addr;
         let addrs = |list: &[Ipv4Addr]| list.iter().flat_map(|a| a.octets()).collect::<Vec<u8>>();
-        let mut defaults = vec![RawOption::new(
-            SUBNET_MASK,
-            config.subnet.mask().octets().to_vec(),
-        )];
-        if let Some(router) = config.router {
-            defaults.push(RawOption::new(ROUTER, router.octets().to_vec()));
-        }
+        let mut defaults = Vec::new();
         if !config.dns_servers.is_empty() {
             defaults.push(RawOption::new(
                 DOMAIN_NAME_SERVER,
@@ -107,10 +103,6 @@ impl NetworkOptions {
         if let Some(mtu) = config.mtu {
             defaults.push(RawOption::new(INTERFACE_MTU, mtu.to_be_bytes().to_vec()));
         }
-        defaults.push(RawOption::new(
-            BROADCAST_ADDRESS,
-            config.subnet.broadcast().octets().to_vec(),
-        ));
         // A domain the binary accepted is a valid name; if not, the search
         // list is left out rather than sent wrong.
         if let Some(domain) = domain
@@ -134,16 +126,32 @@ impl NetworkOptions {
         }
     }
 
-    /// The network options for a request carrying `tags`, in code order.
-    fn candidates(&self, tags: &[Tag]) -> Vec<Candidate> {
-        let mut out: Vec<Candidate> = self
-            .defaults
-            .iter()
-            .map(|o| Candidate {
-                option: o.clone(),
+    /// The network options for a request on `subnet` carrying `tags`, in
+    /// code order.
+    fn candidates(&self, subnet: Option<&SubnetDefaults>, tags: &[Tag]) -> Vec<Candidate> {
+        let mut out: Vec<Candidate> = Vec::with_capacity(self.defaults.len() + 3);
+        let mut default = |option| {
+            out.push(Candidate {
+                option,
                 force: false,
             })
-            .collect();
+        };
+        if let Some(s) = subnet {
+            default(RawOption::new(
+                SUBNET_MASK,
+                s.subnet.mask().octets().to_vec(),
+            ));
+            if let Some(router) = s.router {
+                default(RawOption::new(ROUTER, router.octets().to_vec()));
+            }
+            default(RawOption::new(
+                BROADCAST_ADDRESS,
+                s.subnet.broadcast().octets().to_vec(),
+            ));
+        }
+        for o in &self.defaults {
+            default(o.clone());
+        }
         for code in self.configured_codes() {
             let winner = self
                 .configured
@@ -199,7 +207,7 @@ impl NetworkOptions {
         if header.msg_type == MessageType::Nak {
             return out;
         }
-        let mut candidates = self.candidates(tags);
+        let mut candidates = self.candidates(header.subnet.as_ref(), tags);
         match header.lease {
             Some(LeaseTime::Finite(d)) => {
                 let secs = u32::try_from(d.as_secs()).unwrap_or(u32::MAX - 1);
@@ -237,6 +245,16 @@ pub(crate) struct ReplyHeader {
     pub(crate) lease: Option<LeaseTime>,
     /// An ACK to a DISCOVER with rapid commit (RFC 4039).
     pub(crate) rapid_commit: bool,
+    /// The client's subnet, for its mask, broadcast and default router.
+    pub(crate) subnet: Option<SubnetDefaults>,
+}
+
+/// What a reply's defaults take from the client's range.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubnetDefaults {
+    pub(crate) subnet: Ipv4Network,
+    /// Our address on the subnet, or the relay agent's for a relayed one.
+    pub(crate) router: Option<Ipv4Addr>,
 }
 
 /// The candidates a client with this request list gets, in its order.

@@ -4,8 +4,11 @@
 //! It never touches a socket, a clock or a file: the shell passes `now`,
 //! sends the [`Reply`], persists and publishes after each [`LeaseEvent`], and
 //! calls [`Server::handle_timeout`] when [`Server::poll_timeout`] says so.
-//! It is authoritative on its subnet (configurable): a client asking for an
-//! address that is not ours, or not its, gets a NAK.
+//! It is authoritative on its subnets (configurable): a client asking for
+//! an address that is not ours, or not its, gets a NAK.
+//!
+//! Each request is served from the ranges of its network ([`Via`]): the
+//! subnets on the interface, or the one a relay agent (giaddr) is on.
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -14,14 +17,14 @@ use std::time::{Duration, SystemTime};
 use dhcproto::v4::MessageType;
 use tracing::{debug, debug_span, info, warn};
 
-use super::config::{Dhcp4Config, LeaseTime, Reservation};
+use super::config::{Dhcp4Config, Dhcp4Range, LeaseTime, Reservation};
 use super::free_probes::FreeProbes;
 use super::hosts::HostQuery;
 use super::lease_file::{LeaseRecord, MAX_EXPIRY};
 use super::leases::{ClientKey, InvariantError, Lease, LeaseState, LeaseTable};
 use super::name_claims::{Decision, Holder, NameClaims, NameProbe};
-use super::options::{NetworkOptions, ReplyHeader};
-use super::pool::Pool;
+use super::options::{NetworkOptions, ReplyHeader, SubnetDefaults};
+use super::pool::{Pool, Via};
 use super::reply::{Destination, Reply, encode};
 use super::request::{Request, sanitise_hostname};
 use super::tags::Tag;
@@ -238,10 +241,14 @@ impl Server {
             req.client_id = None;
             req.key = ClientKey::Mac(req.chaddr);
         }
-        if !req.giaddr.is_unspecified() && !self.config.subnet.contains(req.giaddr) {
-            debug!(giaddr = %req.giaddr, "relayed from a subnet we do not serve; dropped");
+        let Some(via) = self.via(&req) else {
+            debug!(giaddr = %req.giaddr, "relayed from a subnet no range serves; dropped");
+            self.warnings.push(Warning::NoRange {
+                relay: req.giaddr,
+                mac: req.mac(),
+            });
             return None;
-        }
+        };
         debug!(msg_type = ?req.msg_type, "received");
         if let Some(host) = self.pool.reservation(&req.host_query()) {
             if host.ignore {
@@ -256,11 +263,11 @@ impl Server {
         let reply = match req.msg_type {
             MessageType::Discover => {
                 self.stats.discovers += 1;
-                self.discover(now, &req)
+                self.discover(now, &req, via)
             }
             MessageType::Request => {
                 self.stats.requests += 1;
-                self.request(now, &req)
+                self.request(now, &req, via)
             }
             MessageType::Decline => {
                 self.stats.declines += 1;
@@ -272,7 +279,7 @@ impl Server {
             }
             MessageType::Inform => {
                 self.stats.informs += 1;
-                Some(self.inform(&req))
+                Some(self.inform(&req, via))
             }
             _ => None,
         };
@@ -299,8 +306,6 @@ impl Server {
         self.warnings.pop()
     }
 
-    /// When [`Server::handle_timeout`] next has work: the earliest lease,
-    /// offer or decline hold to end.
     /// The next holder of a name another client asked for, to ARP-probe;
     /// report with [`Server::name_probe_result`].
     pub fn poll_name_probe(&mut self, now: SystemTime) -> Option<NameProbe> {
@@ -364,6 +369,8 @@ impl Server {
         true
     }
 
+    /// When [`Server::handle_timeout`] next has work: the earliest lease,
+    /// offer or decline hold to end.
     pub fn poll_timeout(&self) -> Option<SystemTime> {
         self.leases.next_expiry()
     }
@@ -381,6 +388,12 @@ impl Server {
     /// Leases and offers held.
     pub fn lease_count(&self) -> usize {
         self.leases.len()
+    }
+
+    /// How many addresses the ranges can hand to any client: the dynamic
+    /// pools without our own, network, broadcast and reserved addresses.
+    pub fn pool_size(&self) -> u64 {
+        self.pool.dynamic_size()
     }
 
     /// Dynamic addresses that no lease, offer or decline hold takes: what
@@ -464,8 +477,29 @@ impl Server {
             .check_invariants(|l| self.pool.allows(l.addr, &l.host_query()))
     }
 
-    fn discover(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
-        let Some(addr) = self.choose(req).or_else(|| self.verified_free(now, req)) else {
+    /// The network `req` comes from: a relay agent's subnet, the subnet of
+    /// a relayed client that renews straight with us (RENEWING is unicast,
+    /// RFC 2131 §4.4.5), else the interface's. `None` when no range serves
+    /// it.
+    fn via(&self, req: &Request) -> Option<Via> {
+        let via = if !req.giaddr.is_unspecified() {
+            Via::Subnet(req.giaddr)
+        } else if !req.ciaddr.is_unspecified()
+            && !self.pool.on_network(req.ciaddr, Via::Link)
+            && self.pool.serves(Via::Subnet(req.ciaddr))
+        {
+            Via::Subnet(req.ciaddr)
+        } else {
+            Via::Link
+        };
+        self.pool.serves(via).then_some(via)
+    }
+
+    fn discover(&mut self, now: SystemTime, req: &Request, via: Via) -> Option<Reply> {
+        let found = self
+            .choose(req, via)
+            .or_else(|| self.verified_free(now, req, via));
+        let Some(addr) = found else {
             self.stats.exhausted += 1;
             debug!("no address available for {}", req.mac());
             self.warnings
@@ -483,7 +517,7 @@ impl Server {
                 self.push_event(LeaseChange::Released, &old);
             }
             if self.config.rapid_commit && req.rapid_commit {
-                return Some(self.bind(now, req, addr));
+                return Some(self.bind(now, req, addr, via));
             }
             self.take_over(addr, &req.key);
             self.leases.insert(Lease {
@@ -496,17 +530,23 @@ impl Server {
                 seq: 0,
             });
         } else if self.config.rapid_commit && req.rapid_commit {
-            return Some(self.bind(now, req, addr));
+            return Some(self.bind(now, req, addr, via));
         }
-        Some(self.reply(req, MessageType::Offer, addr, Some(self.lease_time(req))))
+        let lease = self.lease_time(req, addr);
+        Some(self.reply(req, via, MessageType::Offer, addr, Some(lease)))
     }
 
-    /// The address to offer `req`'s client, or `None` when none is free.
-    fn choose(&self, req: &Request) -> Option<Ipv4Addr> {
-        if let Some(addr) = self.pool.reserved_addr(&req.host_query()) {
+    /// The address to offer `req`'s client on the network `via`, or `None`
+    /// when none is free. A reservation on another network is passed over,
+    /// as dnsmasq does: the client gets a dynamic address here.
+    fn choose(&self, req: &Request, via: Via) -> Option<Ipv4Addr> {
+        if let Some(addr) = self.pool.reserved_addr(&req.host_query())
+            && self.pool.on_network(addr, via)
+        {
             return self.available_to(req, addr).then_some(addr);
         }
         if let Some(lease) = self.leases.by_client(&req.key)
+            && self.pool.on_network(lease.addr, via)
             && self.pool.allows(lease.addr, &req.host_query())
         {
             return Some(lease.addr);
@@ -515,23 +555,31 @@ impl Server {
             return None;
         }
         if let Some(want) = req.requested_addr
+            && self.pool.on_network(want, via)
             && self.available_to(req, want)
         {
             return Some(want);
         }
-        if !self.free.fresh_is_empty() {
+        if via == Via::Link && !self.free.fresh_is_empty() {
             // A new client: one of the addresses probed free.
             return None;
         }
-        self.pool.pick(&req.key, &self.leases)
+        self.pool.pick(&req.key, &self.leases, via)
     }
 
     /// For a new client when addresses were probed free: the oldest one
     /// still available, else the pool's own pick.
-    fn verified_free(&mut self, now: SystemTime, req: &Request) -> Option<Ipv4Addr> {
-        if self.leases.len() >= self.lease_max
-            || self.pool.reservation(&req.host_query()).is_some()
-            || self.leases.by_client(&req.key).is_some()
+    fn verified_free(&mut self, now: SystemTime, req: &Request, via: Via) -> Option<Ipv4Addr> {
+        if via != Via::Link
+            || self.leases.len() >= self.lease_max
+            || self
+                .pool
+                .reserved_addr(&req.host_query())
+                .is_some_and(|a| self.pool.on_network(a, via))
+            || self
+                .leases
+                .by_client(&req.key)
+                .is_some_and(|l| self.pool.on_network(l.addr, via))
         {
             return None;
         }
@@ -541,7 +589,7 @@ impl Server {
                 self.free.remove(a);
                 Some(a)
             }
-            None => self.pool.pick(&req.key, &self.leases),
+            None => self.pool.pick(&req.key, &self.leases, via),
         }
     }
 
@@ -550,7 +598,8 @@ impl Server {
     pub fn poll_free_probe(&mut self, now: SystemTime) -> Option<Ipv4Addr> {
         let (pool, leases) = (&self.pool, &self.leases);
         self.free.next_candidate(now, |k| {
-            pool.pick(k, leases).filter(|a| !leases.is_declined(*a))
+            pool.pick(k, leases, Via::Link)
+                .filter(|a| !leases.is_declined(*a))
         })
     }
 
@@ -591,9 +640,9 @@ impl Server {
             })
     }
 
-    fn request(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
+    fn request(&mut self, now: SystemTime, req: &Request, via: Via) -> Option<Reply> {
         let addr = match req.server_id {
-            Some(sid) if sid != self.config.server_addr => {
+            Some(sid) if !self.pool.is_own(sid) => {
                 // SELECTING, and the client chose another server.
                 if let Some(l) = self.leases.by_client(&req.key)
                     && l.state == LeaseState::Offered
@@ -617,22 +666,23 @@ impl Server {
             },
         };
         let known = self.leases.by_client(&req.key).is_some();
-        if let Some(why) = self.refuse(req, addr) {
+        if let Some(why) = self.refuse(req, addr, via) {
             if !self.config.authoritative && !known {
                 debug!(%addr, "not ours to refuse ({why}); silent");
                 return None;
             }
             self.stats.naks += 1;
             debug!(%addr, "NAK: {why}");
-            return Some(self.reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None));
+            let nak = MessageType::Nak;
+            return Some(self.reply(req, via, nak, Ipv4Addr::UNSPECIFIED, None));
         }
-        Some(self.bind(now, req, addr))
+        Some(self.bind(now, req, addr, via))
     }
 
     /// Binds `addr` to `req`'s client and ACKs it: a REQUEST, or a DISCOVER
     /// with rapid commit (RFC 4039), whose ACK carries option 80.
-    fn bind(&mut self, now: SystemTime, req: &Request, addr: Ipv4Addr) -> Reply {
-        let lease_time = self.lease_time(req);
+    fn bind(&mut self, now: SystemTime, req: &Request, addr: Ipv4Addr, via: Via) -> Reply {
+        let lease_time = self.lease_time(req, addr);
         let previous = self.leases.by_client(&req.key).cloned();
         let renewed = previous
             .as_ref()
@@ -689,18 +739,19 @@ impl Server {
             request: Some(info),
         });
         self.leases.insert(lease);
-        let mut reply = self.reply(req, MessageType::Ack, addr, Some(lease_time));
+        let mut reply = self.reply(req, via, MessageType::Ack, addr, Some(lease_time));
         reply.needs_commit = true;
         reply
     }
 
     /// Why `req`'s client may not have `addr`, or `None` when it may.
-    fn refuse(&self, req: &Request, addr: Ipv4Addr) -> Option<&'static str> {
-        if !self.config.subnet.contains(addr) {
-            return Some("not on this subnet");
+    fn refuse(&self, req: &Request, addr: Ipv4Addr, via: Via) -> Option<&'static str> {
+        if !self.pool.on_network(addr, via) {
+            return Some("not on the client's subnet");
         }
         if let Some(r) = self.pool.reserved_addr(&req.host_query())
             && r != addr
+            && self.pool.on_network(r, via)
         {
             return Some("this client has a reservation for another address");
         }
@@ -742,7 +793,7 @@ impl Server {
     }
 
     fn decline(&mut self, now: SystemTime, req: &Request) -> Option<Reply> {
-        if req.server_id.is_some_and(|s| s != self.config.server_addr) {
+        if req.server_id.is_some_and(|s| !self.pool.is_own(s)) {
             return None;
         }
         let addr = req.requested_addr?;
@@ -765,7 +816,7 @@ impl Server {
     }
 
     fn release(&mut self, req: &Request) -> Option<Reply> {
-        if req.server_id.is_some_and(|s| s != self.config.server_addr) {
+        if req.server_id.is_some_and(|s| !self.pool.is_own(s)) {
             return None;
         }
         match self.leases.by_client(&req.key) {
@@ -785,33 +836,57 @@ impl Server {
         None
     }
 
-    fn inform(&mut self, req: &Request) -> Reply {
-        self.reply(req, MessageType::Ack, Ipv4Addr::UNSPECIFIED, None)
+    fn inform(&mut self, req: &Request, via: Via) -> Reply {
+        self.reply(req, via, MessageType::Ack, Ipv4Addr::UNSPECIFIED, None)
     }
 
-    fn lease_time(&self, req: &Request) -> LeaseTime {
+    /// The lease time of `addr` for `req`'s client: its host entry's, else
+    /// the range's.
+    fn lease_time(&self, req: &Request, addr: Ipv4Addr) -> LeaseTime {
         self.pool
             .reservation(&req.host_query())
             .and_then(|r| r.lease_time)
-            .unwrap_or(self.config.lease_time)
+            .or_else(|| self.pool.range_of(addr).map(|r| r.lease_time))
+            .unwrap_or(LeaseTime::DEFAULT)
+    }
+
+    /// The range a reply about `addr` (or, with none, about the client's
+    /// own address or network) speaks for.
+    fn range_for(&self, req: &Request, via: Via, addr: Ipv4Addr) -> Option<&Dhcp4Range> {
+        [addr, req.ciaddr]
+            .into_iter()
+            .filter(|a| !a.is_unspecified() && self.pool.on_network(*a, via))
+            .find_map(|a| self.pool.range_of(a))
+            .or_else(|| self.pool.first_range(via))
     }
 
     fn reply(
         &self,
         req: &Request,
+        via: Via,
         msg_type: MessageType,
         yiaddr: Ipv4Addr,
         lease: Option<LeaseTime>,
     ) -> Reply {
+        let range = self.range_for(req, via, yiaddr);
         let header = ReplyHeader {
             msg_type,
-            server_id: self.config.server_addr,
+            server_id: range.map_or(self.config.server_addr, |r| {
+                r.server_id(self.config.server_addr)
+            }),
             lease,
             rapid_commit: msg_type == MessageType::Ack && req.msg_type == MessageType::Discover,
+            subnet: range.map(|r| SubnetDefaults {
+                subnet: r.subnet,
+                // A relayed subnet's router is the relay, as from dnsmasq.
+                router: r
+                    .local
+                    .or((!req.giaddr.is_unspecified()).then_some(req.giaddr)),
+            }),
         };
         let options = self
             .options
-            .reply(header, req.prl.as_deref(), &self.tags(req));
+            .reply(header, req.prl.as_deref(), &self.tags(req, range));
         // ciaddr is echoed in ACKs only (RFC 2131 table 3).
         let ciaddr = if msg_type == MessageType::Ack {
             req.ciaddr
@@ -848,9 +923,9 @@ impl Server {
         self.claims.decide(name, key, mac, holder) == Decision::Grant
     }
 
-    /// The tags `req` carries: the range's, then its reservation's.
-    fn tags(&self, req: &Request) -> Vec<Tag> {
-        let mut tags = self.config.tags.clone();
+    /// The tags `req` carries: its range's, then its reservation's.
+    fn tags(&self, req: &Request, range: Option<&Dhcp4Range>) -> Vec<Tag> {
+        let mut tags = range.map(|r| r.tags.clone()).unwrap_or_default();
         if let Some(r) = self.pool.reservation(&req.host_query()) {
             tags.extend(r.tags.iter().cloned());
         }
@@ -899,6 +974,8 @@ mod option_tests;
 mod proptests;
 #[cfg(test)]
 mod range_tests;
+#[cfg(test)]
+mod relay_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

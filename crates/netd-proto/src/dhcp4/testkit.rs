@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use dhcproto::v4::{DhcpOption, Flags, Message, MessageType, Opcode, OptionCode};
 use dhcproto::{Decodable, Decoder, Encodable, Encoder};
 
-use super::config::{Dhcp4Config, LeaseTime, Reservation};
+use super::config::{Dhcp4Config, Dhcp4Range, LeaseTime, Reservation};
 
 pub(crate) const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 1);
 
@@ -15,17 +15,19 @@ pub(crate) const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 1);
 pub(crate) fn config() -> Dhcp4Config {
     Dhcp4Config {
         server_addr: SERVER,
-        subnet: "192.168.26.0/24".parse().unwrap(),
-        pool_start: Ipv4Addr::new(192, 168, 26, 20),
-        pool_end: Ipv4Addr::new(192, 168, 26, 100),
-        static_only: false,
-        lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
-        router: Some(SERVER),
+        ranges: vec![Dhcp4Range {
+            lease_time: LeaseTime::Finite(Duration::from_secs(3600)),
+            ..Dhcp4Range::on_link(
+                "192.168.26.0/24".parse().unwrap(),
+                SERVER,
+                Ipv4Addr::new(192, 168, 26, 20),
+                Ipv4Addr::new(192, 168, 26, 100),
+            )
+        }],
         dns_servers: vec![SERVER],
         domain: None,
         mtu: None,
         options: Vec::new(),
-        tags: Vec::new(),
         rapid_commit: false,
         ignore_client_id: false,
         reservations: vec![Reservation {

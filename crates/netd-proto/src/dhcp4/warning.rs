@@ -23,12 +23,15 @@ pub enum Warning {
     /// A pool address answered our ARP probe: a host uses it without a
     /// lease.
     InUse { addr: Ipv4Addr, mac: MacAddr },
+    /// A relay agent forwarded a request from a subnet no range serves.
+    NoRange { relay: Ipv4Addr, mac: MacAddr },
 }
 
 /// The kinds, as [`Warning::kind`] names them.
 pub const NO_ADDRESS_AVAILABLE: &str = "no address available";
 pub const DECLINED: &str = "client declined its address";
 pub const IN_USE: &str = "pool address in use without a lease";
+pub const NO_RANGE: &str = "relayed request from a subnet no range serves";
 
 impl Warning {
     /// The kind, without the client: what a rate limit counts by.
@@ -37,6 +40,7 @@ impl Warning {
             Warning::NoAddressAvailable { .. } => NO_ADDRESS_AVAILABLE,
             Warning::Declined { .. } => DECLINED,
             Warning::InUse { .. } => IN_USE,
+            Warning::NoRange { .. } => NO_RANGE,
         }
     }
 }
@@ -52,6 +56,11 @@ impl std::fmt::Display for Warning {
             Warning::InUse { addr, mac } => write!(
                 f,
                 "{addr} answers ARP at {mac} without a lease (set by hand?); holding it back"
+            ),
+            Warning::NoRange { relay, mac } => write!(
+                f,
+                "no --dhcp-range serves the subnet of relay agent {relay} (request from {mac}); \
+                 a relayed subnet needs START,END,NETMASK"
             ),
         }
     }

@@ -112,7 +112,8 @@ impl HostsFiles {
 /// What an entry is checked against.
 #[derive(Debug, Clone)]
 pub(crate) struct HostCheck {
-    pub subnet: Ipv4Network,
+    /// The served subnets: an entry's address is on one of them.
+    pub subnets: Vec<Ipv4Network>,
     pub domain: Option<String>,
 }
 
@@ -123,9 +124,10 @@ impl HostCheck {
     pub(crate) fn check(&self, h: &Reservation) -> Result<Reservation, String> {
         let mut h = h.clone();
         if let Some(a) = h.addr
-            && !self.subnet.contains(a)
+            && !self.subnets.iter().any(|n| n.contains(a))
         {
-            return Err(format!("{a} is outside {}", self.subnet));
+            let nets: Vec<String> = self.subnets.iter().map(ToString::to_string).collect();
+            return Err(format!("{a} is outside {}", nets.join(" and ")));
         }
         if let Some(name) = &h.hostname
             && let Some((label, domain)) = name.split_once('.')
@@ -334,7 +336,7 @@ mod tests {
 
     fn check(domain: Option<&str>) -> HostCheck {
         HostCheck {
-            subnet: "192.168.26.0/24".parse().unwrap(),
+            subnets: vec!["192.168.26.0/24".parse().unwrap()],
             domain: domain.map(str::to_owned),
         }
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use ipnetwork::Ipv4Network;
 use netd_proto::dhcp4::{
-    Dhcp4Config, Dhcp4Option, LeaseRecord, LeaseTime, Reservation, Server, Tag,
+    Dhcp4Config, Dhcp4Option, Dhcp4Range, LeaseRecord, LeaseTime, Reservation, Server, Tag,
 };
 use tracing::{info, warn};
 
@@ -88,16 +88,9 @@ pub struct Dhcp4Plan {
 
 /// `None` when no IPv4 range is given.
 pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>, ServeError> {
-    let range = match settings.ranges.as_slice() {
-        [] => return Ok(None),
-        [one] => one,
-        [_, second, ..] => {
-            return Err(ServeError::config(format!(
-                "{}: more than one IPv4 --dhcp-range is not supported",
-                second.describe()
-            )));
-        }
-    };
+    if settings.ranges.is_empty() {
+        return Ok(None);
+    }
     let dns: Vec<Ipv4Addr> = ctx
         .dns_addresses
         .iter()
@@ -106,7 +99,13 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
             IpAddr::V6(_) => None,
         })
         .collect();
-    let mut config = resolve(range, &ctx.iface, dns, ctx.domain.clone(), &settings.hosts)?;
+    let mut config = resolve(
+        &settings.ranges,
+        &ctx.iface,
+        dns,
+        ctx.domain.clone(),
+        &settings.hosts,
+    )?;
     config.options = settings.options.iter().map(|o| o.value.clone()).collect();
     config.rapid_commit = settings.rapid_commit;
     config.ignore_client_id = settings.ignore_client_id;
@@ -130,50 +129,46 @@ pub fn plan(settings: &Dhcp4Settings, ctx: &Context) -> Result<Option<Dhcp4Plan>
     }))
 }
 
-/// Places `range` in the interface's subnet and checks it fits.
+/// Places every range on a subnet of the interface or, with a netmask, on
+/// a subnet behind a relay agent, and checks that they fit together.
 pub(crate) fn resolve(
-    range: &Sourced<Ipv4Range>,
+    ranges: &[Sourced<Ipv4Range>],
     iface: &InterfaceInfo,
     dns_servers: Vec<Ipv4Addr>,
     domain: Option<String>,
     hosts: &[Sourced<Reservation>],
 ) -> Result<Dhcp4Config, ServeError> {
-    let what = range.describe();
-    let r = &range.value;
-    let bad = |m: String| ServeError::config(format!("{what}: {m}"));
-    let net = iface
-        .ipv4
-        .iter()
-        .find(|n| n.contains(r.start))
-        .copied()
-        .ok_or_else(|| {
-            bad(format!(
-                "{} is not inside any IPv4 subnet of {} ({})",
-                r.start,
-                iface.name,
-                list(&iface.ipv4)
-            ))
-        })?;
-    let subnet = match r.netmask {
-        Some(mask) => Ipv4Network::with_netmask(net.ip(), mask)
-            .map_err(|e| bad(format!("netmask {mask}: {e}")))?,
-        None => net,
-    };
-    let subnet =
-        Ipv4Network::new(subnet.network(), subnet.prefix()).map_err(|e| bad(e.to_string()))?;
-    if !subnet.contains(r.end) {
-        return Err(bad(format!("the end {} is outside {subnet}", r.end)));
-    }
-    for (which, a) in [("start", r.start), ("end", r.end)] {
-        // A static range only names its subnet (`192.168.122.0,static`).
-        if !r.static_only && (a == subnet.network() || a == subnet.broadcast()) {
-            return Err(bad(format!(
-                "the {which} {a} is the network or broadcast address of {subnet}"
+    let mut placed: Vec<Dhcp4Range> = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        let r = place(range, iface)?;
+        let clash = placed
+            .iter()
+            .zip(ranges)
+            .find(|(p, _)| !subnets_fit(&p.subnet, &r.subnet));
+        if let Some((p, earlier)) = clash {
+            return Err(ServeError::config(format!(
+                "{}: its subnet {} overlaps {} of {} (two ranges' subnets must be the same or apart)",
+                range.describe(),
+                r.subnet,
+                p.subnet,
+                earlier.describe()
             )));
         }
+        placed.push(r);
     }
+    let server_addr = placed
+        .iter()
+        .find_map(|r| r.local)
+        .or_else(|| iface.ipv4.first().map(|n| n.ip()))
+        .ok_or_else(|| {
+            ServeError::config(format!(
+                "{}: {} has no IPv4 address to serve DHCP from",
+                ranges[0].describe(),
+                iface.name
+            ))
+        })?;
     let check = HostCheck {
-        subnet,
+        subnets: placed.iter().map(|r| r.subnet).collect(),
         domain: domain.clone(),
     };
     let reservations = hosts
@@ -185,18 +180,12 @@ pub(crate) fn resolve(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Dhcp4Config {
-        server_addr: net.ip(),
-        subnet,
-        pool_start: r.start,
-        pool_end: r.end,
-        static_only: r.static_only,
-        lease_time: r.lease.unwrap_or(LeaseTime::DEFAULT),
-        router: Some(net.ip()),
+        server_addr,
+        ranges: placed,
         dns_servers,
         domain,
         mtu: None,
         options: Vec::new(),
-        tags: r.tags.clone(),
         rapid_commit: false,
         ignore_client_id: false,
         reservations,
@@ -205,11 +194,96 @@ pub(crate) fn resolve(
     })
 }
 
+/// `range` on the interface's subnet that holds its start, or, given a
+/// netmask and on no subnet of the interface, on a subnet reached through
+/// a relay agent (dnsmasq's `START,END,NETMASK`).
+fn place(range: &Sourced<Ipv4Range>, iface: &InterfaceInfo) -> Result<Dhcp4Range, ServeError> {
+    let what = range.describe();
+    let r = &range.value;
+    let bad = |m: String| ServeError::config(format!("{what}: {m}"));
+    let on_link = iface.ipv4.iter().find(|n| n.contains(r.start)).copied();
+    let subnet = match (on_link, r.netmask) {
+        (Some(net), Some(mask)) => Ipv4Network::with_netmask(net.ip(), mask)
+            .map_err(|e| bad(format!("netmask {mask}: {e}")))?,
+        (Some(net), None) => net,
+        (None, Some(mask)) => Ipv4Network::with_netmask(r.start, mask)
+            .map_err(|e| bad(format!("netmask {mask}: {e}")))?,
+        (None, None) => {
+            return Err(bad(format!(
+                "{} is not inside any IPv4 subnet of {} ({}); a subnet reached through a \
+                 relay agent needs its netmask (START,END,NETMASK)",
+                r.start,
+                iface.name,
+                list(&iface.ipv4)
+            )));
+        }
+    };
+    let subnet =
+        Ipv4Network::new(subnet.network(), subnet.prefix()).map_err(|e| bad(e.to_string()))?;
+    if !subnet.contains(r.end) {
+        return Err(bad(format!("the end {} is outside {subnet}", r.end)));
+    }
+    if on_link.is_none()
+        && let Some(net) = iface.ipv4.iter().find(|n| !subnets_fit(n, &subnet))
+    {
+        return Err(bad(format!(
+            "{subnet} overlaps {net} of {} without holding {}",
+            iface.name, r.start
+        )));
+    }
+    for (which, a) in [("start", r.start), ("end", r.end)] {
+        // A static range only names its subnet (`192.168.122.0,static`).
+        if !r.static_only && (a == subnet.network() || a == subnet.broadcast()) {
+            return Err(bad(format!(
+                "the {which} {a} is the network or broadcast address of {subnet}"
+            )));
+        }
+    }
+    Ok(Dhcp4Range {
+        subnet,
+        start: r.start,
+        end: r.end,
+        static_only: r.static_only,
+        lease_time: r.lease.unwrap_or(LeaseTime::DEFAULT),
+        tags: r.tags.clone(),
+        local: on_link.map(|n| n.ip()),
+    })
+}
+
+/// Whether two subnets can both be served: the same, or apart.
+fn subnets_fit(a: &Ipv4Network, b: &Ipv4Network) -> bool {
+    let (a, b) = (
+        Ipv4Network::new(a.network(), a.prefix()).unwrap_or(*a),
+        Ipv4Network::new(b.network(), b.prefix()).unwrap_or(*b),
+    );
+    a == b || !(a.contains(b.network()) || b.contains(a.network()))
+}
+
 fn host_check(config: &Dhcp4Config) -> HostCheck {
     HostCheck {
-        subnet: config.subnet,
+        subnets: config.ranges.iter().map(|r| r.subnet).collect(),
         domain: config.domain.clone(),
     }
+}
+
+/// The ranges as a log line shows them: `START-END`, a relayed one with
+/// `via relay`, a static one with `static`.
+fn describe_ranges(ranges: &[Dhcp4Range]) -> String {
+    ranges
+        .iter()
+        .map(|r| {
+            let mut s = if r.static_only {
+                format!("{} static", r.subnet)
+            } else {
+                format!("{}-{}", r.start, r.end)
+            };
+            if r.local.is_none() {
+                s.push_str(" via relay");
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list(nets: &[Ipv4Network]) -> String {
@@ -270,12 +344,7 @@ impl Dhcp4Plan {
         } else {
             open_files(&path, writer)?
         };
-        let (pool_start, pool_end) = (self.config.pool_start, self.config.pool_end);
-        let pool_size = if self.config.static_only {
-            0
-        } else {
-            u64::from(u32::from(pool_end) - u32::from(pool_start) + 1)
-        };
+        let ranges = describe_ranges(&self.config.ranges);
         let server_addr = self.config.server_addr;
         let server =
             Server::new(self.config, SystemTime::now(), records).with_lease_max(self.lease_max);
@@ -284,12 +353,12 @@ impl Dhcp4Plan {
             "binding UDP port 67 on {iface} (is another DHCP server, such as dnsmasq, running?)"
         )))?;
         let stats = Arc::new(Dhcp4Stats::default());
-        stats::set(&stats.pool_size, pool_size);
+        stats::set(&stats.pool_size, server.pool_size());
         stats::set(&stats.leases, server.records().len() as u64);
         stats::set(&stats.free, server.free_addresses());
         info!(
             interface = %iface,
-            range = %format_args!("{pool_start}-{pool_end}"),
+            range = %ranges,
             leases = server.records().len(),
             lease_file = %shown,
             "DHCPv4 server listening"
@@ -505,14 +574,20 @@ mod tests {
         Sourced::new(r, "dhcp-range", "as written", origin)
     }
 
+    fn with_mask(mut r: Sourced<Ipv4Range>, mask: [u8; 4]) -> Sourced<Ipv4Range> {
+        r.value.netmask = Some(mask.into());
+        r
+    }
+
     #[test]
     fn the_range_lands_in_the_interface_subnet() {
         let r = range([192, 168, 26, 20], [192, 168, 26, 100], Origin::CommandLine);
-        let c = resolve(&r, &nat0(), vec![], None, &[]).unwrap();
+        let c = resolve(&[r], &nat0(), vec![], None, &[]).unwrap();
         assert_eq!(c.server_addr, Ipv4Addr::new(192, 168, 26, 1));
-        assert_eq!(c.subnet.to_string(), "192.168.26.0/24");
-        assert_eq!(c.router, Some(c.server_addr));
-        assert_eq!(c.lease_time, LeaseTime::DEFAULT);
+        let r = &c.ranges[0];
+        assert_eq!(r.subnet.to_string(), "192.168.26.0/24");
+        assert_eq!(r.local, Some(c.server_addr));
+        assert_eq!(r.lease_time, LeaseTime::DEFAULT);
     }
 
     #[test]
@@ -522,7 +597,7 @@ mod tests {
             line: 7,
         };
         let r = range([10, 0, 0, 2], [10, 0, 0, 9], origin);
-        let msg = resolve(&r, &nat0(), vec![], None, &[])
+        let msg = resolve(&[r], &nat0(), vec![], None, &[])
             .unwrap_err()
             .to_string();
         for want in [
@@ -530,10 +605,81 @@ mod tests {
             "--dhcp-range=as written",
             "192.168.26.1/24",
             "nat0",
+            "START,END,NETMASK",
         ] {
             assert!(msg.contains(want), "{want} missing: {msg}");
         }
         let r = range([192, 168, 26, 0], [192, 168, 26, 9], Origin::CommandLine);
-        assert!(resolve(&r, &nat0(), vec![], None, &[]).is_err());
+        assert!(resolve(&[r], &nat0(), vec![], None, &[]).is_err());
+    }
+
+    #[test]
+    fn a_range_with_a_netmask_off_the_interface_is_served_through_relays() {
+        let ranges = [
+            range([192, 168, 26, 20], [192, 168, 26, 100], Origin::CommandLine),
+            with_mask(
+                range([10, 7, 0, 20], [10, 7, 0, 90], Origin::CommandLine),
+                [255, 255, 255, 0],
+            ),
+        ];
+        let c = resolve(&ranges, &nat0(), vec![], None, &[]).unwrap();
+        assert_eq!(c.server_addr, Ipv4Addr::new(192, 168, 26, 1));
+        assert_eq!(c.ranges[1].subnet.to_string(), "10.7.0.0/24");
+        assert_eq!(c.ranges[1].local, None);
+        // Only relayed ranges: the interface's address still identifies us.
+        let c = resolve(&ranges[1..], &nat0(), vec![], None, &[]).unwrap();
+        assert_eq!(c.server_addr, Ipv4Addr::new(192, 168, 26, 1));
+    }
+
+    #[test]
+    fn ranges_whose_subnets_overlap_are_refused_naming_both() {
+        let ranges = [
+            with_mask(
+                range([10, 7, 0, 20], [10, 7, 0, 90], Origin::CommandLine),
+                [255, 255, 0, 0],
+            ),
+            with_mask(
+                range([10, 7, 1, 20], [10, 7, 1, 90], Origin::CommandLine),
+                [255, 255, 255, 0],
+            ),
+        ];
+        let msg = resolve(&ranges, &nat0(), vec![], None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("10.7.1.0/24 overlaps 10.7.0.0/16"), "{msg}");
+        // A relayed subnet that would swallow the interface's.
+        let wide = with_mask(
+            range([192, 168, 27, 20], [192, 168, 27, 90], Origin::CommandLine),
+            [255, 255, 0, 0],
+        );
+        let msg = resolve(&[wide], &nat0(), vec![], None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("overlaps 192.168.26.1/24"), "{msg}");
+        // Two ranges on one subnet are fine.
+        let two = [
+            range([192, 168, 26, 20], [192, 168, 26, 50], Origin::CommandLine),
+            range([192, 168, 26, 60], [192, 168, 26, 90], Origin::CommandLine),
+        ];
+        assert_eq!(
+            resolve(&two, &nat0(), vec![], None, &[])
+                .unwrap()
+                .ranges
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_second_subnet_on_the_interface_gets_its_own_server_address() {
+        let mut iface = nat0();
+        iface.ipv4.push("172.20.0.1/24".parse().unwrap());
+        let ranges = [
+            range([192, 168, 26, 20], [192, 168, 26, 100], Origin::CommandLine),
+            range([172, 20, 0, 10], [172, 20, 0, 90], Origin::CommandLine),
+        ];
+        let c = resolve(&ranges, &iface, vec![], None, &[]).unwrap();
+        assert_eq!(c.ranges[1].local, Some(Ipv4Addr::new(172, 20, 0, 1)));
+        assert_eq!(c.ranges[1].subnet.to_string(), "172.20.0.0/24");
     }
 }

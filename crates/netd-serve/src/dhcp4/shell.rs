@@ -24,7 +24,7 @@ use netd_proto::dhcp4::commit::CommitQueue;
 use netd_proto::dhcp4::journal::Change;
 use netd_proto::dhcp4::reply::Reply;
 use netd_proto::dhcp4::server::{LeaseChange, Server};
-use netd_proto::dhcp4::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, Warning};
+use netd_proto::dhcp4::{DECLINED, IN_USE, NO_ADDRESS_AVAILABLE, NO_RANGE, Warning};
 use netd_proto::names::LocalNames;
 use tokio::sync::{broadcast, mpsc};
 
@@ -81,6 +81,7 @@ pub struct Dhcp4Shell {
     no_address: RateLimit,
     declined: RateLimit,
     in_use: RateLimit,
+    no_range: RateLimit,
     /// Leases, offers and decline holds when `free` was last computed.
     held_at_last_free: Option<usize>,
     /// When `free` was last computed.
@@ -116,6 +117,7 @@ impl Dhcp4Shell {
             no_address: RateLimit::default(),
             declined: RateLimit::default(),
             in_use: RateLimit::default(),
+            no_range: RateLimit::default(),
             held_at_last_free: None,
             free_computed_at: None,
             arp: None,
@@ -493,6 +495,7 @@ impl Dhcp4Shell {
                 Warning::NoAddressAvailable { .. } => &mut self.no_address,
                 Warning::Declined { .. } => &mut self.declined,
                 Warning::InUse { .. } => &mut self.in_use,
+                Warning::NoRange { .. } => &mut self.no_range,
             };
             let Admit::Log { suppressed } = limit.admit(now) else {
                 continue;
@@ -508,6 +511,9 @@ impl Dhcp4Shell {
                 Warning::Declined { addr, mac } | Warning::InUse { addr, mac } => {
                     warn!(service = "dhcp4", interface = %iface, %mac, ip = %addr, "{w}")
                 }
+                Warning::NoRange { relay, mac } => {
+                    warn!(service = "dhcp4", interface = %iface, %mac, relay = %relay, "{w}")
+                }
             }
         }
     }
@@ -518,6 +524,7 @@ impl Dhcp4Shell {
             (&mut self.no_address, NO_ADDRESS_AVAILABLE),
             (&mut self.declined, DECLINED),
             (&mut self.in_use, IN_USE),
+            (&mut self.no_range, NO_RANGE),
         ] {
             if let Some(n) = limit.flush(now) {
                 warn!(service = "dhcp4", interface = %self.iface, "{}", ratelimit::summary(kind, n));
@@ -539,6 +546,7 @@ impl Dhcp4Shell {
             self.no_address.deadline(),
             self.declined.deadline(),
             self.in_use.deadline(),
+            self.no_range.deadline(),
         ]
         .into_iter()
         .flatten()

@@ -55,7 +55,7 @@ fn options_reach_the_dhcp4_plan() {
     let p = netd_serve::dhcp4::plan(&s.dhcp4, &ctx()).unwrap().unwrap();
     let c = &p.config;
     assert!(c.rapid_commit && c.ignore_client_id);
-    assert_eq!(c.tags, vec![Tag("lan".into())]);
+    assert_eq!(c.ranges[0].tags, vec![Tag("lan".into())]);
     assert_eq!(c.options[0].value, OptionValue::U16(1400));
     assert!(!c.options[0].force && c.options[1].force);
 }

@@ -202,7 +202,7 @@ fn tagged_options_need_all_their_tags() {
     assert_eq!(option_value(&b, 42), None);
     // The range sets lan.
     let mut c = with(options);
-    c.tags = vec![tag("lan")];
+    c.ranges[0].tags = vec![tag("lan")];
     let b = offer(c.clone(), Some(&[42, 44, 45]));
     assert_eq!(option_value(&b, 42).unwrap(), [10, 0, 0, 1]);
     assert_eq!(option_value(&b, 44).unwrap(), [10, 0, 0, 3]);

@@ -71,7 +71,7 @@ fn key(c: u8) -> ClientKey {
 
 fn small_config() -> crate::dhcp4::Dhcp4Config {
     let mut c = config();
-    c.pool_end = Ipv4Addr::new(192, 168, 26, 27); // 8 dynamic addresses
+    c.ranges[0].end = Ipv4Addr::new(192, 168, 26, 27); // 8 dynamic addresses
     c
 }
 

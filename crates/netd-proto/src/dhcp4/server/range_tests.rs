@@ -9,7 +9,7 @@ use crate::dhcp4::testkit::*;
 
 fn static_server() -> Server {
     let mut c = config();
-    c.static_only = true;
+    c.ranges[0].static_only = true;
     Server::new(c, at(0), vec![])
 }
 

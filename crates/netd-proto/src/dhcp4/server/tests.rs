@@ -138,7 +138,7 @@ fn empty_dns_list_leaves_option_6_out() {
 #[test]
 fn infinite_leases_carry_no_t1_t2_and_never_expire() {
     let mut c = config();
-    c.lease_time = LeaseTime::Infinite;
+    c.ranges[0].lease_time = LeaseTime::Infinite;
     let mut s = Server::new(c, at(0), vec![]);
     let addr = bind(&mut s, mac(1), 0);
     let ack = s.handle(at(5), &renew(mac(1), addr).bytes()).unwrap();
@@ -455,8 +455,8 @@ fn leases_and_offers_expire_through_handle_timeout() {
 #[test]
 fn an_offer_reserves_the_address_for_a_minute() {
     let mut c = config();
-    c.pool_start = ip(20);
-    c.pool_end = ip(20);
+    c.ranges[0].start = ip(20);
+    c.ranges[0].end = ip(20);
     let mut s = Server::new(c, at(0), vec![]);
     assert_eq!(
         s.handle(at(0), &discover(mac(1)).bytes()).unwrap().yiaddr,
@@ -474,7 +474,7 @@ fn an_offer_reserves_the_address_for_a_minute() {
 #[test]
 fn a_full_pool_and_the_lease_max_stop_offers() {
     let mut c = config();
-    c.pool_end = ip(24); // .20-.24: five addresses
+    c.ranges[0].end = ip(24); // .20-.24: five addresses
     let mut s = Server::new(c.clone(), at(0), vec![]);
     let mut seen: Vec<Ipv4Addr> = (1..=5).map(|n| bind(&mut s, mac(n), 0)).collect();
     seen.sort();

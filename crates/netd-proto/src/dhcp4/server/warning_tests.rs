@@ -14,8 +14,8 @@ fn ip(last: u8) -> Ipv4Addr {
 
 fn one_address_server() -> Server {
     let mut c = config();
-    c.pool_start = ip(20);
-    c.pool_end = ip(20);
+    c.ranges[0].start = ip(20);
+    c.ranges[0].end = ip(20);
     Server::new(c, at(0), vec![])
 }
 
@@ -76,7 +76,7 @@ fn free_addresses_leave_out_the_server_and_reservations() {
     // .20-.100 is 81 addresses; the reservation .10 is outside the range.
     assert_eq!(server().free_addresses(), 81);
     let mut c = config();
-    c.pool_start = ip(1); // includes the server's .1 and the reserved .10
-    c.pool_end = ip(30);
+    c.ranges[0].start = ip(1); // includes the server's .1 and the reserved .10
+    c.ranges[0].end = ip(30);
     assert_eq!(Server::new(c, at(0), vec![]).free_addresses(), 28);
 }
