@@ -81,10 +81,17 @@ pub fn write_line(
     hostname: Option<&str>,
     client_id: Option<&[u8]>,
 ) {
-    use std::fmt::Write;
-    let _ = write!(out, "{expires} ");
+    push_decimal(out, expires);
+    out.push(' ');
     push_hex_colon(out, mac);
-    let _ = write!(out, " {addr} ");
+    out.push(' ');
+    for (i, octet) in addr.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        push_decimal(out, u64::from(octet));
+    }
+    out.push(' ');
     // A name with whitespace would split the line; the server only keeps
     // DNS labels, but a record may come from elsewhere.
     match hostname {
@@ -154,14 +161,40 @@ fn parse_line(line: &str) -> Result<Option<LeaseRecord>, String> {
     }))
 }
 
+/// `n` in decimal, without going through `fmt` (the export formats every
+/// lease's expiry and address once a second).
+fn push_decimal(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+/// `bytes` as lower-case hex pairs joined by `:`, appended a chunk at a
+/// time rather than a character at a time.
 fn push_hex_colon(out: &mut String, bytes: &[u8]) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, b) in bytes.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
+    const CHUNK: usize = 64;
+    let mut buf = [0u8; 3 * CHUNK];
+    for (c, chunk) in bytes.chunks(CHUNK).enumerate() {
+        let mut n = 0;
+        for (i, b) in chunk.iter().enumerate() {
+            if c > 0 || i > 0 {
+                buf[n] = b':';
+                n += 1;
+            }
+            buf[n] = HEX[usize::from(b >> 4)];
+            buf[n + 1] = HEX[usize::from(b & 0xf)];
+            n += 2;
         }
-        out.push(HEX[usize::from(b >> 4)] as char);
-        out.push(HEX[usize::from(b & 0xf)] as char);
+        out.push_str(std::str::from_utf8(&buf[..n]).unwrap_or_default());
     }
 }
 
@@ -209,6 +242,33 @@ mod tests {
         let (back, errors) = parse(&text);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(back, records);
+    }
+
+    #[test]
+    fn the_hand_formatting_matches_fmt() {
+        for n in [0, 1, 9, 10, 255, 1_800_000_000, u64::MAX] {
+            let mut out = String::new();
+            push_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        // Identifiers longer than one chunk keep their separators.
+        for len in [0, 1, 63, 64, 65, 200, 255] {
+            let id: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let mut out = String::new();
+            push_hex_colon(&mut out, &id);
+            let want: Vec<String> = id.iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(out, want.join(":"), "{len} bytes");
+        }
+        let mut out = String::new();
+        write_line(
+            &mut out,
+            7,
+            &[0xab; 6],
+            Ipv4Addr::new(10, 0, 255, 1),
+            None,
+            None,
+        );
+        assert_eq!(out, "7 ab:ab:ab:ab:ab:ab 10.0.255.1 * *\n");
     }
 
     #[test]

@@ -423,7 +423,15 @@ impl Server {
     /// order: the export other tools read. Formats straight from the
     /// table, without copying or sorting it.
     pub fn lease_file_text(&self) -> String {
-        let mut out = String::with_capacity(self.leases.len() * 64);
+        let mut out = String::new();
+        self.write_lease_file_text(&mut out);
+        out
+    }
+
+    /// [`Server::lease_file_text`], appended to `out` (a buffer reused
+    /// from one export to the next).
+    pub fn write_lease_file_text(&self, out: &mut String) {
+        out.reserve(self.leases.len() * 64);
         for l in self.leases.bound_unordered() {
             let client_id = match &l.key {
                 ClientKey::ClientId(id) => Some(id.as_slice()),
@@ -431,7 +439,7 @@ impl Server {
             };
             let expires = l.expires.map_or(0, |t| epoch_secs(t).max(1));
             super::lease_file::write_line(
-                &mut out,
+                out,
                 expires,
                 &l.mac,
                 l.addr,
@@ -439,7 +447,6 @@ impl Server {
                 client_id,
             );
         }
-        out
     }
 
     /// The bound leases that carry a hostname, oldest first: what DNS

@@ -53,7 +53,11 @@ pub struct Persistence {
     snapshot_due: Option<(u64, Arc<Vec<LeaseRecord>>)>,
     pub commit_job: Option<JoinHandle<Committed>>,
     pub snapshot_job: Option<JoinHandle<io::Result<()>>>,
-    pub export_job: Option<JoinHandle<io::Result<()>>>,
+    /// Gives back the text's buffer with the result, for the next export.
+    pub export_job: Option<JoinHandle<(io::Result<()>, String)>>,
+    /// The last export's buffer, kept: a fresh one each second for a
+    /// large table (megabytes) cost page faults on every export.
+    export_buf: String,
     /// The dnsmasq-format file is behind the table.
     export_dirty: bool,
     pub next_export: Instant,
@@ -76,6 +80,7 @@ impl Persistence {
             commit_job: None,
             snapshot_job: None,
             export_job: None,
+            export_buf: String::new(),
             // The first export runs at once: the file may be older than
             // the journal.
             export_dirty: true,
@@ -96,6 +101,7 @@ impl Persistence {
             commit_job: None,
             snapshot_job: None,
             export_job: None,
+            export_buf: String::new(),
             export_dirty: false,
             next_export: Instant::now(),
             snapshot_retry_at: None,
@@ -223,20 +229,35 @@ impl Persistence {
     }
 
     /// Rewrites the dnsmasq-format file with `text`.
-    pub fn start_export(&mut self, text: String) {
+    pub fn start_export(&mut self, fill: impl FnOnce(&mut String)) {
         self.export_dirty = false;
         self.next_export = Instant::now() + EXPORT_INTERVAL;
         let Some(store) = self.export.clone() else {
             return;
         };
-        self.export_job = Some(spawn_blocking(move || store.write_text(&text)));
+        let mut text = std::mem::take(&mut self.export_buf);
+        text.clear();
+        fill(&mut text);
+        self.export_job = Some(spawn_blocking(move || {
+            let result = store.write_text(&text);
+            (result, text)
+        }));
     }
 
     /// An export job ended; a failed one is tried again at the next
     /// interval.
-    pub fn export_done(&mut self, done: Result<io::Result<()>, JoinError>) -> io::Result<()> {
+    pub fn export_done(
+        &mut self,
+        done: Result<(io::Result<()>, String), JoinError>,
+    ) -> io::Result<()> {
         self.export_job = None;
-        let result = done.unwrap_or_else(|e| Err(io::Error::other(e)));
+        let result = match done {
+            Ok((result, buf)) => {
+                self.export_buf = buf;
+                result
+            }
+            Err(e) => Err(io::Error::other(e)),
+        };
         if result.is_err() {
             self.export_dirty = true;
         }

@@ -354,12 +354,14 @@ impl Dhcp4Plan {
         )))?;
         let stats = Arc::new(Dhcp4Stats::default());
         stats::set(&stats.pool_size, server.pool_size());
-        stats::set(&stats.leases, server.records().len() as u64);
+        // Every lease loaded is bound (offers are never persisted).
+        let loaded = server.lease_count();
+        stats::set(&stats.leases, loaded as u64);
         stats::set(&stats.free, server.free_addresses());
         info!(
             interface = %iface,
             range = %ranges,
-            leases = server.records().len(),
+            leases = loaded,
             lease_file = %shown,
             "DHCPv4 server listening"
         );

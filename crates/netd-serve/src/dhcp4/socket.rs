@@ -63,19 +63,27 @@ impl Dhcp4Socket {
     /// Receives one datagram into `buf`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
         self.udp
-            .async_io(Interest::READABLE, || {
-                let got = sys::msg::recv_msg(self.udp.as_raw_fd(), buf)?;
-                let from = match got.from {
-                    Some(SocketAddr::V4(a)) => a,
-                    _ => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-                };
-                Ok(Received {
-                    len: got.len,
-                    from,
-                    ifindex: got.ifindex,
-                })
-            })
+            .async_io(Interest::READABLE, || self.recv_now(buf))
             .await
+    }
+
+    /// The next packet if one is queued, else `WouldBlock`: for taking a
+    /// burst in one turn of the loop.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        self.udp.try_io(Interest::READABLE, || self.recv_now(buf))
+    }
+
+    fn recv_now(&self, buf: &mut [u8]) -> io::Result<Received> {
+        let got = sys::msg::recv_msg(self.udp.as_raw_fd(), buf)?;
+        let from = match got.from {
+            Some(SocketAddr::V4(a)) => a,
+            _ => SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+        };
+        Ok(Received {
+            len: got.len,
+            from,
+            ifindex: got.ifindex,
+        })
     }
 
     /// Sends `bytes` where `dest` says (RFC 2131 §4.1).
