@@ -47,6 +47,20 @@ fn seed_args(dir: &Path) -> Vec<String> {
     ]
 }
 
+/// The seed's command line with its `--dhcp-range` replaced by `range`.
+fn seed_args_with_range(dir: &Path, range: &str) -> Vec<String> {
+    seed_args(dir)
+        .into_iter()
+        .map(|a| {
+            if a.starts_with("--dhcp-range=") {
+                format!("--dhcp-range={range}")
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
 fn start(lab: &mut Lab, server: Server, args: &[String]) -> Daemon {
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     match server {

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use netd_testkit::clients::{Client, Run};
 use netd_testkit::lab::Lab;
 
-use super::{Server, seed_args};
+use super::{Server, seed_args_with_range};
 
 const RESERVED: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 50);
 
@@ -14,16 +14,7 @@ fn a_static_range_serves_reserved_hosts_only() {
     for server in [Server::NspawnNetd, Server::Dnsmasq] {
         let mut lab = Lab::new();
         let (known, stranger) = (lab.container("known"), lab.container("strng"));
-        let mut args: Vec<String> = seed_args(lab.dir())
-            .into_iter()
-            .map(|a| {
-                if a.starts_with("--dhcp-range=") {
-                    "--dhcp-range=192.168.26.0,static,255.255.255.0,12h".into()
-                } else {
-                    a
-                }
-            })
-            .collect();
+        let mut args = seed_args_with_range(lab.dir(), "192.168.26.0,static,255.255.255.0,12h");
         args.push(format!(
             "--dhcp-host={},{RESERVED}",
             known.mac_string("host0")

@@ -9,7 +9,7 @@ use std::process::Child;
 use netd_testkit::clients::{Client, Run};
 use netd_testkit::lab::{Lab, Netns};
 
-use super::{BRIDGE, Server, in_pool, seed_args, start};
+use super::{BRIDGE, Server, in_pool, seed_args, seed_args_with_range, start};
 
 /// The relay agent's address on the far subnet (giaddr).
 const RELAY: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
@@ -112,17 +112,8 @@ fn a_second_subnet_on_the_interface_takes_clients_when_the_first_is_full() {
         let (first, second) = (lab.container("one"), lab.container("two"));
         // One address in the first range: two clients need both subnets
         // (nspawn-netd) or at least the second (dnsmasq).
-        let args: Vec<String> = seed_args(lab.dir())
-            .into_iter()
-            .map(|a| {
-                if a.starts_with("--dhcp-range=") {
-                    "--dhcp-range=192.168.26.20,192.168.26.20,12h".into()
-                } else {
-                    a
-                }
-            })
-            .chain(["--dhcp-range=172.20.0.10,172.20.0.20,12h".to_owned()])
-            .collect();
+        let mut args = seed_args_with_range(lab.dir(), "192.168.26.20,192.168.26.20,12h");
+        args.push("--dhcp-range=172.20.0.10,172.20.0.20,12h".into());
         let daemon = start(&mut lab, server, &args);
         let one = Client::Udhcpc
             .obtain(&first, lab.dir(), &Run::default())
