@@ -62,6 +62,12 @@ fn seed_args_with_range(dir: &Path, range: &str) -> Vec<String> {
 }
 
 fn start(lab: &mut Lab, server: Server, args: &[String]) -> Daemon {
+    start_until(lab, server, args, "DHCP, IP range")
+}
+
+/// [`start`], with the line dnsmasq logs once ready (a static range logs
+/// `DHCP, static leases only` instead of an IP range).
+fn start_until(lab: &mut Lab, server: Server, args: &[String], dnsmasq_ready: &str) -> Daemon {
     let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
     match server {
         Server::NspawnNetd => lab.start_daemon(&args),
@@ -75,7 +81,7 @@ fn start(lab: &mut Lab, server: Server, args: &[String]) -> Daemon {
                 "--log-dhcp",
                 "--no-ping",
             ]);
-            lab.spawn_server("dnsmasq", &args, "DHCP, IP range")
+            lab.spawn_server("dnsmasq", &args, dnsmasq_ready)
         }
     }
 }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use netd_testkit::clients::{Client, Run};
 use netd_testkit::lab::Lab;
 
-use super::{Server, seed_args_with_range};
+use super::{Server, seed_args_with_range, start_until};
 
 const RESERVED: Ipv4Addr = Ipv4Addr::new(192, 168, 26, 50);
 
@@ -19,19 +19,7 @@ fn a_static_range_serves_reserved_hosts_only() {
             "--dhcp-host={},{RESERVED}",
             known.mac_string("host0")
         ));
-        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let daemon = match server {
-            Server::NspawnNetd => lab.start_daemon(&args),
-            Server::Dnsmasq => {
-                args.extend([
-                    "--keep-in-foreground",
-                    "--user=root",
-                    "--log-facility=-",
-                    "--no-ping",
-                ]);
-                lab.spawn_server("dnsmasq", &args, "static leases only")
-            }
-        };
+        let daemon = start_until(&mut lab, server, &args, "static leases only");
         let lease = Client::Udhcpc
             .obtain(&known, lab.dir(), &Run::default())
             .unwrap_or_else(|e| panic!("{server:?}: {e}\n{}", daemon.log_text()));
